@@ -1,0 +1,192 @@
+"""Exercise checkers: compare a learner's answer with the reference and say what is wrong.
+
+Every notebook's exercises end with a call such as::
+
+    check_array(my_grad, expected, name="dL/dW")
+
+which returns a ``Feedback``. It prints as one line that starts with "Correct"
+or "Not yet" and, when wrong, names the first problem it finds: no answer yet,
+wrong type, wrong shape (transposed? missing axis?), nan, wrong sign, a constant
+factor, or which entries / rows / columns differ and by how much.
+
+Worked solutions sit in a collapsed cell (cell metadata
+``{"jupyter": {"source_hidden": true}}``, tag ``solution``) right after the
+exercise: click the "..." to open it. It runs the same checker on the
+reference answer, so nbval checks every solution too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Feedback", "check_array", "check_function", "check_scalar"]
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """A checker's verdict: ``correct`` and a message a learner can act on."""
+
+    correct: bool
+    message: str
+
+    def __bool__(self) -> bool:
+        return self.correct
+
+    def __str__(self) -> str:
+        return ("Correct: " if self.correct else "Not yet: ") + self.message
+
+    __repr__ = __str__
+
+
+def _as_array(value: Any) -> np.ndarray | None:
+    if hasattr(value, "data") and isinstance(value.data, np.ndarray):  # a gradlib Tensor
+        value = value.data
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    return array
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.6g}"
+
+
+def _describe_index(index: tuple[int, ...]) -> str:
+    return str(index[0]) if len(index) == 1 else str(index)
+
+
+def check_array(
+    answer: Any,
+    expected: Any,
+    *,
+    name: str = "your answer",
+    atol: float = 1e-6,
+    rtol: float = 1e-4,
+) -> Feedback:
+    """Compare ``answer`` with ``expected`` (arrays, Tensors or numbers) and explain the difference.
+
+    Entries match when |answer - expected| <= atol + rtol * |expected|.
+    """
+    if answer is None or answer is Ellipsis:
+        return Feedback(False, f"{name} is still empty; replace the placeholder with your code.")
+    got = _as_array(answer)
+    want = np.asarray(expected.data if hasattr(expected, "data") else expected, dtype=np.float64)
+    if got is None:
+        return Feedback(
+            False, f"{name} should be numbers, but it is a {type(answer).__name__}: {answer!r:.60}."
+        )
+    if got.shape != want.shape:
+        hint = ""
+        if got.ndim == 2 and got.shape[::-1] == want.shape:
+            hint = " It looks transposed: try .T."
+        elif got.size == want.size:
+            hint = f" It has the right number of entries; reshape it to {want.shape}."
+        elif got.ndim == want.ndim + 1 or got.ndim + 1 == want.ndim:
+            hint = " An axis is missing or extra: check keepdims / a sum over the batch."
+        return Feedback(False, f"{name} has shape {got.shape}, expected {want.shape}.{hint}")
+    if np.isnan(got).any():
+        count = int(np.isnan(got).sum())
+        return Feedback(
+            False,
+            f"{name} contains {count} nan value(s); look for 0/0, log of a number <= 0, or "
+            "inf - inf.",
+        )
+
+    def close(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.abs(a - b) <= atol + rtol * np.abs(b)
+
+    ok = close(got, want)
+    if ok.all():
+        if got.ndim == 0:
+            return Feedback(True, f"{name} = {_fmt(float(got))}.")
+        return Feedback(True, f"{name} matches the reference in all {got.size} entries.")
+
+    if want.size and np.abs(want).max() > atol and close(-got, want).all():
+        return Feedback(False, f"{name} has the right size but the wrong sign everywhere.")
+    nonzero = np.abs(want) > atol
+    if nonzero.any():
+        ratios = got[nonzero] / want[nonzero]
+        ratio = float(np.median(ratios))
+        if np.isfinite(ratio) and abs(ratio - 1) > 1e-3 and close(got, ratio * want).all():
+            return Feedback(
+                False,
+                f"{name} is {_fmt(ratio)} times the reference everywhere: a constant factor "
+                "is off (a missing 1/N for a mean, a 2 from a square, a learning rate?).",
+            )
+
+    if got.ndim == 0:
+        return Feedback(False, f"{name} = {_fmt(float(got))}, expected {_fmt(float(want))}.")
+
+    wrong = np.argwhere(~ok)
+    parts = []
+    for index in wrong[:3]:
+        index = tuple(int(i) for i in index)
+        parts.append(
+            f"at {_describe_index(index)} yours is {_fmt(got[index])}, expected {_fmt(want[index])}"
+        )
+    text = f"{len(wrong)} of {got.size} entries of {name} differ: " + "; ".join(parts)
+    if len(wrong) > 3:
+        text += "; ..."
+    if got.ndim == 2 and len(wrong) > 1:
+        rows, cols = set(wrong[:, 0].tolist()), set(wrong[:, 1].tolist())
+        if len(cols) == 1:
+            text += f". All of them are in column {cols.pop()}."
+        elif len(rows) == 1:
+            text += f". All of them are in row {rows.pop()}."
+    return Feedback(False, text + ("" if text.endswith(".") else "."))
+
+
+def check_scalar(
+    answer: Any,
+    expected: float,
+    *,
+    name: str = "your answer",
+    atol: float = 1e-6,
+    rtol: float = 1e-4,
+) -> Feedback:
+    """``check_array`` for a single number; a one-element array or Tensor is accepted."""
+    got = _as_array(answer)
+    if got is not None and got.size == 1:
+        answer = got.reshape(())
+    elif got is not None and got.ndim > 0:
+        return Feedback(False, f"{name} should be a single number, but it has shape {got.shape}.")
+    return check_array(answer, expected, name=name, atol=atol, rtol=rtol)
+
+
+def check_function(
+    function: Callable[..., Any],
+    reference: Callable[..., Any],
+    cases: Sequence[tuple],
+    *,
+    name: str = "your function",
+    atol: float = 1e-6,
+    rtol: float = 1e-4,
+) -> Feedback:
+    """Call ``function`` and ``reference`` on each tuple of arguments in ``cases`` and compare.
+
+    Reports the first case where they differ (with ``check_array``'s explanation),
+    or an exception the learner's function raised.
+    """
+    if function is None:
+        return Feedback(False, f"{name} is not defined yet; write it in the cell above.")
+    for number, args in enumerate(cases, start=1):
+        expected = reference(*args)
+        try:
+            got = function(*args)
+        except NotImplementedError:
+            return Feedback(False, f"{name} still raises NotImplementedError; fill in its body.")
+        except Exception as error:  # the learner's code: report, do not crash the notebook
+            return Feedback(
+                False, f"{name} raised {type(error).__name__}: {error} (on test case {number})."
+            )
+        verdict = check_array(
+            got, expected, name=f"the result of case {number}", atol=atol, rtol=rtol
+        )
+        if not verdict:
+            return Feedback(False, f"{name} is wrong on test case {number}: {verdict.message}")
+    return Feedback(True, f"{name} agrees with the reference on all {len(cases)} test cases.")

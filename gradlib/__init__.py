@@ -4,7 +4,7 @@ Start with ``gradlib.engine`` (Tensor, Function, backward), then ``gradlib.ops``
 (each op's forward and backward side by side) and ``gradlib.functional``.
 """
 
-from gradlib import functional
+from gradlib import data, functional, init, nn, optim, recorder
 from gradlib.engine import Context, Function, Tensor, is_grad_enabled, no_grad, tensor, unbroadcast
 from gradlib.gradcheck import gradcheck, numerical_grad, rel_error
 from gradlib.ops import (
@@ -38,9 +38,11 @@ __all__ = [
     "argmax",
     "cat",
     "clamp",
+    "data",
     "exp",
     "functional",
     "gradcheck",
+    "init",
     "is_grad_enabled",
     "log",
     "matmul",
@@ -48,9 +50,12 @@ __all__ = [
     "maximum",
     "mean",
     "min",
+    "nn",
     "no_grad",
     "numerical_grad",
+    "optim",
     "permute",
+    "recorder",
     "rel_error",
     "reshape",
     "sqrt",

@@ -6,5 +6,50 @@ The code lives in one module per concept; this module gathers it.
 """
 
 from gradlib.activations import elu, leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
+from gradlib.conv import conv2d, linear
+from gradlib.losses import (
+    am_softmax_loss,
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    hinge_loss,
+    huber_loss,
+    l1_loss,
+    large_margin_softmax_loss,
+    mse_loss,
+    multi_margin_loss,
+    nll_loss,
+    pseudo_huber_loss,
+    smooth_l1_loss,
+)
+from gradlib.normalization import batch_norm, layer_norm
+from gradlib.pooling import avg_pool2d, max_pool2d
 
-__all__ = ["elu", "leaky_relu", "log_softmax", "relu", "sigmoid", "softmax", "tanh"]
+__all__ = [
+    "am_softmax_loss",
+    "avg_pool2d",
+    "batch_norm",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "conv2d",
+    "cross_entropy",
+    "elu",
+    "hinge_loss",
+    "huber_loss",
+    "l1_loss",
+    "large_margin_softmax_loss",
+    "layer_norm",
+    "leaky_relu",
+    "linear",
+    "log_softmax",
+    "max_pool2d",
+    "mse_loss",
+    "multi_margin_loss",
+    "nll_loss",
+    "pseudo_huber_loss",
+    "relu",
+    "sigmoid",
+    "smooth_l1_loss",
+    "softmax",
+    "tanh",
+]

@@ -1,0 +1,293 @@
+"""Normalisation layers as functions: batch_norm and layer_norm.
+
+Both standardise activations, x_hat = (x - mean) / sqrt(var + eps), then scale
+and shift them, out = weight * x_hat + bias. They differ in what they average over:
+
+- ``batch_norm``: per channel, over the batch (and the spatial axes of an image):
+  for (N, C) over N, for (N, C, H, W) over N, H and W. In training it uses the
+  batch's statistics and updates running averages; in evaluation it uses those
+  running averages instead.
+- ``layer_norm``: per sample, over its last few axes (``normalized_shape``).
+
+The variance in x_hat is the biased one (divide by M, the number of values
+averaged), as in Ioffe & Szegedy (2015) and PyTorch; the running variance is
+updated with the unbiased one (divide by M - 1), as PyTorch does.
+
+Every backward works on plain numpy arrays, so a notebook can run one without
+the engine::
+
+    ctx = Context()
+    out = BatchNorm.forward(ctx, x, running_mean, running_var, weight, bias, training=True)
+    dx, dweight, dbias = BatchNorm.backward(ctx, grad)      # grad: out's shape
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gradlib.engine import Context, Function, Tensor, as_tensor
+
+__all__ = ["BatchNorm", "LayerNorm", "batch_norm", "layer_norm"]
+
+
+def _with_present(dx: np.ndarray, dweight, dbias, ctx: Context) -> tuple:
+    """dx, then dweight and dbias only for the inputs that were given (not None)."""
+    grads = (dx,)
+    if ctx.has_weight:
+        grads += (dweight,)
+    if ctx.has_bias:
+        grads += (dbias,)
+    return grads
+
+
+# ----- batch norm ----------------------------------------------------------------
+
+
+def _check_channel_param(name: str, value, channels: int, x_shape) -> None:
+    if value is not None and np.shape(value) != (channels,):
+        raise ValueError(
+            f"batch_norm: {name} must have shape (C,) = ({channels},) for an input of shape "
+            f"{x_shape} (channels on axis 1), got {np.shape(value)}; make it ({channels},) "
+            "or check that the input's channels are on axis 1."
+        )
+
+
+class BatchNorm(Function):
+    """Batch normalisation per channel (axis 1) of an (N, C) or (N, C, H, W) input.
+
+    With statistics over the M = N (* H * W) values of each channel c:
+
+        x_hat = (x - mean_c) / sqrt(var_c + eps)      var_c: biased (divide by M)
+        out   = weight_c * x_hat + bias_c
+
+    Training uses the batch's mean and var and updates the running statistics in
+    place: running = (1 - momentum) * running + momentum * batch statistic, with the
+    UNBIASED variance (divide by M - 1) for running_var. Evaluation
+    (training=False) uses running_mean and running_var instead.
+
+    Gradient (sums over the M values of a channel; s = 1 / sqrt(var_c + eps)):
+
+        dL/dbias   = sum(grad)
+        dL/dweight = sum(grad * x_hat)
+        dL/dx      = weight_c * s * (grad - dL/dbias / M - x_hat * dL/dweight / M)   training
+        dL/dx      = weight_c * s * grad                                            evaluation
+
+    In training, mean and var depend on every x of the batch, which is where the
+    two subtracted terms come from. They make dL/dx sum to zero over each channel
+    (shifting all of a channel's inputs by the same amount changes nothing).
+
+    Shapes: x (N, C, ...), weight and bias (C,) or None, running stats (C,) arrays.
+    ``backward`` returns dx, then dweight and dbias for those given.
+    """
+
+    @staticmethod
+    def forward(
+        ctx: Context,
+        x,
+        running_mean=None,
+        running_var=None,
+        weight=None,
+        bias=None,
+        training: bool = False,
+        momentum: float = 0.1,
+        eps: float = 1e-5,
+    ):
+        if x.ndim < 2:
+            raise ValueError(
+                f"batch_norm: expected input of shape (N, C) or (N, C, H, W), got shape "
+                f"{x.shape}; for a single feature vector add a batch axis: x.reshape(1, -1)."
+            )
+        n, c = x.shape[:2]
+        for name, value in (("running_mean", running_mean), ("running_var", running_var)):
+            _check_channel_param(name, value, c, x.shape)
+        _check_channel_param("weight", weight, c, x.shape)
+        _check_channel_param("bias", bias, c, x.shape)
+        x3 = x.reshape(n, c, -1)  # (N, C, L): the statistics are over axes 0 and 2
+        count = n * x3.shape[2]
+        if training:
+            if count < 2:
+                raise ValueError(
+                    f"batch_norm: training needs more than one value per channel to estimate "
+                    f"a variance, got input shape {x.shape}; use a batch of 2 or more, or "
+                    "training=False."
+                )
+            mean = x3.sum(axis=(0, 2)) / count
+            x_hat = x3 - mean[:, None]
+            var = np.einsum("ncl,ncl->c", x_hat, x_hat) / count  # biased: divide by M
+            if running_mean is not None:
+                running_mean *= 1 - momentum
+                running_mean += momentum * mean
+            if running_var is not None:
+                running_var *= 1 - momentum
+                running_var += momentum * var * (count / (count - 1))  # unbiased: M - 1
+        else:
+            if running_mean is None or running_var is None:
+                raise ValueError(
+                    "batch_norm: evaluation (training=False) normalises with running_mean and "
+                    "running_var, so both must be given; pass training=True to use the batch's "
+                    "own statistics."
+                )
+            mean, var = running_mean, running_var
+            x_hat = x3 - mean[:, None]
+        inv_std = 1.0 / np.sqrt(var + eps)
+        x_hat *= inv_std[:, None]
+        out = x_hat if weight is None else x_hat * weight[:, None]
+        if bias is not None:
+            out = out + bias[:, None]
+        ctx.x_hat, ctx.inv_std, ctx.weight, ctx.training = x_hat, inv_std, weight, training
+        ctx.has_weight, ctx.has_bias, ctx.shape = weight is not None, bias is not None, x.shape
+        # out may be x_hat itself (no weight, no bias): copy so x_hat stays as saved.
+        return (out.copy() if out is x_hat else out).reshape(x.shape)
+
+    @staticmethod
+    def backward(ctx: Context, grad):
+        x_hat, inv_std = ctx.x_hat, ctx.inv_std
+        g = grad.reshape(x_hat.shape)
+        dbias = g.sum(axis=(0, 2))
+        dweight = np.einsum("ncl,ncl->c", g, x_hat)
+        scale = inv_std if ctx.weight is None else ctx.weight * inv_std
+        if ctx.training:
+            count = x_hat.shape[0] * x_hat.shape[2]
+            dx = x_hat * (-dweight / count)[:, None]
+            dx += g
+            dx -= (dbias / count)[:, None]
+            dx *= scale[:, None]
+        else:
+            dx = g * scale[:, None]
+        return _with_present(dx.reshape(ctx.shape), dweight, dbias, ctx)
+
+
+# ----- layer norm ----------------------------------------------------------------
+
+
+class LayerNorm(Function):
+    """Layer normalisation over the last axes (``normalized_shape``) of each sample.
+
+    With the D = prod(normalized_shape) values of one sample (mean and biased var
+    over them, s = 1 / sqrt(var + eps)):
+
+        x_hat = (x - mean) * s,   out = weight * x_hat + bias   (weight, bias: normalized_shape)
+
+    Gradient, with dx_hat = grad * weight and means over the same D values:
+
+        dL/dx      = s * (dx_hat - mean(dx_hat) - x_hat * mean(dx_hat * x_hat))
+        dL/dweight = sum over the leading (batch) axes of grad * x_hat
+        dL/dbias   = sum over the leading axes of grad
+
+    Shapes: x (..., *normalized_shape) -> out of x's shape. There are no running
+    statistics: training and evaluation compute the same thing.
+    ``backward`` returns dx, then dweight and dbias for those given.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, x, normalized_shape, weight=None, bias=None, eps: float = 1e-5):
+        if isinstance(normalized_shape, (int, np.integer)):
+            normalized_shape = (int(normalized_shape),)
+        normalized_shape = tuple(normalized_shape)
+        k = len(normalized_shape)
+        if k == 0 or x.ndim < k or x.shape[x.ndim - k :] != normalized_shape:
+            raise ValueError(
+                f"layer_norm: normalized_shape {normalized_shape} must equal the last axes of "
+                f"the input, but the input has shape {x.shape}; use normalized_shape="
+                f"{x.shape[-1:] if x.ndim else '()'} to normalise over the last axis."
+            )
+        for name, value in (("weight", weight), ("bias", bias)):
+            if value is not None and np.shape(value) != normalized_shape:
+                raise ValueError(
+                    f"layer_norm: {name} must have shape normalized_shape = {normalized_shape}, "
+                    f"got {np.shape(value)}."
+                )
+        x2 = x.reshape(-1, int(np.prod(normalized_shape)))  # (B, D): one row per sample
+        x_hat = x2 - x2.mean(axis=1, keepdims=True)
+        inv_std = 1.0 / np.sqrt((x_hat * x_hat).mean(axis=1, keepdims=True) + eps)
+        x_hat *= inv_std
+        out = x_hat if weight is None else x_hat * weight.reshape(-1)
+        if bias is not None:
+            out = out + bias.reshape(-1)
+        ctx.x_hat, ctx.inv_std, ctx.weight = x_hat, inv_std, weight
+        ctx.has_weight, ctx.has_bias, ctx.shape = weight is not None, bias is not None, x.shape
+        ctx.normalized_shape = normalized_shape
+        return (out.copy() if out is x_hat else out).reshape(x.shape)
+
+    @staticmethod
+    def backward(ctx: Context, grad):
+        x_hat, inv_std = ctx.x_hat, ctx.inv_std
+        g = grad.reshape(x_hat.shape)
+        dx_hat = g if ctx.weight is None else g * ctx.weight.reshape(-1)
+        dx = inv_std * (
+            dx_hat
+            - dx_hat.mean(axis=1, keepdims=True)
+            - x_hat * (dx_hat * x_hat).mean(axis=1, keepdims=True)
+        )
+        dweight = (g * x_hat).sum(axis=0).reshape(ctx.normalized_shape)
+        dbias = g.sum(axis=0).reshape(ctx.normalized_shape)
+        return _with_present(dx.reshape(ctx.shape), dweight, dbias, ctx)
+
+
+# ----- public functions (torch.nn.functional names) --------------------------------
+
+
+def _float_input(x: Any) -> Tensor:
+    x = as_tensor(x)
+    if x.dtype.kind != "f":
+        x = Tensor._from_op(x.data.astype(np.float64))
+    return x
+
+
+def _optional(x: Any) -> Tensor | None:
+    return None if x is None else _float_input(x)
+
+
+def _running_stat(value: Any, name: str) -> np.ndarray | None:
+    """The array behind a running statistic; it is updated in place, so no copy."""
+    if value is None:
+        return None
+    array = value.data if isinstance(value, Tensor) else value
+    if not isinstance(array, np.ndarray) or array.dtype.kind != "f":
+        raise TypeError(
+            f"batch_norm: {name} must be a floating-point numpy array or Tensor (it is updated "
+            f"in place during training), got {type(value).__name__}; e.g. np.zeros(C)."
+        )
+    return array
+
+
+def batch_norm(
+    input: Any,
+    running_mean: Any,
+    running_var: Any,
+    weight: Any = None,
+    bias: Any = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Batch normalisation, as ``torch.nn.functional.batch_norm``.
+
+    running_mean and running_var (shape (C,), numpy arrays or Tensors) are read in
+    evaluation and updated in place in training. See ``BatchNorm`` for the formulas.
+    """
+    return BatchNorm.apply(
+        _float_input(input),
+        _running_stat(running_mean, "running_mean"),
+        _running_stat(running_var, "running_var"),
+        _optional(weight),
+        _optional(bias),
+        training,
+        momentum,
+        eps,
+    )
+
+
+def layer_norm(
+    input: Any,
+    normalized_shape: int | tuple[int, ...],
+    weight: Any = None,
+    bias: Any = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Layer normalisation over the last axes, as ``torch.nn.functional.layer_norm``."""
+    return LayerNorm.apply(
+        _float_input(input), normalized_shape, _optional(weight), _optional(bias), eps
+    )

@@ -8,8 +8,15 @@ from __future__ import annotations
 
 import os
 
-import numpy as np
-import pytest
+# One BLAS thread per process, set before numpy is imported: pytest-xdist already runs
+# one worker per core, and OpenBLAS's own threads on top of that oversubscribe the CPU
+# (a training test ran about 15 times slower on a loaded 2-core machine). The notebook
+# kernels that nbval starts inherit this environment.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -26,6 +33,7 @@ def torch():
             "PyTorch is not installed; the cross-checks need it (pip install torch==2.13.0)"
         )
     torch_module.set_default_dtype(torch_module.float64)
+    torch_module.set_num_threads(1)
     return torch_module
 
 

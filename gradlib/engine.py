@@ -371,6 +371,36 @@ class Tensor:
     def __neg__(self) -> Tensor:
         return ops.neg(self)
 
+    # In-place updates (`w -= lr * w.grad`), as PyTorch: they change ``data`` and keep the
+    # tensor (a leaf stays a leaf with requires_grad). Without them Python would rebind
+    # `w` to a new tensor that no longer requires grad. They are not recorded, so they are
+    # allowed only where no graph is being built: inside no_grad(), or on a tensor that
+    # does not require grad.
+    def _in_place(self, op: str, update: Any, other: Any) -> Tensor:
+        if _grad_enabled and self.requires_grad:
+            raise RuntimeError(
+                f"{op}: an in-place update of a tensor that requires grad is not recorded "
+                "in the graph, so gradients would be wrong. Do parameter updates inside "
+                "`with gradlib.no_grad():`, or write `w = w - ...` to record the op."
+            )
+        try:
+            update(self.data, _data(other), out=self.data, casting="same_kind")
+        except TypeError:  # e.g. subtracting floats from an integer tensor
+            raise TypeError(
+                f"{op}: cannot store the result in this tensor's dtype {self.dtype}; "
+                "convert it first (e.g. tensor(x, dtype=np.float64))."
+            ) from None
+        return self
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._in_place("+=", np.add, other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._in_place("-=", np.subtract, other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._in_place("*=", np.multiply, other)
+
     def __getitem__(self, index: Any) -> Tensor:
         return ops.getitem(self, index)
 

@@ -109,7 +109,8 @@ def check_array(
     if want.size and np.abs(want).max() > atol and close(-got, want).all():
         return Feedback(False, f"{name} has the right size but the wrong sign everywhere.")
     nonzero = np.abs(want) > atol
-    if nonzero.any():
+    # with one nonzero entry every wrong value is "a constant factor": say which value instead
+    if np.count_nonzero(nonzero) > 1:
         ratios = got[nonzero] / want[nonzero]
         ratio = float(np.median(ratios))
         if np.isfinite(ratio) and abs(ratio - 1) > 1e-3 and close(got, ratio * want).all():
@@ -150,7 +151,8 @@ def check_scalar(
     rtol: float = 1e-4,
 ) -> Feedback:
     """``check_array`` for a single number; a one-element array or Tensor is accepted."""
-    got = _as_array(answer)
+    # np.asarray(None, dtype=float) is nan: let check_array report the placeholder as empty.
+    got = None if answer is None or answer is Ellipsis else _as_array(answer)
     if got is not None and got.size == 1:
         answer = got.reshape(())
     elif got is not None and got.ndim > 0:

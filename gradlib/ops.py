@@ -41,13 +41,13 @@ def _pair(a: Any, b: Any) -> tuple[Tensor, Tensor]:
     return as_tensor(a, like=b), b
 
 
-def _axes(dim: int | Sequence[int] | None, ndim: int) -> tuple[int, ...]:
+def _axes(dim: int | Sequence[int] | None, ndim: int, op: str) -> tuple[int, ...]:
     if dim is None:
         return tuple(range(ndim))
     dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
     for d in dims:
         if not -ndim <= d < builtins.max(ndim, 1):
-            raise IndexError(f"dim {d} is out of range for a tensor with {ndim} dimensions")
+            raise IndexError(f"{op}: dim {d} is out of range for a tensor with {ndim} dimensions")
     return tuple(sorted(d % builtins.max(ndim, 1) for d in dims))
 
 
@@ -216,7 +216,7 @@ class MatMul(Function):
             if b.ndim >= 2 and b.shape[-1] == inner_a:
                 hint = " Did you mean b.T (or b.transpose(-2, -1))?"
             elif a.ndim >= 2 and a.shape[-2] == inner_b:
-                hint = " Did you mean a.T?"
+                hint = " Did you mean a.T (or a.transpose(-2, -1))?"
             raise ValueError(
                 f"matmul: shapes {a.shape} and {b.shape} do not align ({inner_a} != {inner_b}): "
                 f"the last axis of the first must equal the "
@@ -237,11 +237,13 @@ class MatMul(Function):
         a, b = ctx.a, ctx.b
         a2 = a[None, :] if a.ndim == 1 else a  # (1, n)
         b2 = b[:, None] if b.ndim == 1 else b  # (n, 1)
+        # put back the axes matmul dropped for 1-D operands; b's first, so that a
+        # vector . vector gradient (shape ()) becomes (1,) and then (1, 1)
         g = grad
-        if a.ndim == 1:
-            g = np.expand_dims(g, -2)
         if b.ndim == 1:
             g = np.expand_dims(g, -1)
+        if a.ndim == 1:
+            g = np.expand_dims(g, -2)
         da = db = None
         if ctx.needs_input_grad[0]:
             da = unbroadcast(g @ np.swapaxes(b2, -1, -2), a2.shape)
@@ -308,7 +310,8 @@ class AmaxAll(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return ctx.winners * (grad / ctx.winners.sum())
+        # int(): a numpy int64 count would promote a float32 gradient to float64
+        return ctx.winners * (grad / int(ctx.winners.sum()))
 
 
 class TakeAlongDim(Function):
@@ -342,14 +345,14 @@ class MinMax(NamedTuple):
 
 def sum(x: Any, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:  # noqa: A001
     x = as_tensor(x)
-    return Sum.apply(x, _axes(dim, x.ndim), keepdim)
+    return Sum.apply(x, _axes(dim, x.ndim, "sum"), keepdim)
 
 
 def mean(x: Any, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
     x = as_tensor(x)
     if x.dtype.kind != "f":
         x = Tensor._from_op(x.data.astype(np.float64))
-    return Mean.apply(x, _axes(dim, x.ndim), keepdim)
+    return Mean.apply(x, _axes(dim, x.ndim, "mean"), keepdim)
 
 
 def _extreme(x: Any, dim: int | None, keepdim: bool, largest: bool):
@@ -359,7 +362,9 @@ def _extreme(x: Any, dim: int | None, keepdim: bool, largest: bool):
         raise ValueError(f"{name}: the tensor is empty; there is no {name}imum.")
     if dim is None:
         return AmaxAll.apply(x, largest)
-    (axis,) = _axes(dim, x.ndim)
+    if not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"{name}: dim must be one int, got {dim!r}; reduce one axis at a time.")
+    (axis,) = _axes(dim, x.ndim, name)
     pick = np.argmax if largest else np.argmin
     indices = np.expand_dims(pick(x.data, axis=axis), axis)
     values = TakeAlongDim.apply(x, indices, axis, keepdim)
@@ -497,7 +502,7 @@ class Maximum(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        share = ctx.a_share
+        share = ctx.a_share.astype(grad.dtype, copy=False)  # keep float32 grads float32
         return unbroadcast(grad * share, ctx.a_shape), unbroadcast(grad * (1 - share), ctx.b_shape)
 
 
@@ -695,7 +700,9 @@ def squeeze(x: Any, dim: int | None = None) -> Tensor:
 def permute(x: Any, *dims: Any) -> Tensor:
     x = as_tensor(x)
     dims = _shape_arg(dims)
-    if sorted(d % builtins.max(x.ndim, 1) for d in dims) != list(range(x.ndim)):
+    # check the range first: d % ndim alone would quietly turn dim 3 of a 2-D tensor into 1
+    in_range = all(-x.ndim <= d < x.ndim for d in dims)
+    if not in_range or sorted(d % x.ndim for d in dims) != list(range(x.ndim)):
         raise ValueError(
             f"permute: dims {dims} must list each of the {x.ndim} axes of shape {x.shape} "
             "exactly once."

@@ -1,0 +1,322 @@
+"""gradlib.lessons.backprop: forward mode, reverse-mode costs, training snapshots, exercises."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import gradlib as gl  # noqa: E402
+from gradlib import functional as F  # noqa: E402
+from gradlib.engine import Function  # noqa: E402
+from gradlib.lessons import backprop as bp  # noqa: E402
+
+N, D, M, C = 12, 2, 5, 3
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture
+def problem(rng):
+    """A small MLP problem: X (N, D), y (N,), params [W1 (D, M), b1 (M,), W2 (M, C), b2 (C,)]."""
+    X = rng.standard_normal((N, D))
+    y = rng.integers(0, C, N)
+    params = [
+        rng.standard_normal((D, M)),
+        0.1 * rng.standard_normal(M),
+        rng.standard_normal((M, C)),
+        0.1 * rng.standard_normal(C),
+    ]
+    return X, y, params
+
+
+def gradlib_loss(X, y, W1, b1, W2, b2):
+    Z2 = F.relu(gl.tensor(X) @ W1 + b1) @ W2 + b2
+    return -F.log_softmax(Z2, dim=1)[np.arange(len(y)), y].mean()
+
+
+def gradlib_grads(X, y, params):
+    leaves = [gl.tensor(p, requires_grad=True) for p in params]
+    loss = gradlib_loss(X, y, *leaves)
+    loss.backward()
+    return loss, [p.grad for p in leaves]
+
+
+# ----- below ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (3.2e-10, "< 1e-09"),
+        (9.9e-10, "< 1e-09"),
+        (1e-9, "< 1e-08"),
+        (0.0, "< 1e-15"),
+        (0.02, "< 1e-01"),
+    ],
+)
+def test_below_prints_the_next_power_of_ten(value, text):
+    assert bp.below(value) == text
+
+
+# ----- forward mode ----------------------------------------------------------------------------
+
+
+def test_jvp_value_is_the_loss_and_its_tangent_the_directional_derivative(problem, rng):
+    X, y, params = problem
+    direction = [rng.standard_normal(p.shape) for p in params]
+    loss, grads = gradlib_grads(X, y, params)
+    value, tangent = bp.mlp_loss_jvp(X, y, params, direction)
+    assert value == pytest.approx(loss.item(), rel=1e-12)
+    assert tangent == pytest.approx(sum(np.sum(g * d) for g, d in zip(grads, direction)), rel=1e-9)
+    # and against a central difference along the same direction, independent of both
+    h = 1e-6
+    plus, _ = bp.mlp_loss_jvp(X, y, [p + h * d for p, d in zip(params, direction)], direction)
+    minus, _ = bp.mlp_loss_jvp(X, y, [p - h * d for p, d in zip(params, direction)], direction)
+    assert tangent == pytest.approx((plus - minus) / (2 * h), rel=1e-6)
+
+
+def test_jvp_counts_five_matrix_products(problem, rng):
+    X, y, params = problem
+    macs = [0]
+    bp.mlp_loss_jvp(X, y, params, [np.zeros_like(p) for p in params], macs)
+    assert macs[0] == 2 * N * D * M + 3 * N * M * C
+
+
+def test_forward_mode_gradient_matches_backprop_with_one_pass_per_weight(problem):
+    X, y, params = problem
+    _, grads = gradlib_grads(X, y, params)
+    forward, passes, macs = bp.forward_mode_gradient(X, y, params)
+    n_weights = sum(p.size for p in params)
+    assert passes == n_weights == D * M + M + M * C + C
+    assert macs == n_weights * (2 * N * D * M + 3 * N * M * C)
+    for f, g in zip(forward, grads):
+        assert f.shape == g.shape
+        np.testing.assert_allclose(f, g, rtol=1e-10, atol=1e-14)
+
+
+def test_forward_mode_gradient_matches_pytorch(problem, torch):
+    X, y, params = problem
+    forward, _, _ = bp.forward_mode_gradient(X, y, params)
+    leaves = [torch.tensor(p, requires_grad=True) for p in params]
+    W1, b1, W2, b2 = leaves
+    logits = torch.relu(torch.tensor(X) @ W1 + b1) @ W2 + b2
+    torch.nn.functional.cross_entropy(logits, torch.tensor(y)).backward()
+    for f, leaf in zip(forward, leaves):
+        np.testing.assert_allclose(f, leaf.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+# ----- reverse-mode cost --------------------------------------------------------------------
+
+
+def test_reverse_mode_cost_counts_ops_and_matrix_products(problem):
+    X, y, params = problem
+    loss, _ = gradlib_grads(X, y, params)
+    cost = bp.reverse_mode_cost(loss)
+    assert cost.ops == {
+        "MatMul": 2,
+        "Add": 2,
+        "ReLU": 1,
+        "LogSoftmax": 1,
+        "GetItem": 1,
+        "Mean": 1,
+        "Neg": 1,
+    }
+    assert cost.forward_macs == N * D * M + N * M * C
+    # dW2 and dH for the second product; only dW1 for the first, since X needs no gradient
+    assert cost.backward_macs == N * D * M + 2 * N * M * C
+
+
+def test_reverse_mode_cost_includes_the_input_gradient_when_it_is_needed(problem):
+    X, y, params = problem
+    X_leaf = gl.tensor(X, requires_grad=True)
+    leaves = [gl.tensor(p, requires_grad=True) for p in params]
+    Z2 = F.relu(X_leaf @ leaves[0] + leaves[1]) @ leaves[2] + leaves[3]
+    cost = bp.reverse_mode_cost(Z2.sum())
+    assert cost.backward_macs == 2 * cost.forward_macs
+
+
+# ----- snapshots and the widget ---------------------------------------------------------------
+
+
+def linear_model(weights):
+    """A fixed linear 2-class model: logits = X @ weights."""
+
+    def model(points):
+        return gl.tensor(points) @ gl.tensor(weights)
+
+    return model
+
+
+@pytest.fixture
+def snapshots(rng):
+    X = rng.standard_normal((40, 2))
+    y = (X[:, 0] > 0).astype(np.int64)
+    snaps = bp.BoundarySnapshots(X, y, grid_size=30)
+    # step 0: random guess; step 10: the right boundary x1 = 0
+    snaps.record(0, 0.7, linear_model(np.array([[0.0, 0.0], [1.0, -1.0]])))
+    snaps.record(10, 0.2, linear_model(np.array([[-3.0, 3.0], [0.0, 0.0]])))
+    return snaps
+
+
+def test_snapshots_store_the_grid_probability_and_the_accuracy(snapshots):
+    assert snapshots.steps == [0, 10]
+    last = snapshots.at(10)
+    assert last.probability.shape == (30, 30)
+    assert last.accuracy == 1.0
+    # logits (-3 x1, 3 x1): P(class 1) = sigmoid(6 x1) on every row of the grid
+    sigmoid = 1 / (1 + np.exp(-6 * snapshots.xs))
+    np.testing.assert_allclose(last.probability, np.tile(sigmoid, (30, 1)), rtol=1e-12)
+    # logits (x2, -x2): class 1 predicted where x2 < 0
+    first = snapshots.at(0)
+    expected = np.mean((snapshots.X[:, 1] < 0) == snapshots.y)
+    assert first.accuracy == pytest.approx(expected)
+
+
+def test_snapshot_lookup_takes_the_latest_recorded_step(snapshots):
+    assert snapshots.at(9).step == 0
+    assert snapshots.at(10).step == 10
+    assert snapshots.at(500).step == 10
+    assert snapshots.at(-5).step == 0
+
+
+def test_empty_snapshots_say_what_to_do(rng):
+    with pytest.raises(ValueError, match="record"):
+        bp.BoundarySnapshots(rng.standard_normal((5, 2)), np.zeros(5, dtype=np.int64)).at(0)
+
+
+def test_plot_training_step_prints_and_draws_one_figure(capsys, snapshots):
+    bp.plot_training_step(step=10, snapshots=snapshots)
+    assert capsys.readouterr().out == "step 10: loss 0.200, training accuracy 100.0%\n"
+    fig = plt.gcf()
+    assert len(plt.get_fignums()) == 1
+    (main,) = fig.axes
+    (inset,) = main.child_axes  # the loss-curve inset
+    assert main.get_title() == "Step 10: loss 0.200, accuracy 100.0%"
+    assert main.get_xlabel() == "feature x₁"
+    marker = inset.lines[1]
+    assert list(marker.get_xdata()) == [10] and list(marker.get_ydata()) == [0.2]
+    fig.canvas.draw()
+
+
+def test_plot_snapshot_grid_draws_one_panel_per_step(snapshots):
+    bp.plot_snapshot_grid(snapshots, steps=(0, 10))
+    axes = plt.gcf().axes
+    assert [ax.get_title() for ax in axes] == ["step 0: loss 0.70", "step 10: loss 0.20"]
+
+
+# ----- exercise 1 ------------------------------------------------------------------------------
+
+
+def test_linear_backward_reference_matches_autodiff():
+    X, W, b, dY = bp.linear_exercise_data()
+    leaves = [gl.tensor(a, requires_grad=True) for a in (X, W, b)]
+    (leaves[0] @ leaves[1] + leaves[2]).backward(dY)
+    for mine, leaf in zip(bp.linear_backward_reference(X, W, b, dY), leaves):
+        np.testing.assert_allclose(mine, leaf.grad, rtol=1e-12)
+
+
+def test_linear_exercise_checker_accepts_the_answer_and_names_each_mistake():
+    X, W, b, dY = bp.linear_exercise_data()
+    dX, dW, db = dY @ W.T, X.T @ dY, dY.sum(axis=0)
+    assert bp.check_linear_backward(dX, dW, db).correct
+    empty = bp.check_linear_backward(None, None, None)
+    assert not empty and "still empty" in str(empty)
+    transposed = str(bp.check_linear_backward(dX, dY.T @ X, db))
+    assert "dW has shape (2, 3), expected (3, 2)" in transposed and "transposed" in transposed
+    mean_not_sum = str(bp.check_linear_backward(dX, dW, dY.mean(axis=0)))
+    assert mean_not_sum.startswith("Not yet: db is 0.25 times the reference")
+    sign = str(bp.check_linear_backward(-dX, dW, db))
+    assert "dX has the right size but the wrong sign" in sign
+    missing = str(bp.check_linear_backward(dX, None, db))
+    assert "dW is still empty" in missing
+
+
+# ----- exercise 2 ------------------------------------------------------------------------------
+
+
+class CorrectLinear(Function):
+    @staticmethod
+    def forward(ctx, x, w, b):
+        ctx.x, ctx.w = x, w
+        return x @ w.T + b
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad @ ctx.w, grad.T @ ctx.x, grad.sum(axis=0)
+
+
+class NotWrittenYet(CorrectLinear):
+    @staticmethod
+    def backward(ctx, grad):
+        raise NotImplementedError
+
+
+class WrongBiasSign(CorrectLinear):
+    @staticmethod
+    def backward(ctx, grad):
+        return grad @ ctx.w, grad.T @ ctx.x, -grad.sum(axis=0)
+
+
+class ChangedForward(CorrectLinear):
+    @staticmethod
+    def forward(ctx, x, w, b):
+        ctx.x, ctx.w = x, w
+        return x @ w.T
+
+
+def square_case():
+    # Not the rng fixture: gradcheck weights the output with default_rng(0) draws, and with
+    # x drawn from the same seed the correct dL/dw = v^T x = x^T x would be symmetric, so
+    # its transpose (the bug) would pass.
+    rng = np.random.default_rng(5)
+    return rng.standard_normal((5, 3)), rng.standard_normal((3, 3)), rng.standard_normal(3)
+
+
+def test_buggy_linear_is_wrong_only_in_w_and_only_gradcheck_sees_it_when_square():
+    rng = np.random.default_rng(6)
+    x, w, b = square_case()
+    result = gl.gradcheck(bp.BuggyLinear.apply, x, w, b)
+    assert [c.passed for c in result.inputs] == [True, False, True]
+    assert gl.gradcheck(CorrectLinear.apply, x, w, b)
+    # with a non-square weight the wrong gradient has the wrong shape: the engine says so
+    leaves = [gl.tensor(a, requires_grad=True) for a in (x, rng.standard_normal((2, 3)), b[:2])]
+    with pytest.raises(RuntimeError, match="shape"):
+        bp.BuggyLinear.apply(*leaves).sum().backward()
+
+
+def test_buggy_linear_forward_is_pytorchs_linear(rng, torch):
+    x, w, b = rng.standard_normal((4, 3)), rng.standard_normal((2, 3)), rng.standard_normal(2)
+    out = bp.BuggyLinear.apply(gl.tensor(x), gl.tensor(w), gl.tensor(b))
+    expected = torch.nn.functional.linear(torch.tensor(x), torch.tensor(w), torch.tensor(b))
+    np.testing.assert_allclose(out.data, expected.numpy(), rtol=1e-12)
+
+
+def test_fixed_linear_checker_feedback():
+    assert bp.check_fixed_linear(CorrectLinear).correct
+    assert "still empty" in str(bp.check_fixed_linear(NotWrittenYet))
+    buggy = str(bp.check_fixed_linear(bp.BuggyLinear))
+    assert "input 1 (w, shape (3, 3))" in buggy and buggy.startswith("Not yet")
+    bias = str(bp.check_fixed_linear(WrongBiasSign))
+    assert "input 2 (b, shape (3,))" in bias
+    assert "forward changed" in str(bp.check_fixed_linear(ChangedForward))
+
+
+def test_gradcheck_summary_names_inputs_and_hides_tiny_errors():
+    x, w, b = square_case()
+    text = bp.gradcheck_summary(gl.gradcheck(bp.BuggyLinear.apply, x, w, b), ("x", "w", "b"))
+    lines = text.splitlines()
+    assert lines[0] == "gradcheck FAILED"
+    assert lines[1] == "  input 0 (x, shape (5, 3)): ok"
+    assert lines[2].startswith("  input 1 (w, shape (3, 3)): MISMATCH, worst at entry (")
+    assert "e-" not in text  # no round-off sized numbers
+    passed = bp.gradcheck_summary(gl.gradcheck(CorrectLinear.apply, x, w, b), ("x", "w", "b"))
+    assert passed.splitlines()[0] == "gradcheck passed" and passed.count(": ok") == 3

@@ -1,0 +1,238 @@
+"""gradlib.lessons.gradient_descent: learning rates, conditioning, momentum, local minima."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import gradlib as gl  # noqa: E402
+from gradlib.lessons import gradient_descent as gd  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+# ----- one dimension ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lr", [0.05, 0.25, 0.4, 0.5, 0.6])
+def test_quadratic_path_is_a_geometric_sequence(lr):
+    path = gd.quadratic_path(4.0, lr, 2.5, 20)
+    np.testing.assert_allclose(path, 2.5 * (1 - 4.0 * lr) ** np.arange(21), rtol=1e-12)
+
+
+@pytest.mark.parametrize("L", [0.5, 1.0, 3.0, 4.0, 10.0, 123.0])
+def test_divergence_threshold_is_two_over_L(L):
+    assert gd.divergence_threshold(L) == pytest.approx(2 / L, rel=1e-12)
+
+
+def test_diverges_just_above_two_over_L_and_not_just_below():
+    assert not gd.diverges(4.0, 0.5 * (1 - 1e-6))
+    assert not gd.diverges(4.0, 0.5)  # |1 - lr L| = 1: oscillates at the same distance
+    assert gd.diverges(4.0, 0.5 * (1 + 1e-6), steps=1000)
+
+
+@pytest.mark.parametrize(
+    "lr, phrase",
+    [
+        (0.1, "converges smoothly"),
+        (0.25, "one step"),
+        (0.4, "oscillating"),
+        (0.5, "oscillates forever"),
+        (0.6, "diverges"),
+        (0.0, "does not move"),
+    ],
+)
+def test_lr_explorer_names_the_regime(capsys, lr, phrase):
+    gd.lr_explorer(lr, 2.5)
+    text = capsys.readouterr().out
+    assert phrase in text
+    assert f"factor 1 - lr L = {1 - 4 * lr:+.3f}" in text
+    assert f"|x_30| = {abs(2.5 * (1 - 4 * lr) ** 30):.2e}" in text
+    assert len(plt.gcf().axes) == 2
+
+
+# ----- two dimensions ---------------------------------------------------------------------------
+
+
+def test_descent_path_2d_without_momentum_shrinks_each_axis_by_its_factor():
+    kappa, lr = 10.0, 0.15
+    path = gd.descent_path_2d(kappa, lr, (2.0, -1.0), 12)
+    k = np.arange(13)
+    np.testing.assert_allclose(path[:, 0], 2.0 * (1 - lr) ** k, rtol=1e-12)
+    np.testing.assert_allclose(path[:, 1], -1.0 * (1 - lr * kappa) ** k, rtol=1e-12)
+
+
+def test_heavy_ball_follows_its_two_term_recurrence():
+    kappa, lr, beta = 5.0, 0.2, 0.5
+    path = gd.descent_path_2d(kappa, lr, (1.0, 1.0), 10, momentum=beta)
+    # x_{k+1} = x_k - lr grad(x_k) + beta (x_k - x_{k-1})
+    curvature = np.array([1.0, kappa])
+    for k in range(1, 10):
+        expected = path[k] - lr * curvature * path[k] + beta * (path[k] - path[k - 1])
+        np.testing.assert_allclose(path[k + 1], expected, rtol=1e-12)
+
+
+def test_tuned_parameters_at_perfect_conditioning():
+    assert gd.best_learning_rate(1.0) == 1.0
+    assert gd.heavy_ball_parameters(1.0) == (1.0, 0.0)
+    assert gd.steps_to_tolerance(1.0, 1.0) == 1  # lr = 1/L reaches the minimum in one step
+
+
+@pytest.mark.parametrize("kappa", [2.0, 5.0, 10.0, 30.0, 100.0, 1000.0])
+def test_gradient_descent_steps_match_the_contraction_factor(kappa):
+    tol = 1e-6
+    rho = (kappa - 1) / (kappa + 1)  # |1 - lr mu| = |1 - lr L| at lr = 2 / (L + mu)
+    predicted = np.log(1 / tol) / np.log(1 / rho)
+    measured = gd.steps_to_tolerance(kappa, gd.best_learning_rate(kappa), tol=tol)
+    assert abs(measured - np.ceil(predicted)) <= 1
+
+
+def test_steps_grow_like_kappa_and_momentum_like_its_square_root():
+    def gd_steps(kappa):
+        return gd.steps_to_tolerance(kappa, gd.best_learning_rate(kappa))
+
+    def hb_steps(kappa):
+        return gd.steps_to_tolerance(kappa, *gd.heavy_ball_parameters(kappa))
+
+    assert gd_steps(1000.0) / gd_steps(100.0) == pytest.approx(10.0, rel=0.02)
+    assert 2.5 < hb_steps(1000.0) / hb_steps(100.0) < 4.0  # sqrt(10) = 3.16
+    for kappa in (3.0, 10.0, 100.0, 1000.0):
+        assert hb_steps(kappa) < gd_steps(kappa)
+
+
+def test_steps_to_tolerance_reports_divergence():
+    assert gd.steps_to_tolerance(10.0, 0.25, max_steps=500) == -1  # lr > 2/L = 0.2
+
+
+# ----- the non-convex surface -------------------------------------------------------------------
+
+
+def _himmelblau_grad(p):
+    x, y = p[..., 0], p[..., 1]
+    a, b = x**2 + y - 11, x + y**2 - 7
+    return np.stack([4 * x * a + 2 * b, 2 * a + 4 * y * b], axis=-1)
+
+
+def test_the_four_minima_are_stationary_with_value_zero():
+    values = gd.himmelblau(gd.HIMMELBLAU_MINIMA[:, 0], gd.HIMMELBLAU_MINIMA[:, 1])
+    assert np.all(values < 1e-9)
+    assert np.abs(_himmelblau_grad(gd.HIMMELBLAU_MINIMA)).max() < 1e-4
+
+
+def test_descend_matches_descent_with_the_analytic_gradient():
+    starts = np.array([[0.0, 0.0], [-1.0, 1.0], [4.0, -4.0]])
+    path = gd.descend(gd.himmelblau, starts, 0.01, 25)
+    p = starts.copy()
+    for k in range(1, 26):
+        p = p - 0.01 * _himmelblau_grad(p)
+        np.testing.assert_allclose(path[k], p, rtol=1e-12, atol=1e-12)
+
+
+def test_himmelblau_gradient_matches_pytorch(torch):
+    points = np.array([[0.3, -1.2], [2.0, 2.5], [-3.0, 1.0]])
+    x = gl.tensor(points[:, 0], requires_grad=True)
+    y = gl.tensor(points[:, 1], requires_grad=True)
+    gd.himmelblau(x, y).sum().backward()
+    tx = torch.tensor(points[:, 0], requires_grad=True)
+    ty = torch.tensor(points[:, 1], requires_grad=True)
+    gd.himmelblau(tx, ty).sum().backward()
+    np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(y.grad, ty.grad.numpy(), rtol=1e-12)
+
+
+def test_different_starts_reach_different_minima():
+    starts = np.array([[0.0, 0.0], [-1.0, 1.0], [1.0, -4.0], [-4.0, -1.0]])
+    ends = gd.descend(gd.himmelblau, starts, 0.01, 300)[-1]
+    index, distance = gd.nearest_minimum(ends)
+    assert sorted(index.tolist()) == [0, 1, 2, 3]
+    assert distance.max() < 1e-5
+
+
+def test_in_place_update_keeps_the_parameter_a_leaf():
+    # descend() and the notebook update with `w -= lr * w.grad` inside no_grad()
+    w = gl.tensor([1.0, -2.0], requires_grad=True)
+    (w**2).sum().backward()
+    before = w
+    with gl.no_grad():
+        w -= 0.25 * w.grad
+    assert w is before and w.is_leaf and w.requires_grad
+    np.testing.assert_allclose(w.data, [0.5, -1.0])
+    with pytest.raises(RuntimeError, match="no_grad"):
+        w -= 1.0
+
+
+# ----- linear regression and the exercises ------------------------------------------------------
+
+
+def test_regression_data_is_seeded_and_recovers_the_true_weights():
+    X, y, w_true, b_true = gd.make_regression_data()
+    X2, y2, _, _ = gd.make_regression_data()
+    np.testing.assert_array_equal(X, X2)
+    np.testing.assert_array_equal(y, y2)
+    coef = np.linalg.lstsq(np.column_stack([X, np.ones(len(y))]), y, rcond=None)[0]
+    np.testing.assert_allclose(coef, [*w_true, b_true], atol=0.15)
+
+
+@pytest.mark.parametrize("case", range(len(gd.DESCENT_STEP_CASES)))
+def test_reference_descent_step_is_w_minus_lr_times_the_mse_gradient(case):
+    w, X, y, lr = gd.DESCENT_STEP_CASES[case]
+    expected = w - lr * 2 / len(y) * X.T @ (X @ w - y)
+    np.testing.assert_allclose(gd.reference_descent_step(w, X, y, lr), expected, rtol=1e-12)
+
+
+def test_reference_descent_step_matches_pytorch(torch):
+    w, X, y, lr = gd.DESCENT_STEP_CASES[1]
+    tw = torch.tensor(w, requires_grad=True)
+    ((torch.tensor(X) @ tw - torch.tensor(y)) ** 2).mean().backward()
+    with torch.no_grad():
+        tw -= lr * tw.grad
+    np.testing.assert_allclose(
+        gd.reference_descent_step(w, X, y, lr), tw.detach().numpy(), rtol=1e-12
+    )
+
+
+@pytest.mark.parametrize("lr", [0.06, 0.1, 0.14])
+def test_check_learning_rate_accepts_rates_that_converge_in_time(lr):
+    verdict = gd.check_learning_rate(lr)
+    assert verdict, verdict.message
+
+
+@pytest.mark.parametrize(
+    "lr, phrase",
+    [
+        (None, "still empty"),
+        ("fast", "should be a number"),
+        (-0.1, "must be positive"),
+        (0.01, "too small"),
+        (0.05, "too small"),
+        (0.17, "overshoots"),
+        (0.2, "never shrinks"),
+        (0.3, "grows"),
+    ],
+)
+def test_check_learning_rate_explains_the_failure(lr, phrase):
+    verdict = gd.check_learning_rate(lr)
+    assert not verdict
+    assert phrase in verdict.message
+
+
+# ----- figures ---------------------------------------------------------------------------------
+
+
+def test_static_figures_draw():
+    assert len(gd.plot_regimes().axes) == 1
+    assert len(gd.plot_descent_paths().axes) == 2
+    kappas = np.array([3.0, 10.0, 30.0])
+    steps = np.array([gd.steps_to_tolerance(k, gd.best_learning_rate(k)) for k in kappas])
+    assert len(gd.plot_steps_vs_kappa(kappas, steps, steps // 2).axes) == 1
+    paths = gd.descend(gd.himmelblau, np.array([[0.0, 0.0], [-4.0, -1.0]]), 0.01, 50)
+    assert len(gd.plot_basins(paths, lr=0.01, steps=50, n=9).axes) == 2

@@ -1,0 +1,642 @@
+"""Hygiene of every committed notebook: the rules of notebooks/ that nbval does not check.
+
+Each rule is a function ``check_*(nb, path) -> list[str]`` that returns the problems
+it finds (empty when the notebook is clean). ``test_hygiene`` runs every rule on
+every ``notebooks/*.ipynb``; the tests at the bottom feed each rule a small
+in-memory notebook broken in one way and assert that the rule catches it, so no
+rule passes vacuously.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOK_PATHS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
+MAX_BYTES = 2 * 1024 * 1024
+
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+IMAGE_MIMES = ("image/png", "image/jpeg", "image/svg+xml")
+TEXT_MIMES = ("text/plain", "text/html", "text/markdown", "text/latex")
+SLIDE_TYPES = {"slide", "subslide", "fragment", "-", "skip", "notes"}
+REQUIRED_SECTIONS = (
+    "What you will learn",
+    "Before you start",
+    "Summary",
+    "Glossary",
+    "Further reading",
+)
+MIN_EXERCISES = 2
+
+# Text that differs between machines or runs, so it must never be committed in an output.
+UNSTABLE_TEXT = {
+    "an absolute path": re.compile(
+        r"(?<![\w.])(/home/|/root/|/tmp/|/work/|/Users/|/var/folders/|[A-Z]:\\)"
+    ),
+    "an object address": re.compile(r"\b0x[0-9a-fA-F]{6,}\b"),
+    "a timing": re.compile(
+        r"Wall time|CPU times|\d\s*it/s\b|\bper loop\b|\b\d+(\.\d+)?\s*(seconds|sec)\b"
+    ),
+    "a raw numpy scalar repr": re.compile(r"\bnp\.(float|int|uint|bool)\w*\("),
+}
+HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$", re.MULTILINE)
+WIDGET_CALL = re.compile(
+    r"\b(interact|interactive|interactive_output|interact_manual)\(\s*([\w.]+)"
+)
+LINK = re.compile(r"\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)|<img[^>]*\bsrc=\"([^\"]+)\"")
+
+
+# ----- helpers ----------------------------------------------------------------
+
+
+def _code_cells(nb: nbformat.NotebookNode) -> list[tuple[int, nbformat.NotebookNode]]:
+    return [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+
+
+def _tags(cell: nbformat.NotebookNode) -> list[str]:
+    return list(cell.get("metadata", {}).get("tags", []))
+
+
+def _first_line(cell: nbformat.NotebookNode) -> str:
+    return next((line.strip() for line in cell.source.splitlines() if line.strip()), "")
+
+
+def _where(index: int, cell: nbformat.NotebookNode) -> str:
+    return f"cell {index} ({_first_line(cell)[:50]!r})"
+
+
+def _output_texts(output: nbformat.NotebookNode) -> list[str]:
+    """The text of one output that nbval or a reader sees (images and widget JSON excluded)."""
+    if output.output_type == "stream":
+        return [output.text]
+    if output.output_type == "error":
+        return [output.ename, output.evalue, *output.traceback]
+    data = output.get("data", {})
+    return [
+        "".join(value) if isinstance(value, list) else str(value)
+        for mime, value in data.items()
+        if mime in TEXT_MIMES
+    ]
+
+
+def _has_image(cell: nbformat.NotebookNode) -> bool:
+    return any(
+        mime in output.get("data", {}) for output in cell.get("outputs", []) for mime in IMAGE_MIMES
+    )
+
+
+def _is_widget_cell(cell: nbformat.NotebookNode) -> bool:
+    if cell.cell_type != "code":
+        return False
+    return (
+        "widget" in _tags(cell)
+        or WIDGET_CALL.search(cell.source) is not None
+        or any(WIDGET_MIME in output.get("data", {}) for output in cell.outputs)
+    )
+
+
+def _headings(nb: nbformat.NotebookNode) -> list[tuple[int, str]]:
+    return [
+        (len(level), text)
+        for cell in nb.cells
+        if cell.cell_type == "markdown"
+        for level, text in HEADING.findall(cell.source)
+    ]
+
+
+# ----- the rules ----------------------------------------------------------------
+
+
+def check_title(nb: nbformat.NotebookNode, path: Path) -> list[str]:
+    """The first cell is markdown titled '# NN · English / 中文' with NN from the file name."""
+    if not nb.cells or nb.cells[0].cell_type != "markdown":
+        return ["the first cell must be a markdown cell with the title"]
+    number = path.name[:2]
+    title = _first_line(nb.cells[0])
+    if not re.fullmatch(rf"# {re.escape(number)} · .+ / .+", title):
+        return [f"title {title!r} should read '# {number} · English title / 中文标题'"]
+    return []
+
+
+def check_kernelspec(nb: nbformat.NotebookNode, path: Path) -> list[str]:
+    spec = nb.metadata.get("kernelspec", {})
+    problems = []
+    if spec.get("name") != "python3":
+        problems.append(f"kernelspec name is {spec.get('name')!r}, expected 'python3'")
+    if spec.get("language") != "python":
+        problems.append(f"kernelspec language is {spec.get('language')!r}, expected 'python'")
+    return problems
+
+
+def check_execution_order(nb: nbformat.NotebookNode, path: Path) -> list[str]:
+    """Every code cell ran, once, top to bottom: execution counts are exactly 1..n."""
+    problems = []
+    cells = _code_cells(nb)
+    for position, (index, cell) in enumerate(cells, start=1):
+        if not cell.source.strip():
+            problems.append(f"cell {index} is an empty code cell; delete it")
+        elif cell.execution_count is None:
+            problems.append(f"{_where(index, cell)} was not executed")
+        elif cell.execution_count != position:
+            problems.append(
+                f"{_where(index, cell)} has execution count {cell.execution_count}, expected "
+                f"{position}: re-run the notebook top to bottom (python notebooks/execute.py)"
+            )
+    return problems
+
+
+def check_no_errors(nb: nbformat.NotebookNode, path: Path) -> list[str]:
+    return [
+        f"{_where(index, cell)} has an error output {output.ename}: {output.evalue}"
+        for index, cell in _code_cells(nb)
+        if "raises-exception" not in _tags(cell)
+        for output in cell.outputs
+        if output.output_type == "error"
+    ]
+
+
+def check_no_stderr(nb: nbformat.NotebookNode, path: Path) -> list[str]:
+    return [
+        f"{_where(index, cell)} writes to stderr: {output.text.strip()[:80]!r}"
+        for index, cell in _code_cells(nb)
+        for output in cell.outputs
+        if output.output_type == "stream" and output.name == "stderr"
+    ]
+
+
+def check_stable_output_text(nb: nbformat.NotebookNode, path: Path) -> list[str]:
+    """No paths, object addresses, timings or numpy scalar reprs in any output text."""
+    problems = []
+    for index, cell in _code_cells(nb):
+        for output in cell.outputs:
+            for text in _output_texts(output):
+                for what, pattern in UNSTABLE_TEXT.items():
+                    match = pattern.search(text)
+                    if match:
+                        start = max(match.start() - 30, 0)
+                        problems.append(
+                            f"{_where(index, cell)} prints {what}: "
+                            f"...{text[start : match.end() + 30]!r}..."
+                        )
+    return problems
+
+
+def check_widgets(nb: nbformat.NotebookNode, path: Path) -> list[str]:
+    """At least one widget; each tagged widget + nbval-ignore-output after its static twin."""
+    problems = []
+    widget_cells = [(i, c) for i, c in enumerate(nb.cells) if _is_widget_cell(c)]
+    if not widget_cells:
+        problems.append("the notebook has no widget cell (at least one is required)")
+    for index, cell in widget_cells:
+        missing = {"widget", "nbval-ignore-output"} - set(_tags(cell))
+        if missing:
+            problems.append(f"widget {_where(index, cell)} lacks the tag(s) {sorted(missing)}")
+        twin = nb.cells[index - 1] if index > 0 else None
+        if twin is None or twin.cell_type != "code" or "static-twin" not in _tags(twin):
+            problems.append(
+                f"widget {_where(index, cell)} needs a code cell tagged 'static-twin' right "
+                "before it that calls the same function with the default values"
+            )
+            continue
+        call = WIDGET_CALL.search(cell.source)
+        if call:
+            callback = call.group(2).split(".")[-1]
+            if callback not in twin.source:
+                problems.append(
+                    f"the static twin before widget cell {index} does not call {callback}"
+                )
+    return problems
+
+
+def check_sections(nb: nbformat.NotebookNode, path: Path) -> list[str]:
+    titles = [text.strip().lower() for _, text in _headings(nb)]
+    problems = [
+        f"missing the section heading {section!r}"
+        for section in REQUIRED_SECTIONS
+        if section.lower() not in titles
+    ]
+    exercises = [t for t in titles if re.match(r"exercise\b", t)]
+    if len(exercises) < MIN_EXERCISES:
+        problems.append(
+            f"{len(exercises)} exercise heading(s) ('### Exercise N: ...'), at least "
+            f"{MIN_EXERCISES} required"
+        )
+    return problems
+
+
+def check_slideshow(nb: nbformat.NotebookNode, path: Path) -> list[str]:
+    """Every cell has a slide type; '##' sections start slides; solutions are skipped."""
+    problems = []
+    for index, cell in enumerate(nb.cells):
+        slide_type = cell.get("metadata", {}).get("slideshow", {}).get("slide_type")
+        if slide_type not in SLIDE_TYPES:
+            problems.append(
+                f"{_where(index, cell)} has slide_type {slide_type!r}; set "
+                f"metadata.slideshow.slide_type to one of {sorted(SLIDE_TYPES)}"
+            )
+            continue
+        first = _first_line(cell)
+        if cell.cell_type == "markdown" and re.match(r"#{1,2} ", first) and slide_type != "slide":
+            problems.append(f"{_where(index, cell)} starts a section: slide_type must be 'slide'")
+        if "solution" in _tags(cell) and slide_type != "skip":
+            problems.append(f"solution {_where(index, cell)} must have slide_type 'skip'")
+    return problems
+
+
+def check_solutions(nb: nbformat.NotebookNode, path: Path) -> list[str]:
+    """One hidden, announced, passing solution cell per exercise."""
+    problems = []
+    exercises = sum(1 for _, t in _headings(nb) if re.match(r"exercise\b", t.strip().lower()))
+    solutions = [(i, c) for i, c in enumerate(nb.cells) if "solution" in _tags(c)]
+    if len(solutions) < exercises:
+        problems.append(
+            f"{exercises} exercises but only {len(solutions)} cell(s) tagged 'solution'"
+        )
+    for index, cell in solutions:
+        if cell.get("metadata", {}).get("jupyter", {}).get("source_hidden") is not True:
+            problems.append(
+                f"solution {_where(index, cell)} is not hidden: set metadata "
+                '{"jupyter": {"source_hidden": true}}'
+            )
+        before = nb.cells[index - 1] if index > 0 else None
+        if before is None or before.cell_type != "markdown" or "**Solution**" not in before.source:
+            problems.append(
+                f"solution cell {index} should follow a markdown line "
+                "'**Solution** (click the ... to open):'"
+            )
+        text = "".join(t for output in cell.get("outputs", []) for t in _output_texts(output))
+        if "Correct" not in text:
+            problems.append(
+                f"solution cell {index} should run the exercise's checker and print 'Correct: ...'"
+            )
+    return problems
+
+
+def check_figure_alt_text(nb: nbformat.NotebookNode, path: Path) -> list[str]:
+    """Each figure's nearest markdown cell above it describes it in a '*Figure:* ...' sentence."""
+    problems = []
+    used: dict[int, int] = {}  # markdown cell index -> figures it has described so far
+    for index, cell in _code_cells(nb):
+        if not _has_image(cell):
+            continue
+        above = next(
+            (j for j in range(index - 1, -1, -1) if nb.cells[j].cell_type == "markdown"), None
+        )
+        count = nb.cells[above].source.count("*Figure:*") if above is not None else 0
+        used[above] = used.get(above, 0) + 1
+        if used[above] > count:
+            problems.append(
+                f"the figure of {_where(index, cell)} has no alt text: end the markdown cell "
+                "above it with a sentence starting '*Figure:* ...'"
+            )
+    return problems
+
+
+def check_local_links(nb: nbformat.NotebookNode, path: Path) -> list[str]:
+    """Relative links and images in markdown point at files that exist (no dead links)."""
+    problems = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "markdown":
+            continue
+        for groups in LINK.findall(cell.source):
+            target = next(g for g in groups if g)
+            if re.match(r"[a-z][a-z0-9+.-]*:|#", target, re.IGNORECASE):  # http:, mailto:, #anchor
+                continue
+            file_part = target.split("#")[0]
+            if not (path.parent / file_part).exists():
+                problems.append(f"{_where(index, cell)} links to {target}, which does not exist")
+    return problems
+
+
+def check_file_size(nb: nbformat.NotebookNode, path: Path) -> list[str]:
+    size = path.stat().st_size
+    if size >= MAX_BYTES:
+        return [f"the file is {size / 1e6:.1f} MB; keep it under 2 MB (smaller figures, fewer)"]
+    return []
+
+
+CHECKS: dict[str, Callable[[nbformat.NotebookNode, Path], list[str]]] = {
+    "title": check_title,
+    "kernelspec": check_kernelspec,
+    "execution_order": check_execution_order,
+    "no_errors": check_no_errors,
+    "no_stderr": check_no_stderr,
+    "stable_output_text": check_stable_output_text,
+    "widgets": check_widgets,
+    "sections": check_sections,
+    "slideshow": check_slideshow,
+    "solutions": check_solutions,
+    "figure_alt_text": check_figure_alt_text,
+    "local_links": check_local_links,
+    "file_size": check_file_size,
+}
+
+
+@pytest.mark.parametrize("check", list(CHECKS))
+@pytest.mark.parametrize("path", NOTEBOOK_PATHS, ids=[p.stem for p in NOTEBOOK_PATHS])
+def test_hygiene(path: Path, check: str) -> None:
+    nb = nbformat.read(path, as_version=4)
+    problems = CHECKS[check](nb, path)
+    assert not problems, f"{path.name}, {check}:\n  " + "\n  ".join(problems)
+
+
+def test_start_here_exists() -> None:
+    assert (NOTEBOOKS_DIR / "00_start_here.ipynb").is_file()
+
+
+# ----- every rule can fail ------------------------------------------------------------
+
+
+def _md(source: str, slide: str = "-") -> nbformat.NotebookNode:
+    cell = new_markdown_cell(source)
+    cell.metadata["slideshow"] = {"slide_type": slide}
+    return cell
+
+
+def _code(source: str, outputs=(), tags=(), slide: str = "-", **meta) -> nbformat.NotebookNode:
+    cell = new_code_cell(source, outputs=list(outputs))
+    cell.metadata["slideshow"] = {"slide_type": slide}
+    if tags:
+        cell.metadata["tags"] = list(tags)
+    cell.metadata.update(meta)
+    return cell
+
+
+def _stdout(text: str) -> nbformat.NotebookNode:
+    return new_output("stream", name="stdout", text=text)
+
+
+def _result(text: str) -> nbformat.NotebookNode:
+    return new_output("execute_result", data={"text/plain": text}, execution_count=None)
+
+
+def _good_notebook() -> nbformat.NotebookNode:
+    """A tiny notebook that follows every rule."""
+    figure = new_output(
+        "display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "<Figure size 700x400>"}
+    )
+    widget = new_output(
+        "display_data",
+        data={WIDGET_MIME: {"model_id": "abc", "version_major": 2}, "text/plain": "interactive"},
+    )
+    exercise = [
+        _md("### Exercise {n}: a number\n<details><summary>Hint</summary>2</details>", "subslide"),
+        _code("answer = None  # your code here"),
+        _code("check(answer)", [_result("Not yet: your answer is still empty")]),
+        _md("**Solution** (click the ... to open):", "skip"),
+        _code(
+            "answer = 2\ncheck(answer)",
+            [_result("Correct: your answer = 2.")],
+            tags=["solution"],
+            slide="skip",
+            jupyter={"source_hidden": True},
+        ),
+    ]
+    cells = [
+        _md(
+            "# 00 · Title / 标题\n## What you will learn\n- a\n## Before you start\n- b",
+            "slide",
+        ),
+        _code("import numpy as np", slide="skip"),
+        _md("## Picture\nSee [the next notebook](01_next.ipynb).\n*Figure:* a line.", "slide"),
+        _code("draw(x0=1.0)", [_stdout("slope 2.00\n"), figure], tags=["static-twin"]),
+        _code(
+            "widgets.interact(draw, x0=widgets.FloatSlider(value=1.0));",
+            [widget],
+            tags=["widget", "nbval-ignore-output"],
+        ),
+        *[copy.deepcopy(c) for c in exercise],
+        *[copy.deepcopy(c) for c in exercise],
+        _md("## Summary\n- a", "slide"),
+        _md("## Glossary\n| English | 中文 | meaning |", "slide"),
+        _md("## Further reading\n- [a paper](https://example.org)", "slide"),
+    ]
+    for number, cell in enumerate(c for c in cells if c.source.startswith("### Exercise")):
+        cell.source = cell.source.format(n=number + 1)
+    for number, cell in enumerate(cells):
+        cell.id = f"cell-{number}"  # the exercise cells are copies: make their ids unique
+    for count, cell in enumerate((c for c in cells if c.cell_type == "code"), start=1):
+        cell.execution_count = count
+        for output in cell.outputs:
+            if output.output_type == "execute_result":
+                output.execution_count = count
+    nb = new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+    }
+    nbformat.validate(nb)
+    return nb
+
+
+def _save(nb: nbformat.NotebookNode, folder: Path) -> Path:
+    path = folder / "00_test.ipynb"
+    nbformat.write(nb, path)
+    (folder / "01_next.ipynb").write_text("{}")
+    return path
+
+
+def _cell(nb, predicate) -> nbformat.NotebookNode:
+    return next(c for c in nb.cells if predicate(c))
+
+
+def _first_code(nb) -> nbformat.NotebookNode:
+    return _cell(nb, lambda c: c.cell_type == "code")
+
+
+def _static_twin(nb) -> nbformat.NotebookNode:
+    return _cell(nb, lambda c: "static-twin" in _tags(c))
+
+
+def _widget_cell(nb) -> nbformat.NotebookNode:
+    return _cell(nb, lambda c: "widget" in _tags(c))
+
+
+def _solution(nb) -> nbformat.NotebookNode:
+    return _cell(nb, lambda c: "solution" in _tags(c))
+
+
+def _remove(nb, predicate) -> None:
+    nb.cells = [c for c in nb.cells if not predicate(c)]
+
+
+def _set_title(nb):
+    nb.cells[0].source = nb.cells[0].source.replace("# 00 · Title / 标题", "# Title")
+
+
+def _kernel_r(nb):
+    nb.metadata["kernelspec"]["name"] = "ir"
+
+
+def _swap_counts(nb):
+    _first_code(nb).execution_count = 5
+
+
+def _unexecuted(nb):
+    _static_twin(nb).execution_count = None
+
+
+def _error(nb):
+    _static_twin(nb).outputs.append(
+        new_output("error", ename="ValueError", evalue="bad", traceback=["ValueError: bad"])
+    )
+
+
+def _stderr(nb):
+    _static_twin(nb).outputs.append(new_output("stream", name="stderr", text="UserWarning: x\n"))
+
+
+def _print(text):
+    def mutate(nb):
+        _static_twin(nb).outputs.append(_stdout(text))
+
+    return mutate
+
+
+def _untag_widget(nb):
+    _widget_cell(nb).metadata["tags"] = ["widget"]
+
+
+def _no_twin(nb):
+    _remove(nb, lambda c: "static-twin" in _tags(c))
+
+
+def _twin_calls_other(nb):
+    _static_twin(nb).source = "other(x0=1.0)"
+
+
+def _no_widget(nb):
+    _remove(nb, lambda c: "widget" in _tags(c))
+
+
+def _no_section(name):
+    def mutate(nb):
+        for cell in nb.cells:
+            cell.source = cell.source.replace(f"## {name}", "## Something else")
+
+    return mutate
+
+
+def _one_exercise(nb):
+    _cell(nb, lambda c: c.source.startswith("### Exercise 2")).source = "### Practice"
+
+
+def _no_slide_type(nb):
+    del nb.cells[3].metadata["slideshow"]
+
+
+def _section_not_slide(nb):
+    _cell(nb, lambda c: c.source.startswith("## Summary")).metadata.slideshow.slide_type = "-"
+
+
+def _solution_shown(nb):
+    _solution(nb).metadata.slideshow.slide_type = "-"
+
+
+def _solution_visible(nb):
+    del _solution(nb).metadata["jupyter"]
+
+
+def _solution_untagged(nb):
+    _solution(nb).metadata["tags"] = []
+
+
+def _solution_unannounced(nb):
+    _cell(nb, lambda c: c.source.startswith("**Solution**")).source = "The answer:"
+
+
+def _solution_fails(nb):
+    _solution(nb).outputs = [_result("Not yet: your answer = 3, expected 2.")]
+
+
+def _no_alt_text(nb):
+    _cell(nb, lambda c: "*Figure:*" in c.source).source = "## Picture\nA line."
+
+
+def _two_figures_one_alt_text(nb):
+    twin = _static_twin(nb)
+    second = copy.deepcopy(twin)
+    second.metadata["tags"] = []
+    second.id = "second-figure"
+    nb.cells.insert(nb.cells.index(twin) + 1, second)
+
+
+def _dead_link(nb):
+    nb.cells[2].source = nb.cells[2].source.replace("01_next.ipynb", "04_planned.ipynb")
+
+
+def _huge(nb):
+    _static_twin(nb).outputs[1].data["image/png"] = "A" * MAX_BYTES
+
+
+BROKEN = [
+    ("title", _set_title, "title"),
+    ("kernelspec", _kernel_r, "kernelspec name"),
+    ("execution_order", _swap_counts, "execution count 5"),
+    ("execution_order", _unexecuted, "was not executed"),
+    ("no_errors", _error, "ValueError"),
+    ("no_stderr", _stderr, "stderr"),
+    ("stable_output_text", _print("saved to /home/ada/run.npz\n"), "absolute path"),
+    ("stable_output_text", _print("written to C:\\Users\\ada\n"), "absolute path"),
+    ("stable_output_text", _print("<Line2D at 0x7f3a2c1b9d50>\n"), "object address"),
+    ("stable_output_text", _print("Wall time: 1.2 s\n"), "timing"),
+    ("stable_output_text", _print("100/100 [00:01, 87.5it/s]\n"), "timing"),
+    ("stable_output_text", _print("trained in 3.4 seconds\n"), "timing"),
+    ("stable_output_text", _print("loss np.float64(0.25)\n"), "numpy scalar"),
+    ("widgets", _untag_widget, "nbval-ignore-output"),
+    ("widgets", _no_twin, "static-twin"),
+    ("widgets", _twin_calls_other, "does not call draw"),
+    ("widgets", _no_widget, "no widget cell"),
+    ("sections", _no_section("What you will learn"), "What you will learn"),
+    ("sections", _no_section("Before you start"), "Before you start"),
+    ("sections", _no_section("Summary"), "Summary"),
+    ("sections", _no_section("Glossary"), "Glossary"),
+    ("sections", _no_section("Further reading"), "Further reading"),
+    ("sections", _one_exercise, "exercise heading"),
+    ("slideshow", _no_slide_type, "slide_type None"),
+    ("slideshow", _section_not_slide, "must be 'slide'"),
+    ("slideshow", _solution_shown, "'skip'"),
+    ("solutions", _solution_visible, "not hidden"),
+    ("solutions", _solution_untagged, "only 1 cell"),
+    ("solutions", _solution_unannounced, "**Solution**"),
+    ("solutions", _solution_fails, "Correct"),
+    ("figure_alt_text", _no_alt_text, "no alt text"),
+    ("figure_alt_text", _two_figures_one_alt_text, "no alt text"),
+    ("local_links", _dead_link, "04_planned.ipynb"),
+    ("file_size", _huge, "under 2 MB"),
+]
+
+
+def test_good_notebook_passes_every_check(tmp_path: Path) -> None:
+    nb = _good_notebook()
+    path = _save(nb, tmp_path)
+    for name, check in CHECKS.items():
+        assert check(nb, path) == [], name
+
+
+def test_every_check_has_a_failing_case() -> None:
+    assert {check for check, _, _ in BROKEN} == set(CHECKS)
+
+
+@pytest.mark.parametrize(
+    ("check", "mutate", "expected"),
+    BROKEN,
+    ids=[f"{check}-{expected}" for check, _, expected in BROKEN],
+)
+def test_check_catches_a_broken_notebook(
+    tmp_path: Path, check: str, mutate: Callable, expected: str
+) -> None:
+    nb = _good_notebook()
+    mutate(nb)
+    path = _save(nb, tmp_path)
+    problems = CHECKS[check](nb, path)
+    assert problems, f"{check} did not notice {mutate.__name__}"
+    assert any(expected in problem for problem in problems), problems

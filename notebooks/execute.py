@@ -35,6 +35,10 @@ CELL_TIMEOUT_SECONDS = 120
 # The kernel inherits this process's environment; these entries make runs repeatable.
 FIXED_ENV = {
     "PYTHONHASHSEED": "0",
+    # One BLAS thread, as under pytest (tests/conftest.py): a different thread count may
+    # change the last bits of a matrix product.
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
     # The inline backend even when the shell sets another (CI often sets MPLBACKEND=Agg,
     # which would drop every figure from the outputs).
     "MPLBACKEND": "module://matplotlib_inline.backend_inline",

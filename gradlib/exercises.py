@@ -52,6 +52,11 @@ def _as_array(value: Any) -> np.ndarray | None:
     return array
 
 
+def _is_numeric(value: Any) -> bool:
+    array = _as_array(value) if not callable(value) else None
+    return array is not None and array.dtype.kind in "biuf"
+
+
 def _fmt(x: float) -> str:
     return f"{x:.6g}"
 
@@ -67,10 +72,15 @@ def check_array(
     name: str = "your answer",
     atol: float = 1e-6,
     rtol: float = 1e-4,
+    reveal: bool = True,
+    entry_names: Sequence[str] | None = None,
 ) -> Feedback:
     """Compare ``answer`` with ``expected`` (arrays, Tensors or numbers) and explain the difference.
 
-    Entries match when |answer - expected| <= atol + rtol * |expected|.
+    Entries match when |answer - expected| <= atol + rtol * |expected|. With
+    ``reveal=False`` (for answers worked out by hand) a wrong entry is called too
+    large or too small instead of printing the expected value. ``entry_names``
+    names the entries of a 1-D answer (e.g. ``("dg/dx", "dg/dy")``) in messages.
     """
     if answer is None or answer is Ellipsis:
         return Feedback(False, f"{name} is still empty; replace the placeholder with your code.")
@@ -120,16 +130,24 @@ def check_array(
                 "is off (a missing 1/N for a mean, a 2 from a square, a learning rate?).",
             )
 
+    def verdict(mine: float, reference: float) -> str:
+        if reveal:
+            return f"expected {_fmt(reference)}"
+        return "which is too large" if mine > reference else "which is too small"
+
     if got.ndim == 0:
-        return Feedback(False, f"{name} = {_fmt(float(got))}, expected {_fmt(float(want))}.")
+        return Feedback(False, f"{name} = {_fmt(float(got))}, {verdict(float(got), float(want))}.")
 
     wrong = np.argwhere(~ok)
     parts = []
     for index in wrong[:3]:
         index = tuple(int(i) for i in index)
-        parts.append(
-            f"at {_describe_index(index)} yours is {_fmt(got[index])}, expected {_fmt(want[index])}"
+        where = (
+            entry_names[index[0]]
+            if entry_names is not None and got.ndim == 1
+            else f"at {_describe_index(index)}"
         )
+        parts.append(f"{where} yours is {_fmt(got[index])}, {verdict(got[index], want[index])}")
     text = f"{len(wrong)} of {got.size} entries of {name} differ: " + "; ".join(parts)
     if len(wrong) > 3:
         text += "; ..."
@@ -149,6 +167,7 @@ def check_scalar(
     name: str = "your answer",
     atol: float = 1e-6,
     rtol: float = 1e-4,
+    reveal: bool = True,
 ) -> Feedback:
     """``check_array`` for a single number; a one-element array or Tensor is accepted."""
     # np.asarray(None, dtype=float) is nan: let check_array report the placeholder as empty.
@@ -157,7 +176,7 @@ def check_scalar(
         answer = got.reshape(())
     elif got is not None and got.ndim > 0:
         return Feedback(False, f"{name} should be a single number, but it has shape {got.shape}.")
-    return check_array(answer, expected, name=name, atol=atol, rtol=rtol)
+    return check_array(answer, expected, name=name, atol=atol, rtol=rtol, reveal=reveal)
 
 
 def check_function(
@@ -172,12 +191,14 @@ def check_function(
     """Call ``function`` and ``reference`` on each tuple of arguments in ``cases`` and compare.
 
     Reports the first case where they differ (with ``check_array``'s explanation),
-    or an exception the learner's function raised.
+    an exception the learner's function raised, or an argument it changed in place
+    (which would silently change the caller's data).
     """
     if function is None:
         return Feedback(False, f"{name} is not defined yet; write it in the cell above.")
     for number, args in enumerate(cases, start=1):
         expected = reference(*args)
+        before = [np.array(_as_array(a), copy=True) if _is_numeric(a) else None for a in args]
         try:
             got = function(*args)
         except NotImplementedError:
@@ -186,6 +207,14 @@ def check_function(
             return Feedback(
                 False, f"{name} raised {type(error).__name__}: {error} (on test case {number})."
             )
+        for position, (arg, copy) in enumerate(zip(args, before), start=1):
+            if copy is not None and not np.array_equal(_as_array(arg), copy, equal_nan=True):
+                return Feedback(
+                    False,
+                    f"{name} changed its argument {position} in place (on test case {number}), "
+                    "so the caller's data changed too; work on a copy, e.g. np.array(w) or "
+                    "gl.tensor(w, requires_grad=True).",
+                )
         verdict = check_array(
             got, expected, name=f"the result of case {number}", atol=atol, rtol=rtol
         )

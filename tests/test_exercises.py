@@ -192,3 +192,33 @@ def test_check_function_unfinished_and_missing():
         check_function(mine, reference_softplus, CASES), "still raises NotImplementedError"
     )
     assert_not_yet(check_function(None, reference_softplus, CASES), "is not defined yet")
+
+
+def test_reveal_false_says_too_large_or_small_without_the_answer():
+    scalar = check_scalar(10.0, 9.0, name="f'(2)", reveal=False)
+    assert not scalar
+    assert "too large" in scalar.message and "9" not in scalar.message
+    array = check_array([10.0, 2.0], [11.0, 2.0], name="grad", reveal=False)
+    assert "too small" in array.message and "11" not in array.message
+
+
+def test_entry_names_label_the_wrong_entry():
+    feedback = check_array([10.0, 2.0], [11.0, 2.0], entry_names=("dg/dx", "dg/dy"))
+    assert "dg/dx yours is 10, expected 11" in feedback.message
+    assert "dg/dy" not in feedback.message
+
+
+def test_check_function_catches_an_argument_changed_in_place():
+    def step_in_place(w, g):
+        w -= 0.1 * g  # changes the caller's array
+        return w
+
+    def reference(w, g):
+        return w - 0.1 * g
+
+    cases = [(np.array([1.0, 2.0]), np.array([0.5, 0.5]))]
+    feedback = check_function(step_in_place, reference, cases, name="step")
+    assert not feedback
+    assert "changed its argument 1 in place" in feedback.message
+    fresh = [(np.array([1.0, 2.0]), np.array([0.5, 0.5]))]
+    assert check_function(reference, reference, fresh)

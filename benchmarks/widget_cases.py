@@ -1,11 +1,14 @@
 """Every widget callback of the series, as a benchmark case, and how to find them all.
 
-A widget cell (a notebook code cell tagged "widget") calls ``widgets.interact(callback,
-name=widgets.SomeSlider(...), ...)``, where the callback is a plain function of a
-``gradlib.lessons`` module. One update of a widget is one call of its callback plus
-the redraw of its figure. ``time_update`` measures exactly that, with matplotlib's Agg
-backend: the call, then each open figure rendered to PNG the way the notebook's inline
-backend does it (``bbox_inches="tight"``), then the figures closed.
+A widget cell (a notebook code cell tagged "widget") calls ``widgets.interactive(callback,
+name=widgets.SomeSlider(...), ...)`` (or ``interact``), where the callback is a plain
+function of a ``gradlib.lessons`` module. One update of a widget is one call of its
+callback plus the redraw of its figure. ``time_update`` measures exactly that, with
+matplotlib's Agg backend and the printed line captured: the call, which for the series'
+callbacks (a ``gradlib.plotting.WidgetView``) already renders its figure to one PNG;
+then any figure not rendered yet: one the callback returns with changes not drawn, or
+one it left open in pyplot for the inline backend, which renders it with
+``bbox_inches="tight"`` (as the inline backend does) and is closed.
 
 ``WIDGET_CASES`` lists the callbacks explicitly, each with its default arguments (the
 widget's initial values) and a moved set (where a learner might drag the sliders).
@@ -121,19 +124,39 @@ def widget_cases() -> list[WidgetCase]:
 
 
 def time_update(case: WidgetCase, kwargs: dict[str, Any], fixed: dict[str, Any]) -> float:
-    """Seconds for one update: the callback, then every open figure rendered as PNG, closed."""
+    """Seconds for one update: everything a learner waits for before the new figure shows.
+
+    That is the callback with its printed line (captured here), its computation and its
+    one PNG render; then, if the callback returns a figure with changes not yet drawn
+    (``Figure.stale``), one render of it; and every figure it left open in pyplot,
+    rendered as the inline backend does (``bbox_inches="tight"``, two draws) and closed.
+    The first call of a callback also builds its figure: ``time_first_update``.
+    """
     import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     plt.close("all")
     start = time.perf_counter()
     with redirect_stdout(io.StringIO()), warnings.catch_warnings():
         # Agg's plt.show() only warns that it cannot show; the render below is the redraw.
         warnings.filterwarnings("ignore", message=".*non-interactive.*", category=UserWarning)
-        case.callback(**fixed, **kwargs)
+        returned = case.callback(**fixed, **kwargs)
+        if isinstance(returned, Figure) and returned.stale:
+            returned.savefig(io.BytesIO(), format="png")
         for number in plt.get_fignums():
             plt.figure(number).savefig(io.BytesIO(), format="png", bbox_inches="tight")
         plt.close("all")
     return time.perf_counter() - start
+
+
+def time_first_update(case: WidgetCase, fixed: dict[str, Any]) -> float:
+    """Seconds for the first update in this process, at the default values.
+
+    It builds the widget's figure (axes, ticks, legends) and fills the lessons' caches,
+    which later updates reuse: what a learner waits for when the widget cell runs. Call
+    it before any other update of the case (``benchmarks/run.py`` does).
+    """
+    return time_update(case, case.default, fixed)
 
 
 # ----- which callbacks the notebooks use ---------------------------------------------------

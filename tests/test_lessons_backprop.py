@@ -9,9 +9,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
 import gradlib as gl  # noqa: E402
 from gradlib import functional as F  # noqa: E402
+from gradlib import plotting  # noqa: E402
 from gradlib.engine import Function  # noqa: E402
 from gradlib.lessons import backprop as bp  # noqa: E402
 
@@ -193,18 +195,54 @@ def test_empty_snapshots_say_what_to_do(rng):
         bp.BoundarySnapshots(rng.standard_normal((5, 2)), np.zeros(5, dtype=np.int64)).at(0)
 
 
-def test_plot_training_step_prints_and_draws_one_figure(capsys, snapshots):
-    bp.plot_training_step(step=10, snapshots=snapshots)
+@pytest.fixture
+def shown(monkeypatch) -> list[bytes]:
+    """The PNGs the widget views show, collected here instead of displayed."""
+    pngs: list[bytes] = []
+    monkeypatch.setattr(plotting, "show_png", pngs.append)
+    return pngs
+
+
+def test_plot_training_step_prints_and_draws_one_figure(capsys, snapshots, shown):
+    fig = bp.plot_training_step(step=10, snapshots=snapshots)
     assert capsys.readouterr().out == "step 10: loss 0.200, training accuracy 100.0%\n"
-    fig = plt.gcf()
-    assert len(plt.get_fignums()) == 1
+    assert isinstance(fig, Figure) and plt.get_fignums() == [] and len(shown) == 1
     (main,) = fig.axes
     (inset,) = main.child_axes  # the loss-curve inset
     assert main.get_title() == "Step 10: loss 0.200, accuracy 100.0%"
     assert main.get_xlabel() == "feature x₁"
-    marker = inset.lines[1]
+    np.testing.assert_array_equal(main.images[0].get_array(), snapshots.at(10).probability)
+    # the boundary P = 0.5 of logits (-3 x1, 3 x1) is the line x1 = 0
+    boundary = np.concatenate(main.collections[0].get_segments())
+    # the contour interpolates linearly between grid points (0.2 apart): close to x1 = 0
+    np.testing.assert_allclose(boundary[:, 0], 0.0, atol=0.01)
+    loss_curve, marker = inset.lines
+    assert list(loss_curve.get_xdata()) == [0, 10] and list(loss_curve.get_ydata()) == [0.7, 0.2]
     assert list(marker.get_xdata()) == [10] and list(marker.get_ydata()) == [0.2]
-    fig.canvas.draw()
+
+
+def test_plot_training_step_moved_shows_other_numbers_and_image(capsys, snapshots, shown):
+    fig = bp.plot_training_step(step=10, snapshots=snapshots)
+    assert bp.plot_training_step(step=0, snapshots=snapshots) is fig
+    first, second = capsys.readouterr().out.splitlines()
+    assert first.startswith("step 10: loss 0.200") and second.startswith("step 0: loss 0.700")
+    main = fig.axes[0]
+    assert main.get_title().startswith("Step 0: loss 0.700")
+    np.testing.assert_array_equal(main.images[0].get_array(), snapshots.at(0).probability)
+    # the boundary of logits (x2, -x2) is the line x2 = 0
+    boundary = np.concatenate(main.collections[0].get_segments())
+    np.testing.assert_allclose(boundary[:, 1], 0.0, atol=0.01)
+    assert list(main.child_axes[0].lines[1].get_xdata()) == [0]
+    assert len(shown) == 2 and shown[0] != shown[1]
+
+
+def test_each_snapshots_object_gets_its_own_figure(snapshots, shown, rng):
+    other = bp.BoundarySnapshots(snapshots.X, snapshots.y, grid_size=20)
+    other.record(5, 0.4, linear_model(np.array([[1.0, -1.0], [0.0, 0.0]])))
+    fig = bp.plot_training_step(step=10, snapshots=snapshots)
+    fig_other = bp.plot_training_step(step=5, snapshots=other)
+    assert fig_other is not fig
+    assert fig_other.axes[0].images[0].get_array().shape == (20, 20)
 
 
 def test_plot_snapshot_grid_draws_one_panel_per_step(snapshots):

@@ -14,8 +14,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.path import Path as MplPath  # noqa: E402
 
 import gradlib as gl  # noqa: E402
+from gradlib import plotting  # noqa: E402
 from gradlib.lessons import derivatives as d  # noqa: E402
 
 EPS64 = np.finfo(np.float64).eps
@@ -94,13 +97,64 @@ def test_float32_steps_below_the_spacing_of_numbers_give_a_zero_estimate():
     assert np.allclose(errors["forward"][tiny], np.e, rtol=1e-6)
 
 
-def test_derivative_explorer_prints_the_estimates(capsys):
-    d.derivative_explorer("sin", 0.1, "float64")
+@pytest.fixture
+def shown(monkeypatch) -> list[bytes]:
+    """The PNGs the widget views show, collected here instead of displayed."""
+    pngs: list[bytes] = []
+    monkeypatch.setattr(plotting, "show_png", pngs.append)
+    return pngs
+
+
+def _line_slope(line) -> float:
+    x, y = line.get_data()
+    return (y[-1] - y[0]) / (x[-1] - x[0])
+
+
+def test_derivative_explorer_prints_the_estimates(capsys, shown):
+    fig = d.derivative_explorer("sin", 0.1, "float64")
     text = capsys.readouterr().out
+    forward, central = (np.sin(1.1) - np.sin(1.0)) / 0.1, (np.sin(1.1) - np.sin(0.9)) / 0.2
     assert f"exact f'(1) = {np.cos(1.0):.10f}" in text
-    assert f"forward {(np.sin(1.1) - np.sin(1.0)) / 0.1:.10f}" in text
-    assert f"central {(np.sin(1.1) - np.sin(0.9)) / 0.2:.10f}" in text
-    assert len(plt.gcf().axes) == 2
+    assert f"forward {forward:.10f}" in text
+    assert f"central {central:.10f}" in text
+    assert isinstance(fig, Figure) and len(fig.axes) == 2 and len(shown) == 1
+    left, right = fig.axes
+    curve, tangent, forward_secant, central_secant, forward_points, central_points = left.lines
+    np.testing.assert_allclose(curve.get_ydata(), np.sin(curve.get_xdata()))
+    assert _line_slope(tangent) == pytest.approx(np.cos(1.0))
+    assert _line_slope(forward_secant) == pytest.approx(forward)
+    assert _line_slope(central_secant) == pytest.approx(central)
+    assert forward_points.get_visible() and list(forward_points.get_xdata()) == [1.0, 1.1]
+    assert left.get_title() == "Secants with h = 1.0e-01 at x = 1"
+    # the marked errors on the right sit at h, at the printed errors
+    forward_error, central_error = right.lines[1], right.lines[3]
+    assert list(forward_error.get_xdata()) == [0.1]
+    assert forward_error.get_ydata()[0] == pytest.approx(abs(forward - np.cos(1.0)))
+    assert central_error.get_ydata()[0] == pytest.approx(abs(central - np.cos(1.0)))
+    assert right.get_title() == "Error against h (float64)"
+
+
+def test_derivative_explorer_moved_shows_other_numbers_and_image(capsys, shown):
+    fig = d.derivative_explorer("sin", 0.1, "float64")
+    left, right = fig.axes
+    curve_before = right.lines[0].get_ydata().copy()
+    assert d.derivative_explorer("exp", 1e-7, "float32") is fig
+    first, second = capsys.readouterr().out.splitlines()
+    assert first.startswith("sin at x = 1 in float64") and second.startswith(
+        "exp at x = 1 in float32"
+    )
+    # float32 cannot tell 1 + 1e-7 from 1 + 1.19e-7: the forward estimate is 0, error e
+    assert right.lines[1].get_ydata()[0] == pytest.approx(np.e, rel=1e-6)
+    assert not np.allclose(right.lines[0].get_ydata(), curve_before)
+    np.testing.assert_allclose(
+        right.lines[0].get_ydata(),
+        np.maximum(d.difference_errors("exp", "float32", average=False)["forward"], 1e-17),
+    )
+    np.testing.assert_allclose(left.lines[0].get_ydata(), np.exp(left.lines[0].get_xdata()))
+    assert not left.lines[4].get_visible()  # the points of a tiny h would sit on each other
+    assert left.get_legend().get_texts()[0].get_text() == "f(x) = exp"
+    assert right.get_title() == "Error against h (float32)"
+    assert len(shown) == 2 and shown[0] != shown[1]
 
 
 def test_derivative_explorer_rejects_unknown_names():
@@ -182,13 +236,54 @@ def test_contour_tangent_at_the_minimum_explains_itself():
         d.contour_tangent(0.0, 0.0)
 
 
-def test_directional_explorer_prints_the_gradient(capsys):
-    d.directional_explorer(1.0, 0.5, 30.0)
+def test_directional_explorer_prints_the_gradient(capsys, shown):
+    fig = d.directional_explorer(1.0, 0.5, 30.0)
     text = capsys.readouterr().out
     norm = np.hypot(2 + 0.5 * np.exp(0.5), 3 + np.exp(0.5))
     assert f"|grad f| = {norm:.3f}" in text
     assert f"largest D_u f in the sweep = {norm:.3f}" in text
-    assert len(plt.gcf().axes) == 2
+    assert isinstance(fig, Figure) and len(fig.axes) == 2 and len(shown) == 1
+    left, right = fig.axes
+    gradient_arrow, u_arrow = left.patches
+    # each arrow starts at (1, 0.5); its tip (the point farthest away) is 0.8 along its direction
+    grad = d.surface_grad(1.0, 0.5)
+    for arrow, direction in (
+        (u_arrow, np.deg2rad(30.0)),
+        (gradient_arrow, np.arctan2(*grad[::-1])),
+    ):
+        path = arrow.get_path()
+        offsets = path.vertices[path.codes != MplPath.CLOSEPOLY] - [1.0, 0.5]
+        tip = offsets[np.argmax(np.hypot(*offsets.T))]
+        assert np.arctan2(tip[1], tip[0]) == pytest.approx(direction, abs=0.01)
+        assert np.hypot(*tip) == pytest.approx(0.8, abs=0.1)  # shortened by 2 points each end
+    sweep, norm_line, angle_line, current = right.lines
+    assert norm_line.get_ydata()[0] == pytest.approx(norm)
+    assert angle_line.get_xdata()[0] == pytest.approx(np.rad2deg(np.arctan2(grad[1], grad[0])))
+    assert list(current.get_xdata()) == [30.0]
+    np.testing.assert_allclose(sweep.get_ydata(), d.directional_derivatives(1.0, 0.5, d.ANGLES_DEG))
+    labels = [t.get_text() for t in left.get_legend().get_texts()]
+    assert labels == ["tangent to the contour", "gradient direction", "u at 30 deg"]
+    assert gradient_arrow.get_visible()
+
+
+def test_directional_explorer_at_the_minimum_and_back(capsys, shown):
+    fig = d.directional_explorer(0.0, 0.0, 90.0)
+    assert capsys.readouterr().out.endswith("a stationary point: f is flat in every direction.\n")
+    left, right = fig.axes
+    # no gradient to draw: its arrow, the tangent and the |grad f| lines are hidden
+    assert [t.get_text() for t in left.get_legend().get_texts()] == ["u at 90 deg"]
+    assert not left.patches[0].get_visible() and not right.lines[1].get_visible()
+    assert [t.get_text() for t in right.get_legend().get_texts()] == ["D_u f (central differences)"]
+    d.directional_explorer(-1.25, 0.75, 135.0)
+    assert "at (-1.25, 0.75): grad f" in capsys.readouterr().out
+    legend = left.get_legend()
+    assert [t.get_text() for t in legend.get_texts()][1:] == ["gradient direction", "u at 135 deg"]
+    assert all(key.get_visible() for key in legend.legend_handles)
+    assert left.patches[0].get_visible() and right.lines[1].get_visible()
+    norm = np.linalg.norm(d.surface_grad(-1.25, 0.75))
+    assert right.get_legend().get_texts()[1].get_text() == f"|grad f| = {norm:.2f}"
+    assert right.get_ylim()[1] == pytest.approx(1.15 * norm)
+    assert len(shown) == 2 and shown[0] != shown[1]
 
 
 def test_plot_partials_shows_the_partial_derivatives():

@@ -9,8 +9,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
 import gradlib as gl  # noqa: E402
+from gradlib import plotting  # noqa: E402
 from gradlib.lessons import gradient_descent as gd  # noqa: E402
 
 
@@ -40,6 +42,14 @@ def test_diverges_just_above_two_over_L_and_not_just_below():
     assert gd.diverges(4.0, 0.5 * (1 + 1e-6), steps=1000)
 
 
+@pytest.fixture
+def shown(monkeypatch) -> list[bytes]:
+    """The PNGs the widget views show, collected here instead of displayed."""
+    pngs: list[bytes] = []
+    monkeypatch.setattr(plotting, "show_png", pngs.append)
+    return pngs
+
+
 @pytest.mark.parametrize(
     "lr, phrase",
     [
@@ -51,13 +61,44 @@ def test_diverges_just_above_two_over_L_and_not_just_below():
         (0.0, "does not move"),
     ],
 )
-def test_lr_explorer_names_the_regime(capsys, lr, phrase):
-    gd.lr_explorer(lr, 2.5)
+def test_lr_explorer_names_the_regime(capsys, shown, lr, phrase):
+    fig = gd.lr_explorer(lr, 2.5)
     text = capsys.readouterr().out
     assert phrase in text
     assert f"factor 1 - lr L = {1 - 4 * lr:+.3f}" in text
     assert f"|x_30| = {abs(2.5 * (1 - 4 * lr) ** 30):.2e}" in text
-    assert len(plt.gcf().axes) == 2
+    assert isinstance(fig, Figure) and len(fig.axes) == 2 and len(shown) == 1
+    title = fig.axes[1].get_title()
+    assert title.startswith(f"lr = {lr:.3f}: ") and phrase in title
+
+
+def test_lr_explorer_draws_the_iterates(shown):
+    fig = gd.lr_explorer(0.4, 2.5)
+    left, right = fig.axes
+    parabola, iterates, start = left.lines
+    expected = 2.5 * (1 - 4 * 0.4) ** np.arange(31)
+    np.testing.assert_allclose(iterates.get_xdata(), expected[:13])
+    np.testing.assert_allclose(iterates.get_ydata(), 2 * expected[:13] ** 2)
+    assert list(start.get_xdata()) == [2.5]
+    distances, prediction, start_level = right.lines
+    np.testing.assert_allclose(distances.get_ydata(), np.abs(expected))
+    np.testing.assert_allclose(prediction.get_ydata(), 0.6 ** np.arange(31) * 2.5)
+    assert start_level.get_ydata()[0] == 2.5
+
+
+def test_lr_explorer_moved_shows_other_numbers_and_image(capsys, shown):
+    fig = gd.lr_explorer(0.1, 2.5)
+    before = fig.axes[1].lines[0].get_ydata().copy()
+    assert gd.lr_explorer(0.52, -1.5) is fig
+    first, second = capsys.readouterr().out.splitlines()
+    assert "converges smoothly" in first and "diverges" in second
+    left, right = fig.axes
+    np.testing.assert_allclose(right.lines[0].get_ydata(), 1.5 * 1.08 ** np.arange(31))
+    assert not np.allclose(right.lines[0].get_ydata(), before)
+    assert right.get_ylim()[1] == pytest.approx(10 * 1.5 * 1.08**30)
+    assert right.get_title() == "lr = 0.520: diverges"
+    assert list(left.lines[2].get_xdata()) == [-1.5]
+    assert len(shown) == 2 and shown[0] != shown[1]
 
 
 # ----- two dimensions ---------------------------------------------------------------------------

@@ -6,7 +6,7 @@
   Both count multiply-adds of the matrix products.
 - ``BoundarySnapshots`` and ``plot_training_step(step, snapshots)``: the decision
   boundary of the MLP during training, computed once per recorded step so the
-  training-step slider only redraws (the widget).
+  training-step slider only redraws (the widget, a ``TrainingStepView``).
 - The exercise data, references and checkers: ``check_linear_backward`` and
   ``BuggyLinear`` / ``gradcheck_summary`` / ``check_fixed_linear``.
 """
@@ -15,21 +15,24 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 
 from gradlib.activations import softmax_array
 from gradlib.engine import Context, Function, Tensor, _topological_order, no_grad, tensor
 from gradlib.exercises import Feedback, check_array
 from gradlib.gradcheck import GradcheckResult, gradcheck
-from gradlib.plotting import PALETTE, new_figure
+from gradlib.plotting import PALETTE, WidgetView, new_figure, widget_figure
 
 __all__ = [
     "BoundarySnapshots",
     "BuggyLinear",
     "ReverseModeCost",
+    "TrainingStepView",
     "below",
     "check_fixed_linear",
     "check_linear_backward",
@@ -207,15 +210,30 @@ class BoundarySnapshots:
         return earlier[-1] if earlier else self.snapshots[0]
 
 
-def _draw_boundary(ax: Any, snapshots: BoundarySnapshots, snap: Snapshot) -> None:
-    """P(class 1) as a blue-white-orange background, the P = 0.5 line, and the data."""
+def _boundary_lines(snapshots: BoundarySnapshots, probability: np.ndarray) -> list[np.ndarray]:
+    """The decision boundary P(class 1) = 0.5 as (n, 2) line pieces, traced with contourpy
+    (the engine of matplotlib's ``contour``), so a widget can move an existing line."""
+    import contourpy
+
+    generator = contourpy.contour_generator(
+        snapshots.xs, snapshots.ys, probability, line_type="Separate"
+    )
+    return generator.lines(0.5)
+
+
+def _draw_boundary(ax: Any, snapshots: BoundarySnapshots, snap: Snapshot) -> tuple[Any, Any]:
+    """P(class 1) as a blue-white-orange background, the P = 0.5 line, and the data.
+
+    Returns the background image and the boundary line, for a widget to update.
+    """
+    from matplotlib.collections import LineCollection
     from matplotlib.colors import LinearSegmentedColormap
 
     cmap = LinearSegmentedColormap.from_list(
         "blue_orange", [PALETTE["blue"], "#ffffff", PALETTE["orange"]]
     )
     extent = (snapshots.xs[0], snapshots.xs[-1], snapshots.ys[0], snapshots.ys[-1])
-    ax.imshow(
+    image = ax.imshow(
         snap.probability,
         origin="lower",
         extent=extent,
@@ -226,7 +244,10 @@ def _draw_boundary(ax: Any, snapshots: BoundarySnapshots, snap: Snapshot) -> Non
         aspect="auto",
         interpolation="bilinear",
     )
-    ax.contour(snapshots.xs, snapshots.ys, snap.probability, levels=[0.5], colors="black")
+    boundary = LineCollection(
+        _boundary_lines(snapshots, snap.probability), colors="black", linewidths=2.0, zorder=2
+    )
+    ax.add_collection(boundary)
     X, y = snapshots.X, snapshots.y
     for label, marker, colour in ((0, "o", PALETTE["blue"]), (1, "^", PALETTE["orange"])):
         ax.scatter(
@@ -247,35 +268,69 @@ def _draw_boundary(ax: Any, snapshots: BoundarySnapshots, snap: Snapshot) -> Non
     ax.set_xlabel("feature x₁")
     ax.set_ylabel("feature x₂")
     ax.grid(False)
+    return image, boundary
 
 
-def plot_training_step(step: int, snapshots: BoundarySnapshots) -> None:
+class TrainingStepView(WidgetView):
+    """The figure of ``plot_training_step`` for one ``BoundarySnapshots``: the boundary and
+    the data, and in the corner the loss curve with the current step marked."""
+
+    def __init__(self, snapshots: BoundarySnapshots) -> None:
+        super().__init__()
+        self.snapshots = snapshots
+
+    def build(self) -> Figure:
+        fig, ax = widget_figure(
+            width=7.5, height=5.0, margins={"left": 0.1, "right": 0.97, "bottom": 0.12, "top": 0.92}
+        )
+        self.image, self.boundary = _draw_boundary(ax, self.snapshots, self.snapshots.snapshots[0])
+        # an explicit title height skips matplotlib's measuring of the tick labels beneath it
+        self.title = ax.set_title("", y=1.01)
+        ax.legend(loc="lower left", fontsize=11)
+        # The loss curve as a small inset without ticks: tick labels are most of a redraw's cost.
+        inset = ax.inset_axes((0.69, 0.7, 0.29, 0.26))
+        (self.loss_curve,) = inset.plot([], [], color=PALETTE["vermillion"])
+        (self.marker,) = inset.plot([], [], "o", color=PALETTE["black"], markersize=6)
+        inset.set_xticks([])
+        inset.set_yticks([])
+        inset.grid(False)
+        inset.set_xlabel("step", fontsize=10, labelpad=1)
+        inset.set_ylabel("loss", fontsize=10, labelpad=1)
+        self.inset = inset
+        return fig
+
+    def update(self, snap: Snapshot) -> None:
+        self.image.set_data(snap.probability)
+        self.boundary.set_segments(_boundary_lines(self.snapshots, snap.probability))
+        self.title.set_text(
+            f"Step {snap.step}: loss {snap.loss:.3f}, accuracy {100 * snap.accuracy:.1f}%"
+        )
+        # Every update: more steps may have been recorded since the figure was built.
+        losses = [s.loss for s in self.snapshots.snapshots]
+        self.loss_curve.set_data(self.snapshots.steps, losses)
+        self.inset.relim()
+        self.inset.autoscale_view()
+        self.marker.set_data([snap.step], [snap.loss])
+
+
+@lru_cache(maxsize=4)
+def _training_step_view(snapshots: BoundarySnapshots) -> TrainingStepView:
+    """One figure per ``BoundarySnapshots`` (usually the notebook's only one), kept."""
+    return TrainingStepView(snapshots)
+
+
+def plot_training_step(step: int, snapshots: BoundarySnapshots) -> Figure:
     """Widget: the decision boundary at a training step, and where that step is on the loss curve.
 
-    Prints the step's loss and training accuracy; draws the class-1 probability
+    Prints the step's loss and training accuracy; shows the class-1 probability
     (orange = class 1, blue = class 0, black line = the boundary P = 0.5) with the
     data, and in the corner the loss over all recorded steps with this step marked.
+    Returns the figure, which it has already shown: write ``fig = plot_training_step(...)``
+    in a notebook, or Jupyter shows the returned figure a second time.
     """
     snap = snapshots.at(step)
     print(f"step {snap.step}: loss {snap.loss:.3f}, training accuracy {100 * snap.accuracy:.1f}%")
-    fig, ax = new_figure(width=7.5, height=5.0)
-    _draw_boundary(ax, snapshots, snap)
-    # an explicit title height skips matplotlib's measuring of the tick labels beneath it
-    ax.set_title(
-        f"Step {snap.step}: loss {snap.loss:.3f}, accuracy {100 * snap.accuracy:.1f}%", y=1.01
-    )
-    ax.legend(loc="lower left", fontsize=11)
-    # The loss curve as a small inset without ticks: tick labels are most of a redraw's cost.
-    inset = ax.inset_axes((0.69, 0.7, 0.29, 0.26))
-    inset.plot(snapshots.steps, [s.loss for s in snapshots.snapshots], color=PALETTE["vermillion"])
-    inset.plot([snap.step], [snap.loss], "o", color=PALETTE["black"], markersize=6)
-    inset.set_xticks([])
-    inset.set_yticks([])
-    inset.grid(False)
-    inset.set_xlabel("step", fontsize=10, labelpad=1)
-    inset.set_ylabel("loss", fontsize=10, labelpad=1)
-    fig.subplots_adjust(left=0.1, right=0.97, bottom=0.12, top=0.92)
-    plt.show()
+    return _training_step_view(snapshots).show(snap=snap)
 
 
 def plot_snapshot_grid(snapshots: BoundarySnapshots, steps: tuple[int, ...]) -> None:

@@ -30,12 +30,20 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.ticker import MaxNLocator
+from matplotlib.figure import Figure
 
 from gradlib import ops
 from gradlib.engine import Tensor, tensor
 from gradlib.exercises import Feedback, check_array
-from gradlib.plotting import COLORS, PALETTE, new_figure, plain_log_ticks
+from gradlib.plotting import (
+    COLORS,
+    PALETTE,
+    WidgetView,
+    new_figure,
+    plain_log_ticks,
+    round_ticks,
+    widget_figure,
+)
 
 __all__ = [
     "ANGLES_DEG",
@@ -43,6 +51,8 @@ __all__ = [
     "PRECISIONS",
     "STEPS",
     "X0",
+    "DerivativeView",
+    "DirectionalView",
     "Example",
     "autodiff_grad",
     "best_step",
@@ -203,11 +213,95 @@ def plot_difference_errors(name: str = "sin"):
     return fig
 
 
-def derivative_explorer(function: str = "sin", h: float = 0.1, precision: str = "float64") -> None:
+class DerivativeView(WidgetView):
+    """The figure of ``derivative_explorer``: secants and tangent (left), |error| against h."""
+
+    XS = np.linspace(X0 - 0.6, X0 + 0.6, 121)  # the x range of the left panel
+    ERROR_FLOOR = 1e-17  # an error of exactly 0 cannot be drawn on a log axis
+
+    def build(self) -> Figure:
+        fig, (left, right) = widget_figure(
+            ncols=2,
+            width=11.0,
+            height=4.2,
+            margins={"left": 0.08, "right": 0.98, "bottom": 0.13, "top": 0.91, "wspace": 0.25},
+        )
+        xs, later = self.XS, np.full_like(self.XS, np.nan)  # the y values come with each update
+        (self.curve,) = left.plot(xs, later, color=PALETTE["black"], label="f(x)")
+        (self.tangent,) = left.plot(
+            xs, later, color=PALETTE["green"], label="tangent (exact slope)"
+        )
+        # Each secant is the straight line through the two points its difference uses.
+        (self.forward_secant,) = left.plot(xs, later, "--", color=COLORS[0], label="forward secant")
+        (self.central_secant,) = left.plot(xs, later, ":", color=COLORS[1], label="central secant")
+        (self.forward_points,) = left.plot([], [], "o", color=COLORS[0])
+        (self.central_points,) = left.plot([], [], "o", color=COLORS[1])
+        left.set_xlim(xs[0] - 0.06, xs[-1] + 0.06)
+        left.set_xlabel("x")
+        left.set_ylabel("f(x)")
+        # y=1.0 skips matplotlib's automatic title placement, which measures the tick labels.
+        self.left_title = left.set_title("", y=1.0)
+        self.function_label = left.legend(loc="upper left", fontsize=9).get_texts()[0]
+        round_ticks(left)
+
+        right.set_xscale("log")
+        right.set_yscale("log")
+        self.error_curves, self.error_points = {}, {}
+        for label, color in (("forward", COLORS[0]), ("central", COLORS[1])):
+            (self.error_curves[label],) = right.plot(
+                STEPS, np.full_like(STEPS, np.nan), color=color, label=label
+            )
+            (self.error_points[label],) = right.plot([], [], "o", color=color, markersize=9)
+        self.h_line = right.axvline(1.0, color=PALETTE["black"], linewidth=1.0)
+        right.set_xlim(STEPS[0] / 4, STEPS[-1] * 4)
+        right.set_ylim(1e-13, 10)
+        right.set_xlabel("step h")
+        right.set_ylabel("|error| at x = 1")
+        self.right_title = right.set_title("", y=1.0)
+        right.legend(loc="lower left", fontsize=10)
+        plain_log_ticks(right, numticks=6)
+        self.left = left
+        return fig
+
+    def update(
+        self, function: str, h: float, precision: str, estimates: dict[str, float], exact: float
+    ) -> None:
+        example, xs = _example(function), self.XS
+        span = example.f(xs)
+        f0, f_plus, f_minus = (float(example.f(x)) for x in (X0, X0 + h, X0 - h))
+        self.curve.set_ydata(span)
+        self.tangent.set_ydata(f0 + exact * (xs - X0))
+        self.forward_secant.set_ydata(f0 + estimates["forward"] * (xs - X0))
+        self.central_secant.set_ydata(f_minus + estimates["central"] * (xs - X0 + h))
+        self.forward_points.set_data([X0, X0 + h], [f0, f_plus])
+        self.central_points.set_data([X0 - h], [f_minus])
+        for points in (self.forward_points, self.central_points):
+            points.set_visible(h > 0.01)  # only once they are far enough apart to see
+        self.left.set_ylim(span.min() - 0.15 * np.ptp(span), span.max() + 0.15 * np.ptp(span))
+        self.left_title.set_text(f"Secants with h = {h:.1e} at x = 1")
+        self.function_label.set_text(f"f(x) = {function}")
+
+        errors = difference_errors(function, precision, average=False)
+        for label, estimate in estimates.items():
+            self.error_curves[label].set_ydata(np.maximum(errors[label], self.ERROR_FLOOR))
+            error = max(abs(estimate - exact), self.ERROR_FLOOR)
+            self.error_points[label].set_data([h], [error])
+        self.h_line.set_xdata([h, h])
+        self.right_title.set_text(f"Error against h ({precision})")
+
+
+_DERIVATIVE_VIEW = DerivativeView()
+
+
+def derivative_explorer(
+    function: str = "sin", h: float = 0.1, precision: str = "float64"
+) -> Figure:
     """Widget callback: secant lines and the tangent at x = 1, and the error at h on the U curve.
 
-    Prints f'(1), both estimates and their errors; draws the function with its tangent and
+    Prints f'(1), both estimates and their errors; shows the function with its tangent and
     the forward and central secants (left), and the error against h at x = 1 (right).
+    Returns the figure, which it has already shown: write ``fig = derivative_explorer(...)``
+    in a notebook, or Jupyter shows the returned figure a second time.
     """
     example, dtype = _example(function), _dtype(precision)
     x0, step = dtype(X0), dtype(h)
@@ -219,46 +313,13 @@ def derivative_explorer(function: str = "sin", h: float = 0.1, precision: str = 
         f"forward {forward:.10f} (error {abs(forward - exact):.1e}) | "
         f"central {central:.10f} (error {abs(central - exact):.1e})"
     )
-
-    fig, (left, right) = new_figure(ncols=2, width=11.0, height=4.2)
-    # Titles are placed with y=1.0: matplotlib's automatic placement measures every tick
-    # label on each redraw, a third of a widget update's time.
-    xs = np.linspace(X0 - 0.6, X0 + 0.6, 121)
-    f0 = float(example.f(X0))
-    left.plot(xs, example.f(xs), color=PALETTE["black"], label=f"f(x) = {function}")
-    left.plot(xs, f0 + exact * (xs - X0), color=PALETTE["green"], label="tangent (exact slope)")
-    # Each secant is the straight line through the two points its difference uses.
-    f_plus, f_minus = float(example.f(X0 + h)), float(example.f(X0 - h))
-    left.plot(xs, f0 + forward * (xs - X0), "--", color=COLORS[0], label="forward secant")
-    left.plot(xs, f_minus + central * (xs - X0 + h), ":", color=COLORS[1], label="central secant")
-    if h > 0.01:  # the points of the differences, once they are far enough apart to see
-        left.plot([X0, X0 + h], [f0, f_plus], "o", color=COLORS[0])
-        left.plot([X0 - h], [f_minus], "o", color=COLORS[1])
-    span = example.f(xs)
-    left.set_ylim(span.min() - 0.15 * np.ptp(span), span.max() + 0.15 * np.ptp(span))
-    left.set_xlabel("x")
-    left.set_ylabel("f(x)")
-    left.set_title(f"Secants with h = {h:.1e} at x = 1", y=1.0)
-    left.legend(loc="upper left", fontsize=9)
-    # Five ticks per axis: every tick is a full matplotlib object, and a widget redraws them all.
-    left.xaxis.set_major_locator(MaxNLocator(5))
-    left.yaxis.set_major_locator(MaxNLocator(5))
-
-    errors = difference_errors(function, precision, average=False)
-    floor = 1e-17  # an error of exactly 0 cannot be drawn on a log axis
-    for label, color, value in (("forward", COLORS[0], forward), ("central", COLORS[1], central)):
-        right.loglog(STEPS, np.maximum(errors[label], floor), color=color, label=label)
-        right.loglog([h], [max(abs(value - exact), floor)], "o", color=color, markersize=9)
-    right.axvline(h, color=PALETTE["black"], linewidth=1.0)
-    right.set_ylim(1e-13, 10)
-    right.set_xlabel("step h")
-    right.set_ylabel("|error| at x = 1")
-    right.set_title(f"Error against h ({precision})", y=1.0)
-    right.legend(loc="lower left", fontsize=10)
-    plain_log_ticks(right, numticks=6)
-    # Fixed margins: tight_layout would measure every label again on each update.
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.13, top=0.91, wspace=0.25)
-    plt.show()
+    return _DERIVATIVE_VIEW.show(
+        function=function,
+        h=h,
+        precision=precision,
+        estimates={"forward": forward, "central": central},
+        exact=exact,
+    )
 
 
 # ----- a function of two variables -----------------------------------------------------
@@ -361,8 +422,14 @@ def _draw_contours(ax, labels: bool = False) -> None:
     from matplotlib.collections import LineCollection
 
     colors = plt.get_cmap("viridis")(np.linspace(0.0, 0.9, len(CONTOUR_LEVELS)))
+    # All levels in one collection, each piece in its level's colour: one artist to draw.
+    pieces = [
+        (line, color) for (_, lines), color in zip(_contour_lines(), colors) for line in lines
+    ]
+    ax.add_collection(
+        LineCollection([line for line, _ in pieces], colors=[c for _, c in pieces], linewidths=1.0)
+    )
     for (level, lines), color in zip(_contour_lines(), colors):
-        ax.add_collection(LineCollection(lines, colors=[color], linewidths=1.0))
         if labels and lines:
             longest = max(lines, key=len)
             x, y = longest[len(longest) // 3]
@@ -435,23 +502,139 @@ def plot_partials(x0: float = 1.0, y0: float = 0.5):
     return fig
 
 
-def directional_explorer(x0: float = 1.0, y0: float = 0.5, angle: float = 30.0) -> None:
+STATIONARY_NORM = 1e-9  # |grad f| below this: a stationary point, where no direction is uphill
+
+
+class DirectionalView(WidgetView):
+    """The figure of ``directional_explorer``: contours with the gradient and u (left), and
+    D_u f against the angle of u (right)."""
+
+    ARROW_LENGTH = 0.8  # arrows have a fixed length; the printed numbers give the sizes
+
+    def build(self) -> Figure:
+        from matplotlib.lines import Line2D
+        from matplotlib.patches import FancyArrowPatch
+
+        fig, (left, right) = widget_figure(
+            ncols=2,
+            width=11.0,
+            height=4.6,
+            margins={"left": 0.07, "right": 0.98, "bottom": 0.12, "top": 0.92, "wspace": 0.22},
+        )
+        _draw_contours(left)
+        (self.tangent,) = left.plot(
+            [], [], "--", color=PALETTE["black"], linewidth=1.5, label="tangent to the contour"
+        )
+        self.arrows, self.arrow_keys = {}, {}
+        for name, color, label in (
+            ("gradient", PALETTE["vermillion"], "gradient direction"),
+            ("u", COLORS[0], "u"),
+        ):
+            self.arrows[name] = FancyArrowPatch(
+                (0, 0), (1, 1), arrowstyle="-|>", mutation_scale=12, color=color, linewidth=2.2
+            )
+            left.add_patch(self.arrows[name])
+            # The legend shows an arrow as a line of its colour (a patch would show as a box).
+            self.arrow_keys[name] = Line2D([], [], color=color, label=label)
+        (self.point,) = left.plot([], [], "o", color=PALETTE["black"])
+        # y=1.0 skips matplotlib's automatic title placement, which measures the tick labels.
+        left.set_title("Contours of f, the gradient and u", y=1.0)
+        round_ticks(left)
+
+        (self.sweep,) = right.plot(
+            ANGLES_DEG,
+            np.full_like(ANGLES_DEG, np.nan),  # the rates come with each update
+            color=COLORS[0],
+            label="D_u f (central differences)",
+        )
+        self.norm_line = right.axhline(1.0, color=PALETTE["vermillion"], linestyle="--")
+        self.angle_line = right.axvline(
+            0.0, color=PALETTE["vermillion"], linestyle=":", label="gradient angle"
+        )
+        (self.current,) = right.plot([], [], "o", color=COLORS[0], markersize=9)
+        right.set_xlim(0, 360)
+        right.set_xticks(np.arange(0, 361, 90))
+        round_ticks(right, "y")
+        right.set_xlabel("angle of u (degrees)")
+        right.set_ylabel("D_u f")
+        right.set_title("Rate of change of f along u", y=1.0)
+
+        self.left, self.right = left, right
+        self.stationary = None  # the legends are made by the first update
+        return fig
+
+    def _legends(self, stationary: bool) -> None:
+        """Legends listing what is drawn: at a stationary point there is no gradient to show."""
+        # Before the legends are made: a legend key copies its artist's visibility.
+        for artist in (self.tangent, self.arrows["gradient"], self.norm_line, self.angle_line):
+            artist.set_visible(not stationary)
+        gradient = [] if stationary else [self.tangent, self.arrow_keys["gradient"]]
+        left = self.left.legend(
+            handles=[*gradient, self.arrow_keys["u"]], loc="lower left", fontsize=9
+        )
+        self.u_label = left.get_texts()[-1]
+        gradient = [] if stationary else [self.norm_line, self.angle_line]
+        right = self.right.legend(handles=[self.sweep, *gradient], loc="lower left", fontsize=9)
+        self.norm_label = None if stationary else right.get_texts()[1]
+        self.stationary = stationary
+
+    def update(
+        self,
+        x0: float,
+        y0: float,
+        angle: float,
+        grad: np.ndarray,
+        sweep: np.ndarray,
+        current: float,
+    ) -> None:
+        norm = float(np.linalg.norm(grad))
+        stationary = norm < STATIONARY_NORM
+        if stationary != self.stationary:
+            self._legends(stationary)
+        length = self.ARROW_LENGTH
+        u = np.array([np.cos(np.deg2rad(angle)), np.sin(np.deg2rad(angle))])
+        self.arrows["u"].set_positions((x0, y0), (x0 + length * u[0], y0 + length * u[1]))
+        self.u_label.set_text(f"u at {angle:.0f} deg")
+        self.point.set_data([x0], [y0])
+        if not stationary:
+            g = grad / norm
+            self.arrows["gradient"].set_positions(
+                (x0, y0), (x0 + length * g[0], y0 + length * g[1])
+            )
+            tangent = 0.6 * contour_tangent(x0, y0)
+            self.tangent.set_data(
+                [x0 - tangent[0], x0 + tangent[0]], [y0 - tangent[1], y0 + tangent[1]]
+            )
+            self.norm_line.set_ydata([norm, norm])
+            self.norm_label.set_text(f"|grad f| = {norm:.2f}")
+            grad_angle = float(np.rad2deg(np.arctan2(grad[1], grad[0])) % 360)
+            self.angle_line.set_xdata([grad_angle, grad_angle])
+
+        self.sweep.set_ydata(sweep)
+        self.current.set_data([angle], [current])
+        self.right.set_ylim(-1.15 * max(norm, 1.0), 1.15 * max(norm, 1.0))
+
+
+_DIRECTIONAL_VIEW = DirectionalView()
+
+
+def directional_explorer(x0: float = 1.0, y0: float = 0.5, angle: float = 30.0) -> Figure:
     """Widget callback: D_u f at (x0, y0) for every direction, and the chosen direction u.
 
     Prints the gradient (from backward()), its length and angle, D_u f for the chosen
-    angle and the largest D_u f in the sweep. Draws the contours with the gradient, u and
+    angle and the largest D_u f in the sweep. Shows the contours with the gradient, u and
     the contour's tangent (left), and D_u f against the angle of u, by central
-    differences (right).
+    differences (right). Returns the figure, which it has already shown: write
+    ``fig = directional_explorer(...)`` in a notebook, or Jupyter shows it a second time.
     """
     grad = autodiff_grad(x0, y0)
     norm = float(np.linalg.norm(grad))
-    stationary = norm < 1e-9  # the minimum (0, 0): no direction is uphill
     grad_angle = float(np.rad2deg(np.arctan2(grad[1], grad[0])) % 360)
     sweep = directional_derivatives(x0, y0, ANGLES_DEG)
     current = float(directional_derivatives(x0, y0, np.array([angle]))[0])
     best = int(np.argmax(sweep))
     where = f"at ({x0:.2f}, {y0:.2f}): "
-    if stationary:
+    if norm < STATIONARY_NORM:
         print(where + "grad f = (0, 0), a stationary point: f is flat in every direction.")
     else:
         print(
@@ -459,58 +642,9 @@ def directional_explorer(x0: float = 1.0, y0: float = 0.5, angle: float = 30.0) 
             f"{grad_angle:.1f} deg | D_u f at {angle:.0f} deg = {current:.3f} | largest "
             f"D_u f in the sweep = {sweep[best]:.3f} at {ANGLES_DEG[best]:.0f} deg"
         )
-
-    fig, (left, right) = new_figure(ncols=2, width=11.0, height=4.6)
-    _draw_contours(left)
-    u = np.array([np.cos(np.deg2rad(angle)), np.sin(np.deg2rad(angle))])
-    arrows = [(u, COLORS[0], f"u at {angle:.0f} deg")]
-    if not stationary:
-        arrows.insert(0, (grad / norm, PALETTE["vermillion"], "gradient direction"))
-        tangent = 0.6 * contour_tangent(x0, y0)
-        left.plot(
-            [x0 - tangent[0], x0 + tangent[0]],
-            [y0 - tangent[1], y0 + tangent[1]],
-            "--",
-            color=PALETTE["black"],
-            linewidth=1.5,
-            label="tangent to the contour",
-        )
-    length = 0.8  # arrows are drawn with a fixed length; the printed numbers give sizes
-    for vector, color, label in arrows:
-        left.annotate(
-            "",
-            xy=(x0 + length * vector[0], y0 + length * vector[1]),
-            xytext=(x0, y0),
-            arrowprops={"arrowstyle": "-|>", "color": color, "lw": 2.2},
-        )
-        left.plot([], [], color=color, label=label)
-    left.plot([x0], [y0], "o", color=PALETTE["black"])
-    # y=1.0 skips matplotlib's automatic title placement, which re-measures every label.
-    left.set_title("Contours of f, the gradient and u", y=1.0)
-    left.legend(loc="lower left", fontsize=9)
-    # Five ticks per axis: every tick is a full matplotlib object, and a widget redraws them all.
-    left.xaxis.set_major_locator(MaxNLocator(5))
-    left.yaxis.set_major_locator(MaxNLocator(5))
-
-    right.plot(ANGLES_DEG, sweep, color=COLORS[0], label="D_u f (central differences)")
-    if not stationary:
-        right.axhline(
-            norm, color=PALETTE["vermillion"], linestyle="--", label=f"|grad f| = {norm:.2f}"
-        )
-        right.axvline(
-            grad_angle, color=PALETTE["vermillion"], linestyle=":", label="gradient angle"
-        )
-    right.plot([angle], [current], "o", color=COLORS[0], markersize=9)
-    right.set_xlim(0, 360)
-    right.set_xticks(np.arange(0, 361, 90))
-    right.yaxis.set_major_locator(MaxNLocator(5))
-    right.set_ylim(-1.15 * max(norm, 1.0), 1.15 * max(norm, 1.0))
-    right.set_xlabel("angle of u (degrees)")
-    right.set_ylabel("D_u f")
-    right.set_title("Rate of change of f along u", y=1.0)
-    right.legend(loc="lower left", fontsize=9)
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.12, top=0.92, wspace=0.22)
-    plt.show()
+    return _DIRECTIONAL_VIEW.show(
+        x0=x0, y0=y0, angle=angle, grad=grad, sweep=sweep, current=current
+    )
 
 
 # ----- exercise checker ---------------------------------------------------------------

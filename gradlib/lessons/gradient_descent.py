@@ -20,19 +20,27 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.ticker import MaxNLocator
+from matplotlib.figure import Figure
 
 from gradlib.engine import Tensor, no_grad, tensor
 from gradlib.exercises import Feedback
-from gradlib.plotting import COLORS, PALETTE, new_figure, plain_log_ticks
+from gradlib.plotting import (
+    COLORS,
+    PALETTE,
+    WidgetView,
+    new_figure,
+    plain_log_ticks,
+    round_ticks,
+    widget_figure,
+)
 
 __all__ = [
     "DESCENT_STEP_CASES",
     "EXERCISE",
     "HIMMELBLAU_MINIMA",
     "L_DEMO",
+    "LearningRateView",
     "best_learning_rate",
     "check_learning_rate",
     "descend",
@@ -115,12 +123,77 @@ def _regime(lr: float, L: float) -> str:
 WIDGET_STEPS = 30
 
 
-def lr_explorer(lr: float = 0.1, x0: float = 2.5) -> None:
+class LearningRateView(WidgetView):
+    """The figure of ``lr_explorer``: the iterates on the parabola (left), |x_k| against k."""
+
+    SHOWN = 13  # iterates x_0 .. x_12 on the curve
+    FLOOR = 1e-17  # an exact 0 (lr = 1/L) cannot be drawn on a log axis: put it off the plot
+
+    def build(self) -> Figure:
+        fig, (left, right) = widget_figure(
+            ncols=2,
+            width=11.0,
+            height=4.2,
+            margins={"left": 0.07, "right": 0.98, "bottom": 0.13, "top": 0.91, "wspace": 0.25},
+        )
+        (self.parabola,) = left.plot([], [], color=PALETTE["black"], linewidth=1.5)
+        (self.iterates,) = left.plot(
+            [], [], "-o", color=COLORS[0], markersize=5, linewidth=1.2, label="iterates x_k"
+        )
+        (self.start,) = left.plot(
+            [], [], "o", color=PALETTE["vermillion"], markersize=9, label="start x_0"
+        )
+        left.set_xlabel("x")
+        left.set_ylabel("f(x) = 2 x²")
+        # y=1.0 skips matplotlib's automatic title placement, which measures the tick labels.
+        left.set_title(f"The first {self.SHOWN - 1} steps on the curve", y=1.0)
+        left.legend(loc="upper center", fontsize=10)
+        round_ticks(left)
+
+        k, later = np.arange(WIDGET_STEPS + 1), np.full(WIDGET_STEPS + 1, np.nan)
+        right.set_yscale("log")
+        # the distances come with each update
+        (self.distances,) = right.plot(k, later, "o", color=COLORS[0], markersize=4)
+        (self.prediction,) = right.plot(k, later, "--", color=COLORS[1], label="|1 - lr L|^k |x0|")
+        self.start_level = right.axhline(1.0, color=PALETTE["black"], linewidth=0.8)
+        right.set_xlim(-1.5, WIDGET_STEPS + 1.5)
+        right.set_xticks(np.arange(0, WIDGET_STEPS + 1, 10))
+        right.set_xlabel("step k")
+        right.set_ylabel("|x_k| (distance to the minimum)")
+        self.right_title = right.set_title("", y=1.0)
+        right.legend(loc="lower left", fontsize=10)
+        plain_log_ticks(right, "y", numticks=6)
+        self.left, self.right = left, right
+        return fig
+
+    def update(self, L: float, lr: float, x0: float, path: np.ndarray) -> None:
+        reach = max(3.0, 1.15 * abs(x0))
+        xs = np.linspace(-reach, reach, 101)
+        self.parabola.set_data(xs, L / 2 * xs**2)
+        shown = path[: self.SHOWN]
+        self.iterates.set_data(shown, L / 2 * shown**2)
+        self.start.set_data([x0], [L / 2 * x0**2])
+        self.left.set_xlim(-reach, reach)
+        self.left.set_ylim(-0.05 * L / 2 * reach**2, 1.05 * L / 2 * reach**2)
+
+        k = np.arange(WIDGET_STEPS + 1)
+        self.distances.set_ydata(np.maximum(np.abs(path), self.FLOOR))
+        self.prediction.set_ydata(np.maximum(abs(1 - lr * L) ** k * abs(x0), self.FLOOR))
+        self.start_level.set_ydata([abs(x0), abs(x0)])
+        self.right.set_ylim(1e-16, max(1e2, 10 * np.abs(path).max()))
+        self.right_title.set_text(f"lr = {lr:.3f}: {_regime(lr, L).split(' (')[0]}")
+
+
+_LEARNING_RATE_VIEW = LearningRateView()
+
+
+def lr_explorer(lr: float = 0.1, x0: float = 2.5) -> Figure:
     """Widget callback: gradient descent on f(x) = 2 x**2 (L = 4) from x0 with rate lr.
 
-    Prints the factor 1 - lr L, the regime and |x_30|; draws the first iterates on the
+    Prints the factor 1 - lr L, the regime and |x_30|; shows the first iterates on the
     parabola (left) and |x_k| against k on a log scale with the prediction
-    |1 - lr L|**k |x_0| (right).
+    |1 - lr L|**k |x_0| (right). Returns the figure, which it has already shown: write
+    ``fig = lr_explorer(...)`` in a notebook, or Jupyter shows it a second time.
     """
     L = L_DEMO
     path = quadratic_path(L, lr, x0, WIDGET_STEPS)
@@ -129,55 +202,7 @@ def lr_explorer(lr: float = 0.1, x0: float = 2.5) -> None:
         f"lr = {lr:.3f}, 2/L = {2 / L:.3f}, factor 1 - lr L = {factor:+.3f}: "
         f"{_regime(lr, L)}; |x_{WIDGET_STEPS}| = {abs(path[-1]):.2e}"
     )
-
-    fig, (left, right) = new_figure(ncols=2, width=11.0, height=4.2)
-    reach = max(3.0, 1.15 * abs(x0))
-    xs = np.linspace(-reach, reach, 101)
-    left.plot(xs, L / 2 * xs**2, color=PALETTE["black"], linewidth=1.5)
-    shown = path[:13]
-    left.plot(
-        shown,
-        L / 2 * shown**2,
-        "-o",
-        color=COLORS[0],
-        markersize=5,
-        linewidth=1.2,
-        label="iterates x_k",
-    )
-    left.plot(
-        [x0], [L / 2 * x0**2], "o", color=PALETTE["vermillion"], markersize=9, label="start x_0"
-    )
-    left.set_xlim(-reach, reach)
-    left.set_ylim(-0.05 * L / 2 * reach**2, 1.05 * L / 2 * reach**2)
-    left.set_xlabel("x")
-    left.set_ylabel("f(x) = 2 x²")
-    # y=1.0 skips matplotlib's automatic title placement, which re-measures every label.
-    left.set_title("The first 12 steps on the curve", y=1.0)
-    left.legend(loc="upper center", fontsize=10)
-    # Five ticks per axis: every tick is a full matplotlib object, and a widget redraws them all.
-    for axis in (left.xaxis, left.yaxis):
-        axis.set_major_locator(MaxNLocator(5))
-    right.set_xticks(np.arange(0, WIDGET_STEPS + 1, 10))
-
-    k = np.arange(WIDGET_STEPS + 1)
-    floor = 1e-17  # an exact 0 (lr = 1/L) cannot be drawn on a log axis: put it off the plot
-    right.semilogy(k, np.maximum(np.abs(path), floor), "o", color=COLORS[0], markersize=4)
-    right.semilogy(
-        k,
-        np.maximum(abs(factor) ** k * abs(x0), floor),
-        "--",
-        color=COLORS[1],
-        label="|1 - lr L|^k |x0|",
-    )
-    right.axhline(abs(x0), color=PALETTE["black"], linewidth=0.8)
-    right.set_ylim(1e-16, max(1e2, 10 * np.abs(path).max()))
-    right.set_xlabel("step k")
-    right.set_ylabel("|x_k| (distance to the minimum)")
-    right.set_title(f"lr = {lr:.3f}: {_regime(lr, L).split(' (')[0]}", y=1.0)
-    right.legend(loc="lower left", fontsize=10)
-    plain_log_ticks(right, "y", numticks=6)
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.13, top=0.91, wspace=0.25)
-    plt.show()
+    return _LEARNING_RATE_VIEW.show(L=L, lr=lr, x0=x0, path=path)
 
 
 def plot_regimes(L: float = L_DEMO, x0: float = 2.5, steps: int = 20):

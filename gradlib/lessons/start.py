@@ -4,7 +4,8 @@ The widget of notebook 00 calls ``tangent_line(x0, function)``: it evaluates a
 function of one variable at ``x0`` with gradlib, runs ``backward()`` to get the
 derivative f'(x0), checks it against a central finite difference, and draws the
 curve with the tangent line  y = f(x0) + f'(x0) (x - x0).  Moving the slider
-shows that the number ``backward()`` returns is the slope of the curve.
+shows that the number ``backward()`` returns is the slope of the curve. The figure
+is a ``gradlib.plotting.WidgetView``: built once, then only its lines move.
 
 The exercise checkers of notebook 00 are here too, so the check cells do not
 give the answers away.
@@ -16,17 +17,18 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 
 from gradlib import functional as F
 from gradlib.engine import Tensor, no_grad, tensor
 from gradlib.exercises import Feedback, check_array, check_function, check_scalar
-from gradlib.plotting import COLORS, PALETTE, new_figure
+from gradlib.plotting import COLORS, PALETTE, WidgetView, round_ticks, widget_figure
 
 __all__ = [
     "FUNCTIONS",
     "X_RANGE",
+    "TangentLineView",
     "check_dot_square_gradient",
     "check_mean_square_grad",
     "check_slope",
@@ -83,8 +85,56 @@ def _curve(function: str) -> tuple[np.ndarray, np.ndarray]:
     return xs, ys
 
 
-def tangent_line(x0: float = 1.0, function: str = "x**2") -> None:
-    """Print f(x0) and its slope, and draw the curve with the tangent line at x0.
+# Where the legend sits for each function: a corner the curve does not pass through.
+LEGEND_PLACES = {"x**2": "upper center", "x**3 - 3x": "upper left"}
+
+
+class TangentLineView(WidgetView):
+    """The figure of ``tangent_line``: the curve, its tangent at x0 and the point (x0, f(x0))."""
+
+    def build(self) -> Figure:
+        fig, ax = widget_figure(
+            width=7.0, height=4.0, margins={"left": 0.1, "right": 0.97, "bottom": 0.14, "top": 0.9}
+        )
+        (self.curve,) = ax.plot([], [], color=COLORS[0], label="f(x)")
+        (self.tangent,) = ax.plot([], [], color=PALETTE["vermillion"], label="tangent")
+        (self.point,) = ax.plot([], [], "o", color=PALETTE["black"], markersize=7)
+        ax.set_xlim(*X_RANGE)
+        ax.set_xlabel("x")
+        ax.set_ylabel("f(x)")
+        # y=1.0 skips matplotlib's automatic title placement, which measures the tick labels.
+        self.title = ax.set_title("", y=1.0)
+        self.legend = ax.legend(loc="upper left")
+        round_ticks(ax)
+        self.ax = ax
+        return fig
+
+    def update(self, function: str, x0: float, value: float, slope: float) -> None:
+        xs, ys = _curve(function)
+        self.curve.set_data(xs, ys)
+        # Draw the tangent over a fixed length so a steep slope stays inside the picture.
+        half_width = 1.5 / np.sqrt(1.0 + slope**2)
+        tx = np.array([x0 - half_width, x0 + half_width])
+        self.tangent.set_data(tx, value + slope * (tx - x0))
+        self.point.set_data([x0], [value])
+        margin = 0.1 * (ys.max() - ys.min())
+        self.ax.set_ylim(ys.min() - margin, ys.max() + margin)
+        self.title.set_text(f"The slope backward() finds at x = {x0:.2f}")
+        curve_label, tangent_label = self.legend.get_texts()
+        curve_label.set_text(f"f(x) = {function}")
+        tangent_label.set_text(f"tangent, slope f'(x) = {slope:.2f}")
+        self.legend.set_loc(LEGEND_PLACES.get(function, "upper left"))
+
+
+_TANGENT_VIEW = TangentLineView()
+
+
+def tangent_line(x0: float = 1.0, function: str = "x**2") -> Figure:
+    """Print f(x0) and its slope, and show the curve with the tangent line at x0.
+
+    The widget callback of notebook 00. It shows the figure itself (one PNG) and
+    returns it: write ``fig = tangent_line(...)`` in a notebook, or Jupyter shows the
+    returned figure a second time.
 
     Args:
         x0: where to take the derivative (inside ``X_RANGE``).
@@ -95,28 +145,7 @@ def tangent_line(x0: float = 1.0, function: str = "x**2") -> None:
         f"f(x) = {function} at x = {x0:.2f}: f(x) = {value:.4f}, "
         f"slope from backward() = {slope:.4f}, finite difference = {numerical:.4f}"
     )
-    xs, ys = _curve(function)
-    # Draw the tangent over a fixed width so a steep slope stays inside the picture.
-    half_width = 1.5 / np.sqrt(1.0 + slope**2)
-    tx = np.array([x0 - half_width, x0 + half_width])
-
-    fig, ax = new_figure(width=7.0, height=4.0)
-    ax.plot(xs, ys, color=COLORS[0], label=f"f(x) = {function}")
-    ax.plot(
-        tx,
-        value + slope * (tx - x0),
-        color=PALETTE["vermillion"],
-        label=f"tangent, slope f'(x) = {slope:.2f}",
-    )
-    ax.plot([x0], [value], "o", color=PALETTE["black"], markersize=7)
-    ax.set_xlim(*X_RANGE)
-    margin = 0.1 * (ys.max() - ys.min())
-    ax.set_ylim(ys.min() - margin, ys.max() + margin)
-    ax.set_xlabel("x")
-    ax.set_ylabel("f(x)")
-    ax.set_title(f"The slope backward() finds at x = {x0:.2f}")
-    ax.legend(loc="best")
-    plt.show()
+    return _TANGENT_VIEW.show(function=function, x0=x0, value=value, slope=slope)
 
 
 # ----- exercise checkers ------------------------------------------------------

@@ -23,7 +23,7 @@ without the engine, to watch a derivation at work::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -31,12 +31,14 @@ import numpy as np
 __all__ = [
     "Context",
     "Function",
+    "HookHandle",
     "Node",
     "Tensor",
     "as_tensor",
     "is_grad_enabled",
     "no_grad",
     "tensor",
+    "topological_order",
     "unbroadcast",
 ]
 
@@ -131,15 +133,19 @@ class Function:
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Tensor:
         ctx = Context()
-        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
-        out = cls.forward(ctx, *arrays, **kwargs)
-        parents = tuple(a for a in args if isinstance(a, Tensor))
-        needs_grad = tuple(p.requires_grad for p in parents)
-        result = Tensor._from_op(out)
-        if _grad_enabled and any(needs_grad):
-            ctx.needs_input_grad = needs_grad
-            result.requires_grad = True
-            result._node = Node(cls, ctx, parents)
+        arrays, parents = [], []
+        for a in args:  # one pass: this runs for every op, so it is kept lean
+            if isinstance(a, Tensor):
+                parents.append(a)
+                a = a.data
+            arrays.append(a)
+        result = Tensor._from_op(cls.forward(ctx, *arrays, **kwargs))
+        if _grad_enabled:
+            needs_grad = tuple([p.requires_grad for p in parents])
+            if any(needs_grad):
+                ctx.needs_input_grad = needs_grad
+                result.requires_grad = True
+                result._node = Node(cls, ctx, tuple(parents))
         return result
 
 
@@ -177,7 +183,7 @@ class Tensor:
         requires_grad: whether gradients flow to this tensor.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_node", "_retain_grad", "name")
+    __slots__ = ("data", "grad", "requires_grad", "_node", "_retain_grad", "_hooks", "name")
     # Make numpy defer to Tensor: `ndarray + Tensor` calls Tensor.__radd__, and
     # `np.exp(tensor)` raises instead of silently dropping the graph.
     __array_ufunc__ = None
@@ -185,7 +191,7 @@ class Tensor:
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None):
         if isinstance(data, Tensor):
             data = data.data
-        array = np.asarray(data, dtype=dtype)
+        array = np.array(data, dtype=dtype)  # a copy, as torch.tensor: no shared memory
         _check_numeric(array, "tensor")
         if requires_grad and array.dtype.kind != "f":
             raise TypeError(
@@ -198,6 +204,7 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         self._node: Node | None = None
         self._retain_grad = False
+        self._hooks: list[Callable[[Tensor], Any]] | None = None
         self.name: str | None = None
 
     @classmethod
@@ -209,6 +216,7 @@ class Tensor:
         t.requires_grad = False
         t._node = None
         t._retain_grad = False
+        t._hooks = None
         t.name = None
         return t
 
@@ -270,6 +278,23 @@ class Tensor:
         self.requires_grad = requires_grad
         return self
 
+    def register_hook(self, hook: Callable[[Tensor], Any]) -> HookHandle:
+        """Call ``hook(grad)`` when backward has computed this tensor's whole gradient.
+
+        As in PyTorch: ``grad`` is a Tensor; a hook may return a replacement gradient
+        (or None to keep it). Returns a handle whose ``remove()`` unregisters it.
+        Notebooks use hooks to watch the order in which backward reaches tensors.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "register_hook: this tensor does not require grad, so backward never "
+                "reaches it; create it with requires_grad=True."
+            )
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return HookHandle(self._hooks, hook)
+
     def retain_grad(self) -> Tensor:
         """Keep ``.grad`` on this intermediate tensor too (leaves always keep it)."""
         self._retain_grad = True
@@ -321,12 +346,22 @@ class Tensor:
                 )
 
         grads: dict[int, np.ndarray] = {id(self): grad}
+        # A .grad must be its tensor's own array, since it may be changed in place later
+        # (clip_grad_value_). The array an op's backward has just made is used as it is,
+        # which spares a full copy per leaf (PyTorch, too, keeps it). A gradient is copied
+        # when its memory is that of the gradient passed in or of a .grad stored earlier in
+        # this pass (Add hands its grad on to both inputs), or when it is read-only.
+        stored = {id(_memory_owner(grad))}
         for t in reversed(_topological_order(self)):
             g = grads.pop(id(t), None)
             if g is None:
                 continue
+            if t._hooks:
+                g = _run_hooks(t._hooks, g)
             if t._node is None or t._retain_grad:
-                g = g.astype(t.dtype, copy=True)
+                if id(_memory_owner(g)) in stored or not g.flags.writeable or g.dtype != t.dtype:
+                    g = g.astype(t.dtype, copy=True)
+                stored.add(id(_memory_owner(g)))
                 t.grad = g if t.grad is None else t.grad + g
             if t._node is not None:
                 _backward_one(t._node, g, grads)
@@ -520,6 +555,39 @@ def as_tensor(x: Any, like: Tensor | None = None) -> Tensor:
     return Tensor._from_op(array)
 
 
+class HookHandle:
+    """Returned by ``register_hook``; ``handle.remove()`` unregisters the hook."""
+
+    def __init__(self, hooks: list, hook: Callable) -> None:
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+def _run_hooks(hooks: list[Callable[[Tensor], Any]], grad: np.ndarray) -> np.ndarray:
+    for hook in list(hooks):
+        replacement = hook(Tensor._from_op(grad))
+        if replacement is not None:
+            new = np.asarray(replacement.data if isinstance(replacement, Tensor) else replacement)
+            if new.shape != grad.shape:
+                raise RuntimeError(
+                    f"register_hook: a hook returned a gradient of shape {new.shape} for a "
+                    f"tensor of shape {grad.shape}; it must keep the shape."
+                )
+            grad = new.astype(grad.dtype, copy=False)
+    return grad
+
+
+def topological_order(root: Tensor) -> list[Tensor]:
+    """The tensors ``root`` depends on that need a gradient, inputs first.
+
+    ``backward()`` visits them in the reverse of this order.
+    """
+    return _topological_order(root)
+
+
 def _topological_order(root: Tensor) -> list[Tensor]:
     """Every tensor that ``root`` depends on and needs a gradient, inputs first.
 
@@ -544,6 +612,15 @@ def _topological_order(root: Tensor) -> list[Tensor]:
                 if parent.requires_grad and id(parent) not in visited:
                     stack.append((parent, False))
     return order
+
+
+def _memory_owner(array: np.ndarray) -> Any:
+    """The object whose memory ``array`` uses: the array itself, or the one it views.
+
+    numpy points a view of a view straight at the array that owns the memory, so
+    all views of one array have the same owner (a reshape or slice of x has owner x).
+    """
+    return array if array.base is None else array.base
 
 
 def _backward_one(node: Node, grad: np.ndarray, grads: dict[int, np.ndarray]) -> None:

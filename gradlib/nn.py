@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from gradlib import functional as F
-from gradlib.engine import Tensor, as_tensor
+from gradlib.engine import HookHandle, Tensor, as_tensor
 from gradlib.init import init_layer_
 
 __all__ = [
@@ -75,17 +75,6 @@ class Parameter(Tensor):
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
-
-
-class HookHandle:
-    """Returned by ``register_forward_hook``; ``handle.remove()`` unregisters the hook."""
-
-    def __init__(self, hooks: list, hook: Callable) -> None:
-        self._hooks, self._hook = hooks, hook
-
-    def remove(self) -> None:
-        if self._hook in self._hooks:
-            self._hooks.remove(self._hook)
 
 
 class Module:

@@ -59,9 +59,11 @@ def test_tensor_dtypes_and_properties():
     assert isinstance(gl.tensor([[4.5]]).item(), float)
 
 
-def test_tensor_of_a_tensor_shares_the_data():
+def test_tensor_of_a_tensor_copies_the_data_and_numpy_shares_it():
     a = gl.tensor([1.0, 2.0])
-    assert gl.Tensor(a).data is a.data
+    b = gl.Tensor(a)
+    assert b.data is not a.data
+    np.testing.assert_array_equal(b.data, a.data)
     assert a.numpy() is a.data
     np.testing.assert_array_equal(np.asarray(a), [1.0, 2.0])
 
@@ -493,3 +495,61 @@ def test_import_gradlib_does_not_pull_in_plotting_or_widgets():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+# ----- register_hook, topological_order, copies -------------------------------------
+
+
+def test_tensor_copies_its_data_like_torch_tensor():
+    array = np.array([1.0, 2.0])
+    t = gl.tensor(array, requires_grad=True)
+    with gl.no_grad():
+        t -= 1.0
+    np.testing.assert_array_equal(array, [1.0, 2.0])
+    np.testing.assert_array_equal(t.data, [0.0, 1.0])
+
+
+def test_hooks_fire_once_each_in_reverse_topological_order():
+    x = gl.tensor(2.0, requires_grad=True)
+    y = gl.tensor(-3.0, requires_grad=True)
+    p = x * y
+    q = p + x
+    f = q * q
+    seen = []
+    for name, t in [("x", x), ("y", y), ("p", p), ("q", q), ("f", f)]:
+        t.register_hook(lambda g, name=name: seen.append((name, float(g.item()))))
+    f.backward()
+    assert sorted(name for name, _ in seen) == ["f", "p", "q", "x", "y"]
+    position = {name: i for i, (name, _) in enumerate(seen)}
+    # a tensor's gradient is complete before any of its inputs' gradients
+    for later, earlier in [("f", "q"), ("q", "p"), ("q", "x"), ("p", "x"), ("p", "y")]:
+        assert position[later] < position[earlier]
+    grads = dict(seen)
+    q_value = 2.0 * -3.0 + 2.0
+    assert grads["f"] == 1.0
+    assert grads["q"] == 2 * q_value
+    assert grads["x"] == 2 * q_value * (-3.0 + 1.0)
+    order = [t for t in gl.engine.topological_order(f)]
+    assert order[-1] is f and len(order) == 5
+
+
+def test_a_hook_can_replace_the_gradient_and_be_removed():
+    x = gl.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3.0
+    handle = y.register_hook(lambda g: g * 0.5)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad, [1.5, 1.5])
+    handle.remove()
+    x.grad = None
+    (x * 3.0).sum().backward()
+    np.testing.assert_allclose(x.grad, [3.0, 3.0])
+
+
+def test_register_hook_errors_are_clear():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        gl.tensor([1.0]).register_hook(lambda g: None)
+    x = gl.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2.0
+    y.register_hook(lambda g: np.zeros(3))
+    with pytest.raises(RuntimeError, match=r"shape \(3,\).*shape \(2,\)"):
+        y.sum().backward()

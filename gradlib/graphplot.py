@@ -3,13 +3,13 @@
 Every op that ``Function.apply`` runs on a tensor that needs a gradient leaves a
 ``Node`` on its output (``tensor._node``: the Function and its input tensors).
 ``draw_graph(loss)`` walks those nodes with the engine's own traversal
-(``gradlib.engine._topological_order``, the order ``backward`` uses), lays the
+(``gradlib.engine.topological_order``, the order ``backward`` uses), lays the
 graph out in columns and draws it with matplotlib alone (no Graphviz):
 
 - inputs on the left, the output on the right; a tensor's column is its depth,
   the longest path from it to the output, so every arrow points right;
 - one box per tensor: its name and the op that made it (``a = x × y``), its
-  forward value and, after ``backward()``, its gradient dL/d(tensor);
+  forward value and, after ``backward()``, its gradient d(output)/d(tensor);
 - on each arrow of a scalar graph, the local derivative d(out)/d(in) of that op,
   so the chain rule can be read off the picture: the gradient of a box is the sum,
   over its outgoing arrows, of (local derivative) x (gradient of the box the arrow
@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from gradlib.engine import Tensor, _topological_order
+from gradlib.engine import Tensor, topological_order
 from gradlib.plotting import PALETTE
 
 __all__ = ["DrawnEdge", "DrawnNode", "GraphLayout", "draw_graph", "layout_graph"]
@@ -51,6 +51,7 @@ COLUMN_GAP = 5.0
 ROW_GAP = 1.75
 BOX_WIDTH = 2.7
 BOX_HEIGHT = 1.35
+BENT_ARRIVAL = 0.6  # a bent arrow lands this far right of its output box's left side
 
 
 @dataclass
@@ -154,7 +155,7 @@ def layout_graph(output: Tensor, show_constants: bool = True) -> GraphLayout:
     """Place every tensor that ``output`` was computed from; no drawing.
 
     Nodes are the tensors that need a gradient, in the engine's topological order
-    (``gradlib.engine._topological_order``), plus, if ``show_constants``, the
+    (``gradlib.engine.topological_order``), plus, if ``show_constants``, the
     constant inputs of their ops. Columns are depths (longest path to the output);
     within a column each tensor sits next to the ops that use it, in argument order.
     """
@@ -165,7 +166,7 @@ def layout_graph(output: Tensor, show_constants: bool = True) -> GraphLayout:
             "layout_graph: this tensor records no graph (requires_grad is False). Create its "
             "inputs with requires_grad=True, outside no_grad(), then draw the result."
         )
-    order = _topological_order(output)
+    order = topological_order(output)
     tensors: list[Tensor] = []
     constant: dict[int, bool] = {}
     for t in order:
@@ -248,18 +249,14 @@ def layout_graph(output: Tensor, show_constants: bool = True) -> GraphLayout:
     return GraphLayout(nodes=nodes, edges=edges)
 
 
-def _route(edge: DrawnEdge, nodes: list[DrawnNode], margin: float = 0.3) -> None:
-    """Set the arrow's ends and bend it around the boxes of any column it skips.
-
-    The control point sits above (or below) the middle, so the curve's x is still
-    linear in t and at a box's x (parameter t) the curve is lifted by 2 t (1 - t) c,
-    where c is the control point's height over the straight line.
-    """
-    a, b = nodes[edge.source], nodes[edge.target]
-    x0, y0 = a.x + BOX_WIDTH / 2, a.y
-    x2, y2 = b.x - BOX_WIDTH / 2, b.y
+def _clearance(
+    start: tuple[float, float], end: tuple[float, float], nodes: list[DrawnNode], margin: float
+) -> tuple[float, float, int]:
+    """How far the middle of the straight arrow start -> end must rise (up) or sink (down)
+    to pass every box it would cross, and on which side of them it starts (+1 above)."""
+    (x0, y0), (x2, y2) = start, end
     up = down = 0.0
-    source_above = 0  # blockers the arrow starts above (+1) or below (-1)
+    source_above = 0
     for n in nodes:
         if not x0 < n.x < x2:
             continue
@@ -271,13 +268,38 @@ def _route(edge: DrawnEdge, nodes: list[DrawnNode], margin: float = 0.3) -> None
             up = max(up, (top - line_y) / lift)
             down = max(down, (line_y - bottom) / lift)
             source_above += 1 if y0 >= n.y else -1
+    return up, down, source_above
+
+
+def _route(edge: DrawnEdge, nodes: list[DrawnNode], margin: float = 0.3) -> None:
+    """Set the arrow's ends and bend it around the boxes of any column it skips.
+
+    The control point sits above (or below) the middle, so the curve's x is still
+    linear in t and at a box's x (parameter t) the curve is lifted by 2 t (1 - t) c,
+    where c is the control point's height over the straight line.
+
+    A straight arrow runs from the right side of its input's box to the left side of
+    its output's box. A bent one lands on the top (or bottom) edge of its output's
+    box instead: on the left side it would cut through the straight arrows arriving
+    there, and through their labels.
+    """
+    a, b = nodes[edge.source], nodes[edge.target]
+    start, end = (a.x + BOX_WIDTH / 2, a.y), (b.x - BOX_WIDTH / 2, b.y)
+    up, down, source_above = _clearance(start, end, nodes, margin)
+    if up == down == 0.0:
+        edge.start, edge.end = start, end
+        edge.control = ((start[0] + end[0]) / 2, (start[1] + end[1]) / 2)
+        return
     # Pass on the side the arrow starts from: it then crosses no arrow into the blocking box.
     if source_above != 0:
-        bend = up if source_above > 0 else -down
+        side = 1 if source_above > 0 else -1
     else:
-        bend = up if up <= down else -down
-    edge.start, edge.end = (x0, y0), (x2, y2)
-    edge.control = ((x0 + x2) / 2, (y0 + y2) / 2 + float(bend))
+        side = 1 if up <= down else -1
+    end = (b.x - BOX_WIDTH / 2 + BENT_ARRIVAL, b.y + side * BOX_HEIGHT / 2)
+    up, down, _ = _clearance(start, end, nodes, margin)
+    bend = up if side > 0 else -down
+    edge.start, edge.end = start, end
+    edge.control = ((start[0] + end[0]) / 2, (start[1] + end[1]) / 2 + float(bend))
 
 
 def _value_lines(t: Tensor, show_grads: bool) -> list[tuple[str, str]]:
@@ -294,6 +316,13 @@ def _value_lines(t: Tensor, show_grads: bool) -> list[tuple[str, str]]:
             norm = float(np.sqrt(np.sum(t.grad.astype(np.float64) ** 2)))
             lines.append((f"‖grad‖ {_fmt(norm)}", PALETTE["vermillion"]))
     return lines
+
+
+def _derivative_of(output: Tensor) -> str:
+    """ "df" for an output named f, "d(loss)" for a longer name, "d(output)" without one."""
+    if not output.name:
+        return "d(output)"
+    return f"d{output.name}" if len(output.name) == 1 else f"d({output.name})"
 
 
 def _edge_label(layout: GraphLayout, edge: DrawnEdge) -> str:
@@ -317,7 +346,7 @@ def draw_graph(
 
     Boxes show each tensor's forward value (blue; its shape if it has more than
     one entry) and, if ``show_grads`` and the tensor kept one, its gradient
-    dL/d(tensor) (red; the norm for arrays). Leaves needing a gradient are blue
+    d(output)/d(tensor) (vermillion; the norm for arrays). Leaves needing a gradient are blue
     boxes, ops orange, constants grey. If ``show_local_grads`` and the graph is
     scalar, each arrow carries the local derivative d(out)/d(in) (green).
     ``legend`` explains the three colours below the graph. Without ``ax`` a new
@@ -405,7 +434,8 @@ def draw_graph(
     if legend:
         handles = [Patch(color=PALETTE["blue"], label="value (forward pass)")]
         if show_grads:
-            handles.append(Patch(color=PALETTE["vermillion"], label="grad = dL/d(box) (backward)"))
+            label = f"grad = {_derivative_of(output)}/d(box) (backward)"
+            handles.append(Patch(color=PALETTE["vermillion"], label=label))
         if show_local_grads and any(e.local_grad is not None for e in layout.edges):
             handles.append(Patch(color=PALETTE["green"], label="local derivative d(out)/d(in)"))
         ax.legend(

@@ -13,7 +13,7 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
 
 import gradlib as gl  # noqa: E402
 from gradlib import functional as F  # noqa: E402
-from gradlib.engine import _topological_order  # noqa: E402
+from gradlib.engine import topological_order  # noqa: E402
 from gradlib.graphplot import (  # noqa: E402
     BOX_HEIGHT,
     BOX_WIDTH,
@@ -82,13 +82,13 @@ def test_known_expression_has_its_nodes_edges_and_labels():
     assert ops["a"] == "Mul" and ops["b"] == "Add" and ops["s"] == "Sigmoid" and ops["x"] is None
 
 
-def test_nodes_follow_the_engines_topological_order():
+def test_nodes_follow_the_enginestopological_order():
     t = example()
     layout = layout_graph(t["f"])
-    assert [n.tensor for n in layout.nodes] == _topological_order(t["f"])
+    assert [n.tensor for n in layout.nodes] == topological_order(t["f"])
     backward = [n.name for n in layout.backward_order()]
     assert backward[0] == "f"
-    assert backward == [x.name for x in reversed(_topological_order(t["f"]))]
+    assert backward == [x.name for x in reversed(topological_order(t["f"]))]
 
 
 def test_columns_are_the_longest_distance_to_the_output():
@@ -187,6 +187,28 @@ def test_an_arrow_that_skips_a_column_bends_around_the_boxes_in_it():
     assert skip.start == (layout.node("x").x + BOX_WIDTH / 2, layout.node("x").y)
 
 
+def test_a_bent_arrow_lands_on_the_top_of_its_box_clear_of_the_straight_arrows_label():
+    x, y = named(2.0, "x"), named(-3.0, "y")
+    p = x * y
+    p.name = "p"
+    q = p + x
+    q.name = "q"
+    layout = layout_graph(q)
+    skip, straight = edge_between(layout, "x", "q"), edge_between(layout, "p", "q")
+    box = layout.node("q")
+    # it passes above p, so it comes down onto q's top edge, inside the box's width
+    assert skip.end[1] == pytest.approx(box.y + BOX_HEIGHT / 2)
+    assert box.x - BOX_WIDTH / 2 < skip.end[0] < box.x
+    assert straight.end == (box.x - BOX_WIDTH / 2, box.y)  # straight arrows keep the left side
+    # where the straight arrow's label sits (t = 0.45), the bent arrow is well above it
+    label_x, label_y = straight.point(0.45)
+    t = (label_x - skip.start[0]) / (skip.end[0] - skip.start[0])
+    assert skip.point(t)[1] - label_y > 0.8
+    # and still clears p's box
+    t_p = (layout.node("p").x - skip.start[0]) / (skip.end[0] - skip.start[0])
+    assert skip.point(t_p)[1] > layout.node("p").y + BOX_HEIGHT / 2
+
+
 def test_array_graphs_have_no_local_derivatives(rng):
     W = gl.tensor(rng.standard_normal((3, 2)), requires_grad=True)
     out = (gl.tensor(rng.standard_normal((4, 3))) @ W).sum()
@@ -243,6 +265,18 @@ def test_draw_graph_draws_a_box_per_node_and_an_arrow_per_edge():
     ax.figure.canvas.draw()  # renders on Agg without error
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert legend[0] == "value (forward pass)" and len(legend) == 3
+    assert legend[1] == "grad = df/d(box) (backward)"  # named after the graph's output, f
+
+
+@pytest.mark.parametrize("name, written", [(None, "d(output)"), ("loss", "d(loss)"), ("q", "dq")])
+def test_the_gradient_legend_names_the_output(name, written):
+    x = named(1.5, "x")
+    out = x * x
+    out.name = name
+    out.backward()
+    draw_graph(out)
+    legend = [t.get_text() for t in plt.gca().get_legend().get_texts()]
+    assert legend[1] == f"grad = {written}/d(box) (backward)"
 
 
 def test_draw_graph_without_gradients_shows_values_only():

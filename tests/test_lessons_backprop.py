@@ -146,6 +146,25 @@ def test_reverse_mode_cost_includes_the_input_gradient_when_it_is_needed(problem
     assert cost.backward_macs == 2 * cost.forward_macs
 
 
+def test_plot_gradient_costs_draws_three_distinct_lines_and_the_ratio():
+    sizes, reverse, forward, fd = (
+        [10, 20, 40],
+        [100, 200, 400],
+        [1000, 4000, 16000],
+        [800, 3200, 12800],
+    )
+    fig = bp.plot_gradient_costs(sizes, reverse, forward, fd)
+    (ax,) = fig.axes
+    assert [list(line.get_ydata()) for line in ax.lines] == [forward, fd, reverse]
+    styles = {(line.get_marker(), line.get_linestyle()) for line in ax.lines}
+    assert len(styles) == 3 and len({line.get_marker() for line in ax.lines}) == 3
+    # forward mode (vermillion) and finite differences (orange) differ in dash pattern too
+    assert ax.lines[0].get_linestyle() != ax.lines[1].get_linestyle()
+    assert [t.get_text() for t in ax.texts] == ["", "40 times"]  # the arrow, its label
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["10", "20", "40"]
+    assert ax.get_xscale() == ax.get_yscale() == "log"
+
+
 # ----- snapshots and the widget ---------------------------------------------------------------
 
 
@@ -219,6 +238,12 @@ def test_plot_training_step_prints_and_draws_one_figure(capsys, snapshots, shown
     loss_curve, marker = inset.lines
     assert list(loss_curve.get_xdata()) == [0, 10] and list(loss_curve.get_ydata()) == [0.7, 0.2]
     assert list(marker.get_xdata()) == [10] and list(marker.get_ydata()) == [0.2]
+    # the inset gives its range: loss from 0 to the largest recorded, steps 0 to 10
+    assert list(inset.get_yticks()) == [0.0, 0.7]
+    assert [t.get_text() for t in inset.get_yticklabels()] == ["0", "0.70"]
+    assert inset.get_ylim()[0] == 0.0 and inset.get_ylim()[1] > 0.7
+    assert inset.get_xlabel() == "step 0 to 10"
+    assert inset.get_xlim()[0] < 0 < 10 < inset.get_xlim()[1]
 
 
 def test_plot_training_step_moved_shows_other_numbers_and_image(capsys, snapshots, shown):
@@ -247,8 +272,14 @@ def test_each_snapshots_object_gets_its_own_figure(snapshots, shown, rng):
 
 def test_plot_snapshot_grid_draws_one_panel_per_step(snapshots):
     bp.plot_snapshot_grid(snapshots, steps=(0, 10))
-    axes = plt.gcf().axes
-    assert [ax.get_title() for ax in axes] == ["step 0: loss 0.70", "step 10: loss 0.20"]
+    *panels, colorbar = plt.gcf().axes
+    assert [ax.get_title() for ax in panels] == ["step 0: loss 0.70", "step 10: loss 0.20"]
+    # the first panel names the classes, the colour bar reads the background from 0 to 1
+    legend = [t.get_text() for t in panels[0].get_legend().get_texts()]
+    assert legend == ["class 0", "class 1"] and panels[1].get_legend() is None
+    assert colorbar.get_ylabel() == "P(class 1)"
+    assert list(colorbar.get_yticks()) == [0, 0.5, 1]
+    assert colorbar.get_ylim() == (0, 1)
 
 
 # ----- exercise 1 ------------------------------------------------------------------------------
@@ -271,7 +302,13 @@ def test_linear_exercise_checker_accepts_the_answer_and_names_each_mistake():
     transposed = str(bp.check_linear_backward(dX, dY.T @ X, db))
     assert "dW has shape (2, 3), expected (3, 2)" in transposed and "transposed" in transposed
     mean_not_sum = str(bp.check_linear_backward(dX, dW, dY.mean(axis=0)))
-    assert mean_not_sum.startswith("Not yet: db is 0.25 times the reference")
+    assert mean_not_sum.startswith("Not yet: db is off by a constant factor, 1/N = 0.25 times")
+    assert "a mean over the 4 rows instead of a sum?" in mean_not_sum
+    wrong_axis = str(bp.check_linear_backward(dX, dW, dY.sum(axis=1)))
+    assert "db has shape (4,), expected (2,): you summed over the wrong axis" in wrong_axis
+    assert "sum over axis 0" in wrong_axis
+    mean_dW = str(bp.check_linear_backward(dX, X.T @ dY / 4, db))
+    assert mean_dW.startswith("Not yet: dW is off by a constant factor, 1/N = 0.25")
     sign = str(bp.check_linear_backward(-dX, dW, db))
     assert "dX has the right size but the wrong sign" in sign
     missing = str(bp.check_linear_backward(dX, None, db))

@@ -223,15 +223,68 @@ def test_regression_data_is_seeded_and_recovers_the_true_weights():
     np.testing.assert_allclose(coef, [*w_true, b_true], atol=0.15)
 
 
-@pytest.mark.parametrize("case", range(len(gd.DESCENT_STEP_CASES)))
+def test_fit_full_batch_reaches_the_least_squares_solution():
+    X, y, _, _ = gd.make_regression_data()
+    w, b, history = gd.fit(X, y, batch_size=len(y), lr=0.3, epochs=60)
+    coef = np.linalg.lstsq(np.column_stack([X, np.ones(len(y))]), y, rcond=None)[0]
+    np.testing.assert_allclose([*w, b], coef, atol=1e-10)
+    assert history.shape == (61,)
+    assert history[0] == pytest.approx(np.mean(y**2))  # w = 0, b = 0 before training
+    assert np.all(np.diff(history) <= 1e-15)  # full-batch steps with a small rate never go up
+
+
+def test_fit_takes_one_step_per_batch_in_a_seeded_random_order():
+    X, y, _, _ = gd.make_regression_data(n=12)
+    lr, batch_size = 0.1, 4
+    w, b, history = gd.fit(X, y, batch_size=batch_size, lr=lr, epochs=2, seed=3)
+    # the same steps written out with the gradient formula of the batch MSE
+    order_rng, w_ref, b_ref = np.random.default_rng(3), np.zeros(2), 0.0
+    for _ in range(2):
+        order = order_rng.permutation(12)
+        for first in range(0, 12, batch_size):
+            batch = order[first : first + batch_size]
+            residual = X[batch] @ w_ref + b_ref - y[batch]
+            w_ref = w_ref - lr * 2 / batch_size * X[batch].T @ residual
+            b_ref = b_ref - lr * 2 * residual.mean()
+    np.testing.assert_allclose(w, w_ref, rtol=1e-12)
+    assert b == pytest.approx(b_ref, rel=1e-12)
+    assert history[-1] == pytest.approx(np.mean((X @ w_ref + b_ref - y) ** 2), rel=1e-12)
+    w2, b2, _ = gd.fit(X, y, batch_size=batch_size, lr=lr, epochs=2, seed=3)
+    np.testing.assert_array_equal(w, w2)
+
+
+def test_fit_noise_level_follows_lr_over_batch_size():
+    # the claim of the notebook: equal lr / B, equal jiggle; four times lr / B, more jiggle
+    X, y, _, _ = gd.make_regression_data()
+    coef = np.linalg.lstsq(np.column_stack([X, np.ones(len(y))]), y, rcond=None)[0]
+    best = np.mean((np.column_stack([X, np.ones(len(y))]) @ coef - y) ** 2)
+
+    def plateau(batch_size, lr):
+        return np.mean(gd.fit(X, y, batch_size, lr)[2][-10:] - best)
+
+    mini, sgd_same_ratio, sgd = plateau(20, 0.05), plateau(1, 0.0025), plateau(1, 0.01)
+    assert 0.5 < sgd_same_ratio / mini < 2
+    assert sgd > 5 * mini
+
+
+def test_descent_step_cases_are_fresh_copies_with_several_weights_first():
+    first, second = gd.descent_step_cases(), gd.descent_step_cases()
+    assert [w.size for w, _, _, _ in first] == [3, 2, 1]
+    first[0][0][:] = 99.0
+    assert not np.any(second[0][0] == 99.0) and not np.any(gd.descent_step_cases()[0][0] == 99.0)
+
+
+@pytest.mark.parametrize("case", range(3))
 def test_reference_descent_step_is_w_minus_lr_times_the_mse_gradient(case):
-    w, X, y, lr = gd.DESCENT_STEP_CASES[case]
+    w, X, y, lr = gd.descent_step_cases()[case]
+    w_before = w.copy()
     expected = w - lr * 2 / len(y) * X.T @ (X @ w - y)
     np.testing.assert_allclose(gd.reference_descent_step(w, X, y, lr), expected, rtol=1e-12)
+    np.testing.assert_array_equal(w, w_before)  # the caller's w is not changed
 
 
 def test_reference_descent_step_matches_pytorch(torch):
-    w, X, y, lr = gd.DESCENT_STEP_CASES[1]
+    w, X, y, lr = gd.descent_step_cases()[1]
     tw = torch.tensor(w, requires_grad=True)
     ((torch.tensor(X) @ tw - torch.tensor(y)) ** 2).mean().backward()
     with torch.no_grad():
@@ -239,6 +292,79 @@ def test_reference_descent_step_matches_pytorch(torch):
     np.testing.assert_allclose(
         gd.reference_descent_step(w, X, y, lr), tw.detach().numpy(), rtol=1e-12
     )
+
+
+def _step(reduction="mean", sign=-1.0, use_lr=True, returns="w"):
+    """A descent_step as a learner might write it, with one chosen mistake."""
+
+    def descent_step(w, X, y, lr):
+        w = gl.tensor(w, requires_grad=True)
+        squared = (gl.tensor(X) @ w - gl.tensor(y)) ** 2
+        (squared.mean() if reduction == "mean" else squared.sum()).backward()
+        with gl.no_grad():
+            w += sign * (lr if use_lr else 1.0) * w.grad
+        return w.data if returns == "w" else w.grad
+
+    return descent_step
+
+
+def test_check_descent_step_accepts_a_correct_step():
+    verdict = gd.check_descent_step(_step())
+    assert verdict and "all 3 test cases" in verdict.message
+
+
+def test_check_descent_step_accepts_a_tensor_result():
+    def returns_tensor(w, X, y, lr):
+        return gl.tensor(_step()(w, X, y, lr))
+
+    assert gd.check_descent_step(returns_tensor)
+
+
+def _by_hand(w, X, y, lr):
+    return w - lr * 2 / len(y) * X.T @ (X @ w - y)
+
+
+@pytest.mark.parametrize(
+    "function, phrases",
+    [
+        (None, ["not a function yet"]),
+        (_step(reduction="sum"), ["8 times too large", "n = 8", "sum", ".mean()"]),
+        (_step(sign=+1.0), ["stepped uphill", "+= instead of -="]),
+        (_step(sign=+1.0, reduction="sum"), ["stepped uphill", "also 8 times too large"]),
+        (_step(use_lr=False), ["20 times too large", "1/lr = 20", "learning rate is missing"]),
+        (_step(returns="grad"), ["returned the gradient"]),
+        (lambda w, X, y, lr: w.copy(), ["did not change"]),
+        (lambda w, X, y, lr: None, ["returned None", "return w.data"]),
+        (lambda w, X, y, lr: _by_hand(w, X, y, lr) / 2, ["does not point along"]),
+        (lambda w, X, y, lr: w - lr * X.T @ (X @ w - y) / len(y), ["2 times too small"]),
+        (lambda w, X, y, lr: 1.3 * _by_hand(w, X, y, lr) - 0.3 * w, ["1.3 times too large"]),
+        (lambda w, X, y, lr: _by_hand(w, X, y, lr)[:1], ["shape (1,), expected (3,)"]),
+        (lambda w, X, y, lr: 1 / 0, ["ZeroDivisionError", "test case 1"]),
+    ],
+)
+def test_check_descent_step_names_the_mistake(function, phrases):
+    verdict = gd.check_descent_step(function)
+    assert not verdict
+    for phrase in phrases:
+        assert phrase in verdict.message, verdict.message
+
+
+def test_check_descent_step_reports_a_change_in_place():
+    def in_place(w, X, y, lr):
+        w -= lr * 2 / len(y) * X.T @ (X @ w - y)  # right numbers, but the caller's w changes
+        return w
+
+    verdict = gd.check_descent_step(in_place)
+    assert not verdict
+    assert "changed its argument w in place" in verdict.message
+    assert "gl.tensor(w, requires_grad=True) makes a copy" in verdict.message
+
+
+def test_check_descent_step_still_empty():
+    def descent_step(w, X, y, lr):
+        raise NotImplementedError
+
+    assert "still raises NotImplementedError" in gd.check_descent_step(descent_step).message
 
 
 @pytest.mark.parametrize("lr", [0.06, 0.1, 0.14])
@@ -267,6 +393,32 @@ def test_check_learning_rate_explains_the_failure(lr, phrase):
 
 
 # ----- figures ---------------------------------------------------------------------------------
+
+
+def test_regimes_figure_tells_every_line_apart_and_counts_whole_steps():
+    fig = gd.plot_regimes(steps=20)
+    (ax,) = fig.axes
+    styles = [(line.get_linestyle(), line.get_marker()) for line in ax.lines]
+    assert len(styles) == 5 and len(set(styles)) == 5
+    assert len({line.get_marker() for line in ax.lines}) == 5
+    fig.canvas.draw()
+    ticks = [t for t in ax.get_xticks() if 0 <= t <= 20]
+    assert ticks == [round(t) for t in ticks] and ticks[:3] == [0, 5, 10]
+
+
+def test_lr_explorer_legend_names_dots_prediction_and_start(shown):
+    fig = gd.lr_explorer(0.1, 2.5)
+    labels = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+    assert labels == ["|x_k| measured", "|1 - lr L|^k |x0| predicted", "starting distance |x0|"]
+
+
+def test_loss_curves_have_one_marker_each():
+    histories = {f"run {i}": np.linspace(1.0, 0.5, 5) + i for i in range(4)}
+    fig = gd.plot_loss_curves(histories, best_loss=0.1)
+    (ax,) = fig.axes
+    assert len({line.get_marker() for line in ax.lines}) == 4
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == list(histories)
+    np.testing.assert_allclose(ax.lines[1].get_ydata(), histories["run 1"] - 0.1)
 
 
 def test_static_figures_draw():

@@ -3,7 +3,7 @@
 - ``mlp_loss_jvp`` / ``forward_mode_gradient``: forward-mode differentiation of
   the notebook's two-layer MLP with dual numbers, one pass per parameter, and
   ``reverse_mode_cost``: what one backward pass costs, read off the recorded graph.
-  Both count multiply-adds of the matrix products.
+  Both count multiply-adds of the matrix products; ``plot_gradient_costs`` draws them.
 - ``BoundarySnapshots`` and ``plot_training_step(step, snapshots)``: the decision
   boundary of the MLP during training, computed once per recorded step so the
   training-step slider only redraws (the widget, a ``TrainingStepView``).
@@ -23,7 +23,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from gradlib.activations import softmax_array
-from gradlib.engine import Context, Function, Tensor, _topological_order, no_grad, tensor
+from gradlib.engine import Context, Function, Tensor, no_grad, tensor, topological_order
 from gradlib.exercises import Feedback, check_array
 from gradlib.gradcheck import GradcheckResult, gradcheck
 from gradlib.plotting import PALETTE, WidgetView, new_figure, widget_figure
@@ -41,6 +41,7 @@ __all__ = [
     "linear_backward_reference",
     "linear_exercise_data",
     "mlp_loss_jvp",
+    "plot_gradient_costs",
     "plot_snapshot_grid",
     "plot_training_step",
     "reverse_mode_cost",
@@ -140,14 +141,14 @@ class ReverseModeCost:
 def reverse_mode_cost(loss: Tensor) -> ReverseModeCost:
     """Count the ops in ``loss``'s graph and the multiply-adds of its matrix products.
 
-    ``loss.backward()`` walks ``_topological_order(loss)`` in reverse and calls the
+    ``loss.backward()`` walks ``topological_order(loss)`` in reverse and calls the
     backward of every recorded op exactly once, so the ops recorded by the forward
     pass are also the backward calls. A 2-D MatMul of (m, k) by (k, n) costs m k n
     multiply-adds forward; its backward costs m k n for each input that needs a
     gradient (grad @ b.T and a.T @ grad are products of the same size).
     """
     cost = ReverseModeCost()
-    for t in _topological_order(loss):
+    for t in topological_order(loss):
         if t._node is None:
             continue
         name = t._node.function.__name__
@@ -158,6 +159,53 @@ def reverse_mode_cost(loss: Tensor) -> ReverseModeCost:
             cost.forward_macs += size
             cost.backward_macs += size * sum(t._node.ctx.needs_input_grad)
     return cost
+
+
+def plot_gradient_costs(
+    sizes: list[int], reverse: list[int], forward: list[int], finite_differences: list[int]
+) -> Figure:
+    """Multiply-adds for the full gradient against the number of weights, log-log.
+
+    One line per method (each with its own colour, marker and dash pattern), and an
+    arrow at the largest network marking how many times forward mode's work is reverse
+    mode's. Returns the figure.
+    """
+    fig, ax = new_figure(width=7.0, height=4.5)
+    lines = (
+        (forward, "o", "-", PALETTE["vermillion"], "forward mode (1 pass per weight)"),
+        (
+            finite_differences,
+            "s",
+            "--",
+            PALETTE["orange"],
+            "finite differences (2 passes per weight)",
+        ),
+        (reverse, "^", "-", PALETTE["blue"], "reverse mode (1 forward + 1 backward)"),
+    )
+    for costs, marker, dashes, colour, label in lines:
+        ax.loglog(sizes, costs, marker=marker, linestyle=dashes, color=colour, label=label)
+    ax.set_xticks(sizes, labels=[str(n) for n in sizes])
+    ax.minorticks_off()
+    ax.annotate(
+        "",
+        xy=(sizes[-1], forward[-1]),
+        xytext=(sizes[-1], reverse[-1]),
+        arrowprops={"arrowstyle": "<->", "color": PALETTE["black"]},
+    )
+    ax.text(
+        sizes[-1] * 0.93,
+        np.sqrt(forward[-1] * reverse[-1]),
+        f"{forward[-1] / reverse[-1]:.0f} times",
+        ha="right",
+        va="center",
+        fontsize=11,
+    )
+    ax.set_xlabel("number of weights in the MLP")
+    ax.set_ylabel("multiply-adds for the full gradient")
+    ax.set_title("The cost of a gradient: reverse mode vs forward mode")
+    ax.legend(loc="upper left", fontsize=10)
+    fig.tight_layout()
+    return fig
 
 
 # ----- training snapshots and the training-step widget ---------------------------
@@ -287,15 +335,16 @@ class TrainingStepView(WidgetView):
         # an explicit title height skips matplotlib's measuring of the tick labels beneath it
         self.title = ax.set_title("", y=1.01)
         ax.legend(loc="lower left", fontsize=11)
-        # The loss curve as a small inset without ticks: tick labels are most of a redraw's cost.
-        inset = ax.inset_axes((0.69, 0.7, 0.29, 0.26))
+        # The loss curve as a small inset: two y ticks give its range, and the x label the
+        # steps' (tick labels are most of a redraw's cost, so no more than that).
+        inset = ax.inset_axes((0.71, 0.7, 0.27, 0.26))
         (self.loss_curve,) = inset.plot([], [], color=PALETTE["vermillion"])
         (self.marker,) = inset.plot([], [], "o", color=PALETTE["black"], markersize=6)
+        inset.tick_params(labelsize=9, length=2, pad=1)
         inset.set_xticks([])
-        inset.set_yticks([])
         inset.grid(False)
-        inset.set_xlabel("step", fontsize=10, labelpad=1)
-        inset.set_ylabel("loss", fontsize=10, labelpad=1)
+        self.inset_xlabel = inset.set_xlabel("", fontsize=10, labelpad=2)
+        inset.set_ylabel("loss", fontsize=10, labelpad=0)
         self.inset = inset
         return fig
 
@@ -306,11 +355,15 @@ class TrainingStepView(WidgetView):
             f"Step {snap.step}: loss {snap.loss:.3f}, accuracy {100 * snap.accuracy:.1f}%"
         )
         # Every update: more steps may have been recorded since the figure was built.
-        losses = [s.loss for s in self.snapshots.snapshots]
-        self.loss_curve.set_data(self.snapshots.steps, losses)
-        self.inset.relim()
-        self.inset.autoscale_view()
+        steps, losses = self.snapshots.steps, [s.loss for s in self.snapshots.snapshots]
+        self.loss_curve.set_data(steps, losses)
         self.marker.set_data([snap.step], [snap.loss])
+        first, last, top = steps[0], steps[-1], max(losses)
+        pad = 0.06 * max(last - first, 1)  # room for the marker at either end
+        self.inset.set_xlim(first - pad, last + pad)
+        self.inset.set_ylim(0.0, 1.12 * top)
+        self.inset.set_yticks([0.0, top], labels=["0", f"{top:.2f}"])
+        self.inset_xlabel.set_text(f"step {first} to {last}")
 
 
 @lru_cache(maxsize=4)
@@ -334,15 +387,24 @@ def plot_training_step(step: int, snapshots: BoundarySnapshots) -> Figure:
 
 
 def plot_snapshot_grid(snapshots: BoundarySnapshots, steps: tuple[int, ...]) -> None:
-    """The decision boundary at a few training steps, side by side."""
-    fig, axes = new_figure(ncols=len(steps), width=3.3 * len(steps), height=3.6)
+    """The decision boundary at a few training steps, side by side.
+
+    The first panel names the classes; a colour bar on the right reads the background,
+    the predicted probability of class 1 (the same scale in every panel).
+    """
+    fig, axes = new_figure(
+        ncols=len(steps), width=3.3 * len(steps) + 0.8, height=3.6, layout="constrained"
+    )
     for ax, step in zip(axes, steps):
         snap = snapshots.at(step)
-        _draw_boundary(ax, snapshots, snap)
+        image, _ = _draw_boundary(ax, snapshots, snap)
         ax.set_title(f"step {snap.step}: loss {snap.loss:.2f}", fontsize=12)
         if ax is not axes[0]:
             ax.set_ylabel("")
-    fig.tight_layout()
+    axes[0].legend(loc="lower right", fontsize=9, framealpha=0.9, handletextpad=0.2)
+    colorbar = fig.colorbar(image, ax=list(axes), fraction=0.02, pad=0.01)
+    colorbar.set_label("P(class 1)")
+    colorbar.set_ticks([0, 0.5, 1])
     plt.show()
 
 
@@ -366,9 +428,32 @@ def linear_backward_reference(
     return dY @ W.T, X.T @ dY, dY.sum(axis=0)
 
 
+def _linear_mistake(name: str, answer: Any, expected: np.ndarray, n: int) -> str | None:
+    """The two slips the generic checker words poorly: db summed over the wrong axis, and
+    a mean over the n rows where the chain rule asks for a sum."""
+    try:
+        got = np.asarray(answer.data if isinstance(answer, Tensor) else answer, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    if name == "db" and got.shape == (n,) and expected.shape != (n,):
+        return (
+            f"db has shape {got.shape}, expected {expected.shape}: you summed over the wrong "
+            "axis. b is added to every row of X W, so its gradient adds dY up over the rows: "
+            "sum over axis 0."
+        )
+    if got.shape == expected.shape and np.allclose(got, expected / n, rtol=1e-4, atol=1e-6):
+        return (
+            f"{name} is off by a constant factor, 1/N = {1 / n:g} times the reference: a mean "
+            f"over the {n} rows instead of a sum? The chain rule adds up what each row "
+            "contributes; any 1/N of the loss is already inside dY."
+        )
+    return None
+
+
 def check_linear_backward(dX: Any, dW: Any, db: Any) -> Feedback:
     """Exercise 1: the learner's dX, dW, db for ``linear_exercise_data()``, checked one by one."""
-    reference = linear_backward_reference(*linear_exercise_data())
+    X, W, b, dY = linear_exercise_data()
+    reference = linear_backward_reference(X, W, b, dY)
     answers = (dX, dW, db)
     names = ("dX", "dW", "db")
     if all(a is None or a is Ellipsis for a in answers):
@@ -376,7 +461,8 @@ def check_linear_backward(dX: Any, dW: Any, db: Any) -> Feedback:
     for answer, expected, name in zip(answers, reference, names):
         verdict = check_array(answer, expected, name=name)
         if not verdict:
-            return verdict
+            mistake = _linear_mistake(name, answer, expected, len(X))
+            return Feedback(False, mistake) if mistake else verdict
     return Feedback(
         True, "dX (4, 3), dW (3, 2) and db (2,) all match the reference, entry by entry."
     )

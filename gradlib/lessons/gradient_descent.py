@@ -10,8 +10,10 @@ What is here, in the order the notebook uses it:
   ``best_learning_rate`` and ``heavy_ball_parameters`` give the classical tuned settings.
 - ``himmelblau`` / ``descend``: a non-convex surface with four minima, and gradient
   descent from many starts at once with gradlib.
-- ``make_regression_data``: the seeded synthetic data of the linear-regression section.
-- Exercise checkers: ``check_learning_rate`` and ``reference_descent_step``.
+- ``make_regression_data`` / ``fit``: the seeded synthetic data of the linear-regression
+  section, and full-batch, mini-batch or stochastic gradient descent on it with gradlib.
+- Exercise checkers: ``check_learning_rate``, and ``check_descent_step`` with its
+  ``reference_descent_step`` and ``descent_step_cases``.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from gradlib.engine import Tensor, no_grad, tensor
-from gradlib.exercises import Feedback
+from gradlib.exercises import Feedback, check_array
 from gradlib.plotting import (
     COLORS,
     PALETTE,
@@ -36,17 +38,19 @@ from gradlib.plotting import (
 )
 
 __all__ = [
-    "DESCENT_STEP_CASES",
     "EXERCISE",
     "HIMMELBLAU_MINIMA",
     "L_DEMO",
     "LearningRateView",
     "best_learning_rate",
+    "check_descent_step",
     "check_learning_rate",
     "descend",
     "descent_path_2d",
+    "descent_step_cases",
     "divergence_threshold",
     "diverges",
+    "fit",
     "heavy_ball_parameters",
     "himmelblau",
     "lr_explorer",
@@ -153,9 +157,15 @@ class LearningRateView(WidgetView):
         k, later = np.arange(WIDGET_STEPS + 1), np.full(WIDGET_STEPS + 1, np.nan)
         right.set_yscale("log")
         # the distances come with each update
-        (self.distances,) = right.plot(k, later, "o", color=COLORS[0], markersize=4)
-        (self.prediction,) = right.plot(k, later, "--", color=COLORS[1], label="|1 - lr L|^k |x0|")
-        self.start_level = right.axhline(1.0, color=PALETTE["black"], linewidth=0.8)
+        (self.distances,) = right.plot(
+            k, later, "o", color=COLORS[0], markersize=4, label="|x_k| measured"
+        )
+        (self.prediction,) = right.plot(
+            k, later, "--", color=COLORS[1], label="|1 - lr L|^k |x0| predicted"
+        )
+        self.start_level = right.axhline(
+            1.0, color=PALETTE["black"], linewidth=0.8, label="starting distance |x0|"
+        )
         right.set_xlim(-1.5, WIDGET_STEPS + 1.5)
         right.set_xticks(np.arange(0, WIDGET_STEPS + 1, 10))
         right.set_xlabel("step k")
@@ -207,13 +217,22 @@ def lr_explorer(lr: float = 0.1, x0: float = 2.5) -> Figure:
 
 def plot_regimes(L: float = L_DEMO, x0: float = 2.5, steps: int = 20):
     """|x_k| against k for one learning rate in each regime (log scale); returns the figure."""
+    from matplotlib.ticker import MaxNLocator
+
     fig, ax = new_figure(width=8.0, height=4.3)
     rates = (0.05, 0.2, 0.4, 0.5, 0.55)
+    # Blue and sky, orange and vermillion look alike in grey or to some eyes: every line
+    # also gets its own marker and dash pattern.
+    styles = (("-", "o"), ("--", "s"), ("-", "^"), (":", "D"), ("-.", "v"))
     k = np.arange(steps + 1)
-    for lr, color in zip(rates, COLORS):
+    for lr, color, (dashes, marker) in zip(rates, COLORS, styles):
         path = quadratic_path(L, lr, x0, steps)
         label = f"lr = {lr:g}: {_regime(lr, L).split(' (')[0]}"
-        ax.semilogy(k, np.abs(path), "-o", color=color, markersize=3, label=label)
+        ax.semilogy(
+            k, np.abs(path), linestyle=dashes, marker=marker, color=color, markersize=4, label=label
+        )
+    # steps are whole numbers: ticks at 0, 5, 10, ...
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
     ax.set_xlabel("step k")
     ax.set_ylabel("|x_k| (distance to the minimum)")
     ax.set_title(f"Gradient descent on f(x) = {L / 2:g} x²  (L = {L:g}, 2/L = {2 / L:g})")
@@ -491,6 +510,43 @@ def make_regression_data(
     return X, y, w_true, b_true
 
 
+def fit(
+    X: np.ndarray, y: np.ndarray, batch_size: int, lr: float, epochs: int = 30, seed: int = 0
+) -> tuple[np.ndarray, float, np.ndarray]:
+    """Gradient descent on the mean squared error of y_hat = X w + b, from w = 0, b = 0.
+
+    Each epoch visits the n examples in a new random order (``default_rng(seed)``), in
+    batches of ``batch_size``: one step w <- w - lr dL/dw, b <- b - lr dL/db per batch,
+    where L is the MSE on that batch. ``batch_size = n`` is full-batch descent (one step
+    per epoch), 1 is stochastic gradient descent. X (n, d), y (n,).
+
+    Returns the final w (d,), the final b, and the MSE on all the data before training
+    and after each epoch, shape (epochs + 1,).
+    """
+    X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    order_rng = np.random.default_rng(seed)
+    w = tensor(np.zeros(X.shape[1]), requires_grad=True)
+    b = tensor(0.0, requires_grad=True)
+
+    def full_loss() -> float:
+        return float(np.mean((X @ w.data + b.data - y) ** 2))
+
+    history = [full_loss()]
+    for _ in range(epochs):
+        order = order_rng.permutation(len(y))  # a new random order every epoch
+        for first in range(0, len(y), batch_size):
+            batch = order[first : first + batch_size]
+            loss = ((tensor(X[batch]) @ w + b - tensor(y[batch])) ** 2).mean()
+            w.zero_grad()
+            b.zero_grad()
+            loss.backward()  # w.grad = dL/dw, b.grad = dL/db on this batch
+            with no_grad():
+                w -= lr * w.grad
+                b -= lr * b.grad
+        history.append(full_loss())
+    return w.data.copy(), float(b.data), np.array(history)
+
+
 def plot_loss_curves(histories: dict[str, np.ndarray], best_loss: float):
     """Full-data loss minus the least-squares minimum, per epoch, one curve per method.
 
@@ -499,14 +555,16 @@ def plot_loss_curves(histories: dict[str, np.ndarray], best_loss: float):
     """
     fig, ax = new_figure(width=8.0, height=4.5)
     floor = 1e-12  # an excess of exactly 0 (converged to rounding) cannot be drawn on a log axis
-    for (label, history), color in zip(histories.items(), COLORS):
+    markers = ("o", "s", "^", "D", "v")
+    for (label, history), color, marker in zip(histories.items(), COLORS, markers):
         epochs = np.arange(len(history))
         ax.semilogy(
             epochs,
             np.maximum(history - best_loss, floor),
-            "-o",
+            "-",
+            marker=marker,
             color=color,
-            markersize=3,
+            markersize=3.5,
             label=label,
         )
     ax.set_ylim(floor / 2, None)
@@ -562,7 +620,7 @@ def check_learning_rate(lr: Any) -> Feedback:
 
 def reference_descent_step(w: Any, X: Any, y: Any, lr: float) -> np.ndarray:
     """One gradient-descent step on L(w) = mean((X @ w - y)**2), with gradlib; returns new w."""
-    w = tensor(np.array(w, dtype=np.float64), requires_grad=True)
+    w = tensor(w, dtype=np.float64, requires_grad=True)  # tensor() copies: the caller's w stays
     loss = ((tensor(X) @ w - tensor(y)) ** 2).mean()
     loss.backward()
     with no_grad():
@@ -570,14 +628,106 @@ def reference_descent_step(w: Any, X: Any, y: Any, lr: float) -> np.ndarray:
     return w.data
 
 
-def _descent_step_cases() -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray, float], ...]:
+def descent_step_cases() -> list[tuple[np.ndarray, np.ndarray, np.ndarray, float]]:
+    """The test cases (w, X, y, lr) of ``check_descent_step``: 3, 2, then 1 weights.
+
+    Made anew on every call, so a function that changes its arguments in place cannot
+    spoil a later check. The cases with several weights come first: only there can the
+    checker tell a step of the wrong size from one in the wrong direction.
+    """
     rng = np.random.default_rng(7)
-    cases = []
-    for n, d, lr in ((5, 1, 0.1), (8, 3, 0.05), (20, 2, 0.5)):
-        cases.append(
-            (rng.standard_normal(d), rng.standard_normal((n, d)), rng.standard_normal(n), lr)
+    return [
+        (rng.standard_normal(d), rng.standard_normal((n, d)), rng.standard_normal(n), lr)
+        for n, d, lr in ((8, 3, 0.05), (20, 2, 0.5), (5, 1, 0.1))
+    ]
+
+
+def _explain_step(got: np.ndarray, w: np.ndarray, new_w: np.ndarray, lr: float, n: int) -> str:
+    """Why ``got`` is not the right new w: compare the step it took with the right one.
+
+    The right step is w - new_w = lr * dL/dw. If the learner's step w - got is a
+    multiple c of it, c usually names the mistake: -1 a step uphill, n the gradient of
+    a sum instead of a mean, 1/lr a missing learning rate.
+    """
+    gradient = (w - new_w) / lr
+    if np.allclose(got, w, rtol=0, atol=1e-12):
+        return (
+            "the weights did not change. Update the tensor inside `with gl.no_grad():` "
+            "(w -= lr * w.grad) and return its .data."
         )
-    return tuple(cases)
+    if np.allclose(got, gradient, rtol=1e-6, atol=1e-12):
+        return "you returned the gradient dL/dw, not the new weights w - lr dL/dw."
+    step = (w - got) / lr
+    factor = float(step @ gradient / (gradient @ gradient))
+    if not np.allclose(step, factor * gradient, rtol=1e-6, atol=1e-12):
+        return (
+            "your step w - (new w) does not point along the gradient of the mean squared "
+            "error; check the loss: ((X @ w - y) ** 2).mean()."
+        )
+    causes = {
+        float(n): f"n = {n} is the number of examples: the gradient of the sum of the squared "
+        "errors, not of their mean (use .mean())?",
+        1 / lr: f"that is 1/lr = {1 / lr:g}: the learning rate is missing (w - dL/dw)?",
+        lr: f"that is lr = {lr:g}: the learning rate is applied twice?",
+        2.0: "a factor 2 too many?",
+        0.5: "the 2 of d(e**2)/de = 2e is missing?",
+    }
+    size = abs(factor)
+    cause = next((text for value, text in causes.items() if np.isclose(size, value)), "")
+    larger = f"{size:.4g} times too large" if size > 1 else f"{1 / size:.4g} times too small"
+    if factor < 0:
+        text = "you stepped uphill: w + lr dL/dw instead of w - lr dL/dw (+= instead of -=?)."
+        if not np.isclose(size, 1):
+            text += f" The step is also {larger}; {cause or 'a constant factor is off.'}"
+        return text
+    return f"your step is {larger}, in the right direction; {cause or 'a constant factor is off.'}"
 
 
-DESCENT_STEP_CASES = _descent_step_cases()
+def check_descent_step(descent_step: Callable[..., Any]) -> Feedback:
+    """Exercise 2: one gradient-descent step on the mean squared error, on three test cases.
+
+    Reports an exception, an argument changed in place, a missing return, a wrong shape,
+    and for wrong numbers what the step looks like: uphill, n times too large (a sum
+    instead of a mean), without the learning rate ...
+    """
+    name = "descent_step"
+    if descent_step is None or not callable(descent_step):
+        return Feedback(False, f"{name} is not a function yet; define it in the cell above.")
+    cases = descent_step_cases()
+    for number, (w, X, y, lr) in enumerate(cases, start=1):
+        where = f"test case {number} ({w.size} weights, n = {len(y)} examples, lr = {lr:g})"
+        new_w = reference_descent_step(w, X, y, lr)
+        originals = {"w": w.copy(), "X": X.copy(), "y": y.copy()}
+        try:
+            got = descent_step(w, X, y, lr)
+        except NotImplementedError:
+            return Feedback(False, f"{name} still raises NotImplementedError; fill in its body.")
+        except Exception as error:  # the learner's code: report it, do not crash the notebook
+            return Feedback(False, f"{name} raised {type(error).__name__}: {error} (on {where}).")
+        for arg_name, arg in (("w", w), ("X", X), ("y", y)):
+            if not np.array_equal(arg, originals[arg_name]):
+                return Feedback(
+                    False,
+                    f"{name} changed its argument {arg_name} in place on {where}, so the "
+                    "caller's array changed too. gl.tensor(w, requires_grad=True) makes a copy: "
+                    "update that tensor, not the numpy array.",
+                )
+        if got is None:
+            return Feedback(
+                False, f"{name} returned None; end it with `return w.data`, the new weights."
+            )
+        verdict = check_array(got, new_w, name="the new w")
+        if verdict:
+            continue
+        try:
+            mine = np.asarray(got.data if isinstance(got, Tensor) else got, dtype=np.float64)
+        except (TypeError, ValueError):
+            mine = None
+        if mine is None or mine.shape != new_w.shape or not np.isfinite(mine).all():
+            return Feedback(False, f"{name} is wrong on {where}: {verdict.message}")
+        explanation = _explain_step(mine, w, new_w, lr, len(y))
+        return Feedback(False, f"{name} is wrong on {where}: {explanation}")
+    return Feedback(
+        True,
+        f"{name} agrees with the reference on all {len(cases)} test cases (3, 2 and 1 weights).",
+    )

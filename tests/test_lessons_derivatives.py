@@ -7,6 +7,8 @@ forward differences near sqrt(eps).
 
 from __future__ import annotations
 
+import re
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -321,18 +323,45 @@ def test_check_steepest_descent_names_the_problem(answer, phrase):
     assert phrase in verdict.message
 
 
+# g(x, y) = x y**2 + exp(2x) at (0.5, 3), by hand: (y**2 + 2 exp(2x), 2 x y) = (9 + 2e, 3)
+GRADIENT_OF_G = [9 + 2 * np.e, 3.0]
+
+
+def test_check_gradient_by_hand_accepts_the_gradient():
+    assert d.EXERCISE_POINT == (0.5, 3.0)
+    assert str(d.check_gradient_by_hand(GRADIENT_OF_G)) == (
+        "Correct: your gradient of g at (0.5, 3) matches the reference in all 2 entries."
+    )
+    assert d.check_gradient_by_hand(gl.tensor(GRADIENT_OF_G))
+    assert d.check_gradient_by_hand([9 + 2 * 2.718, 3])  # e to four digits is close enough
+
+
 @pytest.mark.parametrize(
-    "answer, phrase",
+    "answer, phrases, hints",
     [
-        (None, "still empty"),
-        ([11.0, 0.0], "Correct"),
-        ([9.0, 0.0], "at 0 yours is 9, expected 11"),
-        ([-11.0, 0.0], "wrong sign"),
+        (None, ["still empty"], 0),
+        ([9 + 2 * np.e, 3.0, 0.0], ["shape (3,)"], 0),
+        ([-9 - 2 * np.e, -3.0], ["wrong sign"], 0),
+        # the slips the checker names: no chain-rule factor 2 in d/dx exp(2x); 2y for 2xy
+        (
+            [9 + np.e, 3.0],
+            ["1 of 2 entries", "dg/dx yours is 11.7183, which is too small", "chain rule's factor"],
+            1,
+        ),
+        ([9 + 2 * np.e, 6.0], ["dg/dy yours is 6, which is too large", "without the x"], 1),
+        ([9 + np.e, 6.0], ["2 of 2 entries", "Hint: your dg/dx", "Hint: your dg/dy"], 2),
+        # any other mistake: the entry is named, too large or too small, and no hint
+        ([20.0, 3.0], ["dg/dx yours is 20, which is too large"], 0),
     ],
 )
-def test_check_gradient_by_hand(answer, phrase):
-    # g(x, y) = x y**2 + exp(2x) at (0, 3): (y**2 + 2 exp(2x), 2 x y) = (11, 0)
-    assert phrase in str(d.check_gradient_by_hand(answer))
+def test_check_gradient_by_hand_names_the_entry_without_the_answer(answer, phrases, hints):
+    verdict = d.check_gradient_by_hand(answer)
+    assert not verdict
+    for phrase in phrases:
+        assert phrase in str(verdict)
+    assert str(verdict).count("Hint:") == hints
+    # the expected values are never printed (a shape message may say "expected (2,)")
+    assert "14.43" not in str(verdict) and not re.search(r"expected -?\d", str(verdict))
 
 
 def test_plain_log_ticks_labels_decades_without_mathtext():
@@ -346,3 +375,56 @@ def test_plain_log_ticks_labels_decades_without_mathtext():
     assert "1e-4" in labels and "1e0" in labels
     assert not any("$" in text for text in labels)
     assert len(ax.xaxis.get_minor_ticks()) == 0
+
+
+def test_contour_labels_name_each_level_on_its_own_contour():
+    labels = d.contour_labels()
+    assert [text for text, _ in labels] == [f"{level:g}" for level in d.CONTOUR_LEVELS]
+    for text, (x, y) in labels:
+        assert d.surface(x, y) == pytest.approx(float(text), rel=1e-3)  # on its own contour
+        assert max(abs(x), abs(y)) < 0.9 * d.GRID_LIMIT  # not cut by the frame
+
+
+def test_directional_explorer_draws_the_contour_labels(shown):
+    from matplotlib.collections import PathCollection
+
+    fig = d.directional_explorer(1.0, 0.5, 30.0)
+    left = fig.axes[0]
+    boxes, glyphs = [c for c in left.collections if isinstance(c, PathCollection)]
+    positions = np.array([position for _, position in d.contour_labels()])
+    for collection in (boxes, glyphs):
+        np.testing.assert_allclose(collection.get_offsets(), positions)
+        assert collection.get_zorder() < left.patches[0].get_zorder()  # under the arrows
+    assert len(glyphs.get_paths()) == len(d.CONTOUR_LEVELS)
+    # white boxes behind the glyphs, each glyph inside its box
+    assert boxes.get_zorder() == glyphs.get_zorder()
+    assert left.collections.index(boxes) < left.collections.index(glyphs)  # drawn first
+    np.testing.assert_allclose(boxes.get_facecolor(), [[1.0, 1.0, 1.0, 1.0]])
+    # each label in the colour of its own contour lines, one colour per level
+    line_colors = left.collections[0].get_colors()
+    assert len(np.unique(glyphs.get_facecolor(), axis=0)) == len(d.CONTOUR_LEVELS)
+    first_piece = 0  # the line collection holds every level's pieces, level by level
+    for (_, pieces), color in zip(d._contour_lines(), glyphs.get_facecolor()):
+        np.testing.assert_allclose(line_colors[first_piece], color)
+        first_piece += len(pieces)
+    for box, glyph in zip(boxes.get_paths(), glyphs.get_paths()):
+        assert box.get_extents().contains(*glyph.get_extents().min)
+        assert box.get_extents().contains(*glyph.get_extents().max)
+
+
+def test_plot_partials_keeps_every_axis_label_inside_the_figure():
+    fig = d.plot_partials(1.0, 0.5)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    ax3d = fig.axes[0]
+    labels = [ax3d.zaxis.label] + [ax.xaxis.label for ax in fig.axes]
+    labels += [ax.yaxis.label for ax in fig.axes]
+    assert ax3d.zaxis.label.get_text() == "f(x, y)"
+    assert ax3d.zaxis.label.get_rotation() == 90  # reads bottom to top, like the 2-D labels
+    # one light grey for the whole surface (not a colour map), so the coloured slices stand out
+    (surface,) = ax3d.collections[:1]
+    assert np.unique(surface.get_facecolor()[:, :3], axis=0).tolist() == [[0.92, 0.92, 0.92]]
+    for label in labels:
+        box = label.get_window_extent(renderer)
+        assert box.x0 >= 0 and box.y0 >= 0, label.get_text()
+        assert box.x1 <= fig.bbox.x1 and box.y1 <= fig.bbox.y1, label.get_text()

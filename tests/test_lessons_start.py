@@ -153,10 +153,22 @@ def test_unknown_function_names_the_choices() -> None:
 
 
 def test_check_slope() -> None:
-    assert start.check_slope(9.0)
+    # f'(x) = 3x**2 - 3, so f'(2) = 9 (by hand, not from gradlib)
+    assert str(start.check_slope(9.0)) == "Correct: f'(2) = 9."
     assert "still empty" in str(start.check_slope(None))
     assert "wrong sign" in str(start.check_slope(-9.0))
-    assert not start.check_slope(12.0)  # forgot the -3
+
+
+@pytest.mark.parametrize(
+    "answer, verdict",
+    # 3 * 2**2 forgets the -3; 3 * 2 - 3 forgets the square
+    [(3 * 2.0**2, "too large"), (3 * 2.0 - 3, "too small")],
+)
+def test_check_slope_does_not_give_the_answer_away(answer: float, verdict: str) -> None:
+    feedback = start.check_slope(answer)
+    assert not feedback
+    assert str(feedback) == f"Not yet: f'(2) = {answer:g}, which is {verdict}."
+    assert "9" not in str(feedback)
 
 
 def test_check_dot_square_gradient() -> None:

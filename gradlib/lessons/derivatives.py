@@ -16,7 +16,8 @@ What is here, in the order the notebook uses it:
   differences, never from the gradient).
 - ``contour_tangent``: the direction of the level curve through a point, found from
   f's values alone, to test that the gradient is perpendicular to it.
-- ``directional_explorer``: the widget callback for the directional derivative.
+- ``directional_explorer``: the widget callback for the directional derivative; its
+  contours carry their level values (``contour_labels``).
 - Exercise checkers: ``check_gradient_by_hand`` (the gradient of ``exercise_function``)
   and ``check_steepest_descent`` (the unit vector of steepest descent).
 """
@@ -60,6 +61,7 @@ __all__ = [
     "central_difference",
     "check_gradient_by_hand",
     "check_steepest_descent",
+    "contour_labels",
     "contour_tangent",
     "derivative_explorer",
     "difference_errors",
@@ -393,7 +395,8 @@ def contour_tangent(x: float, y: float, radius: float = 1e-3) -> np.ndarray:
 
 GRID_LIMIT = 2.0  # the contour plots show [-2, 2] x [-2, 2]
 ANGLES_DEG = np.arange(0.0, 360.5, 1.0)  # the sweep of directions (1 degree apart)
-CONTOUR_LEVELS = np.array([0.8, 1.0, 1.5, 2.0, 3.0, 4.5, 6.5, 9, 12, 16, 21, 28])
+# f's smallest value is f(0, 0) = 1, so the levels start above it.
+CONTOUR_LEVELS = np.array([1.5, 2.0, 3.0, 4.5, 6.5, 9, 12, 16, 21, 28])
 
 
 @cache
@@ -417,6 +420,68 @@ def _contour_lines() -> list[tuple[float, list[np.ndarray]]]:
     return [(float(level), generator.lines(level)) for level in CONTOUR_LEVELS]
 
 
+def _label_position(lines: list[np.ndarray]) -> np.ndarray:
+    """Where to write a contour's level: its point farthest towards the upper left.
+
+    Along that diagonal the labels of the nested ovals sit in a row, clear of the
+    legend (lower left) and of the default point (1, 0.5) with its arrows. Points near
+    the frame are skipped, so that a label is not cut in half.
+    """
+    points = np.concatenate(lines)
+    inside = points[(np.abs(points) < 0.9 * GRID_LIMIT).all(axis=1)]
+    inside = inside if len(inside) else points
+    return inside[np.argmax(inside[:, 1] - inside[:, 0])]
+
+
+def contour_labels() -> list[tuple[str, np.ndarray]]:
+    """The text and the (x, y) position of each contour's label, in ``CONTOUR_LEVELS`` order."""
+    return [(f"{level:g}", _label_position(lines)) for level, lines in _contour_lines() if lines]
+
+
+LABEL_SIZE = 9.0  # points
+LABEL_PAD = 1.5  # points of white around each label
+
+
+def _draw_contour_labels(ax, colors: np.ndarray) -> None:
+    """Write each contour's level on it, in the contour's colour, on a small white box.
+
+    The labels are glyph outlines (``TextPath``) in one collection, over one collection
+    of boxes: two artists that draw in one go. As ten ``ax.text`` labels they would be
+    laid out and rendered glyph by glyph on every widget update, about 10 % more time.
+    """
+    from matplotlib.collections import PathCollection
+    from matplotlib.path import Path
+    from matplotlib.textpath import TextPath
+    from matplotlib.transforms import Affine2D
+
+    glyphs, boxes, offsets = [], [], []
+    for text, position in contour_labels():
+        path = TextPath((0, 0), text, size=LABEL_SIZE)  # in points, from its baseline
+        (x0, y0), (x1, y1) = path.get_extents().get_points()
+        centre = Affine2D().translate(-(x0 + x1) / 2, -(y0 + y1) / 2)  # centred on position
+        glyphs.append(path.transformed(centre))
+        half_w, half_h = (x1 - x0) / 2 + LABEL_PAD, (y1 - y0) / 2 + LABEL_PAD
+        boxes.append(
+            Path([(-half_w, -half_h), (half_w, -half_h), (half_w, half_h), (-half_w, half_h)])
+        )
+        offsets.append(position)
+    points_to_pixels = Affine2D().scale(ax.figure.dpi / 72)
+    # zorder 2.5: over the contour lines, under what a figure draws on top of them
+    # the colour of each labelled level (a level without lines in the square has no label)
+    colors = [color for (_, lines), color in zip(_contour_lines(), colors) if lines]
+    for paths, color in ((boxes, "white"), (glyphs, colors)):
+        collection = PathCollection(
+            paths,
+            offsets=offsets,
+            offset_transform=ax.transData,  # positions in data units, sizes in points
+            facecolors=color,
+            edgecolors="none",
+            zorder=2.5,
+        )
+        collection.set_transform(points_to_pixels)
+        ax.add_collection(collection, autolim=False)
+
+
 def _draw_contours(ax, labels: bool = False) -> None:
     """Contours of f on [-2, 2]**2 (cached lines; ``labels`` writes the level values)."""
     from matplotlib.collections import LineCollection
@@ -429,20 +494,8 @@ def _draw_contours(ax, labels: bool = False) -> None:
     ax.add_collection(
         LineCollection([line for line, _ in pieces], colors=[c for _, c in pieces], linewidths=1.0)
     )
-    for (level, lines), color in zip(_contour_lines(), colors):
-        if labels and lines:
-            longest = max(lines, key=len)
-            x, y = longest[len(longest) // 3]
-            ax.text(
-                x,
-                y,
-                f"{level:g}",
-                fontsize=8,
-                color=color,
-                ha="center",
-                va="center",
-                bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none"},
-            )
+    if labels:
+        _draw_contour_labels(ax, colors)
     ax.set_xlim(-GRID_LIMIT, GRID_LIMIT)
     ax.set_ylim(-GRID_LIMIT, GRID_LIMIT)
     ax.set_aspect("equal")
@@ -459,18 +512,25 @@ def plot_partials(x0: float = 1.0, y0: float = 0.5):
     fx, fy = surface_grad(x0, y0)
     f0 = float(surface(x0, y0))
     fig = plt.figure(figsize=(13.0, 4.2))
-    ax3d = fig.add_subplot(1, 3, 1, projection="3d")
+    # computed_zorder=False draws in the order below: the slices and the point on top of
+    # the surface, which would otherwise hide them where it is in front.
+    ax3d = fig.add_subplot(1, 3, 1, projection="3d", computed_zorder=False)
     t = np.linspace(-1.5, 1.5, 61)  # a smaller square than the contour plots: f grows fast
     gx, gy = np.meshgrid(t[::2], t[::2])
-    ax3d.plot_surface(gx, gy, surface(gx, gy), cmap="viridis", alpha=0.55, linewidth=0)
-    ax3d.plot(t, np.full_like(t, y0), surface(t, y0), color=COLORS[0], linewidth=2.5)
-    ax3d.plot(np.full_like(t, x0), t, surface(x0, t), color=COLORS[5], linewidth=2.5)
-    ax3d.scatter([x0], [y0], [f0], color=PALETTE["black"], s=30)
+    # A light grey mesh, not coloured by height, so that the two coloured slices stand out.
+    ax3d.plot_surface(
+        gx, gy, surface(gx, gy), color="0.92", edgecolor="0.6", linewidth=0.3, shade=False
+    )
+    ax3d.plot(t, np.full_like(t, y0), surface(t, y0), color=COLORS[0], linewidth=3.0)
+    ax3d.plot(np.full_like(t, x0), t, surface(x0, t), color=COLORS[5], linewidth=3.0)
+    ax3d.scatter([x0], [y0], [f0], color=PALETTE["black"], s=36, depthshade=False, zorder=4)
     ax3d.set_xlabel("x")
     ax3d.set_ylabel("y")
-    ax3d.set_zlabel("f(x, y)")
+    ax3d.zaxis.set_rotate_label(False)  # read bottom to top, like the other panels' labels
+    ax3d.set_zlabel("f(x, y)", rotation=90, labelpad=2)
     ax3d.set_title("f(x, y) and two slices")
     ax3d.view_init(elev=28, azim=-125)
+    ax3d.set_box_aspect(None, zoom=0.9)  # room for the z label inside the panel
 
     for index, (name, slope, along, color) in enumerate(
         (("x", fx, "x", COLORS[0]), ("y", fy, "y", COLORS[5])), start=2
@@ -521,9 +581,16 @@ class DirectionalView(WidgetView):
             height=4.6,
             margins={"left": 0.07, "right": 0.98, "bottom": 0.12, "top": 0.92, "wspace": 0.22},
         )
-        _draw_contours(left)
+        _draw_contours(left, labels=True)
+        # zorder 3: the point, the arrows and the tangent lie over the contour labels.
         (self.tangent,) = left.plot(
-            [], [], "--", color=PALETTE["black"], linewidth=1.5, label="tangent to the contour"
+            [],
+            [],
+            "--",
+            color=PALETTE["black"],
+            linewidth=1.5,
+            label="tangent to the contour",
+            zorder=3,
         )
         self.arrows, self.arrow_keys = {}, {}
         for name, color, label in (
@@ -531,12 +598,18 @@ class DirectionalView(WidgetView):
             ("u", COLORS[0], "u"),
         ):
             self.arrows[name] = FancyArrowPatch(
-                (0, 0), (1, 1), arrowstyle="-|>", mutation_scale=12, color=color, linewidth=2.2
+                (0, 0),
+                (1, 1),
+                arrowstyle="-|>",
+                mutation_scale=12,
+                color=color,
+                linewidth=2.2,
+                zorder=3,
             )
             left.add_patch(self.arrows[name])
             # The legend shows an arrow as a line of its colour (a patch would show as a box).
             self.arrow_keys[name] = Line2D([], [], color=color, label=label)
-        (self.point,) = left.plot([], [], "o", color=PALETTE["black"])
+        (self.point,) = left.plot([], [], "o", color=PALETTE["black"], zorder=3)
         # y=1.0 skips matplotlib's automatic title placement, which measures the tick labels.
         left.set_title("Contours of f, the gradient and u", y=1.0)
         round_ticks(left)
@@ -692,7 +765,9 @@ def check_steepest_descent(answer: Any, x: float, y: float) -> Feedback:
     )
 
 
-EXERCISE_POINT = (0.0, 3.0)
+# Not (0, 3), where dg/dy = 2 x y = 0 and every slip in it goes unnoticed; at x = 0.5,
+# y = 3 the two slips below and the right answer are all different numbers.
+EXERCISE_POINT = (0.5, 3.0)
 
 
 def exercise_function(x: Any, y: Any) -> Any:
@@ -700,8 +775,53 @@ def exercise_function(x: Any, y: Any) -> Any:
     return x * y**2 + ops.exp(2 * x)
 
 
+def _gradient_slips(x: float, y: float) -> tuple[tuple[int, float, str], ...]:
+    """The likely slips in (dg/dx, dg/dy) = (y**2 + 2 exp(2x), 2 x y): entry, value, advice."""
+    return (
+        (
+            0,
+            y**2 + np.exp(2 * x),
+            "your dg/dx looks like y**2 + exp(2x), without the chain rule's factor: "
+            "d/dx exp(2x) = 2 exp(2x), the 2 coming from the inner function 2x.",
+        ),
+        (
+            1,
+            2 * y,
+            "your dg/dy looks like 2y, without the x: with respect to y, x is a "
+            "constant factor, so d/dy (x y**2) = 2 x y.",
+        ),
+    )
+
+
 def check_gradient_by_hand(answer: Any) -> Feedback:
-    """Exercise: (dg/dx, dg/dy) at (0, 3), checked against gradlib's backward()."""
-    x, y = (tensor(v, requires_grad=True) for v in EXERCISE_POINT)
+    """Exercise: (dg/dx, dg/dy) at ``EXERCISE_POINT``, checked against gradlib's backward().
+
+    The answer is worked out by hand, so a wrong entry is called too large or too small
+    (``reveal=False``) rather than printing the expected value, and the two likely slips
+    (the chain-rule factor 2 of exp(2x), the x of 2 x y) are named.
+    """
+    x0, y0 = EXERCISE_POINT
+    x, y = tensor(x0, requires_grad=True), tensor(y0, requires_grad=True)
     exercise_function(x, y).backward()
-    return check_array(answer, [float(x.grad), float(y.grad)], name="your gradient of g at (0, 3)")
+    verdict = check_array(
+        answer,
+        [float(x.grad), float(y.grad)],
+        name=f"your gradient of g at ({x0:g}, {y0:g})",
+        reveal=False,
+        entry_names=("dg/dx", "dg/dy"),
+    )
+    if verdict:
+        return verdict
+    try:
+        values = answer.data if isinstance(answer, Tensor) else answer
+        got = np.asarray(values, dtype=np.float64).reshape(2)
+    except (TypeError, ValueError):
+        return verdict  # not two numbers: check_array's message says what is wrong
+    hints = [
+        advice
+        for entry, value, advice in _gradient_slips(x0, y0)
+        if np.isclose(got[entry], value, rtol=1e-4, atol=1e-6)
+    ]
+    if not hints:
+        return verdict
+    return Feedback(False, " ".join([verdict.message, *(f"Hint: {hint}" for hint in hints)]))

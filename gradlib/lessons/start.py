@@ -152,9 +152,13 @@ def tangent_line(x0: float = 1.0, function: str = "x**2") -> Figure:
 
 
 def check_slope(answer: Any) -> Feedback:
-    """Exercise 1: the slope of f(x) = x**3 - 3x at x = 2, worked out by hand."""
+    """Exercise 1: the slope f'(2) of f(x) = x**3 - 3x, worked out by hand.
+
+    ``reveal=False``: a wrong answer is called too large or too small, so the check
+    cell does not print the number the learner is asked to work out.
+    """
     _, slope, _ = slope_at("x**3 - 3x", 2.0)
-    return check_scalar(answer, slope, name="the slope at x = 2")
+    return check_scalar(answer, slope, name="f'(2)", reveal=False)
 
 
 DOT_X = np.array([1.0, 2.0, -1.0])

@@ -31,9 +31,10 @@ class ReLU(Function):
     @staticmethod
     def backward(ctx, grad):
         x = ctx.x
+        if ctx.grad_at_zero == 0:
+            return grad * (x > 0)  # the mask is the slope; multiplying by it skips a float copy
         slope = (x > 0).astype(grad.dtype)
-        if ctx.grad_at_zero != 0:
-            slope[x == 0] = ctx.grad_at_zero
+        slope[x == 0] = ctx.grad_at_zero
         return grad * slope
 
 

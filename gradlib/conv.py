@@ -94,8 +94,10 @@ class Linear(Function):
         _check_linear(x, weight, bias)
         ctx.x, ctx.weight, ctx.has_bias = x, weight, bias is not None
         out = x @ weight.T
-        if bias is not None:
-            out = out + bias
+        if bias is not None and bias.dtype == out.dtype:
+            out += bias  # the product is a new array: adding in place spares another
+        elif bias is not None:
+            out = out + bias  # a bias of another dtype promotes, as numpy does
         return out
 
     @staticmethod

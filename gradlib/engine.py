@@ -346,12 +346,6 @@ class Tensor:
                 )
 
         grads: dict[int, np.ndarray] = {id(self): grad}
-        # A .grad must be its tensor's own array, since it may be changed in place later
-        # (clip_grad_value_). The array an op's backward has just made is used as it is,
-        # which spares a full copy per leaf (PyTorch, too, keeps it). A gradient is copied
-        # when its memory is that of the gradient passed in or of a .grad stored earlier in
-        # this pass (Add hands its grad on to both inputs), or when it is read-only.
-        stored = {id(_memory_owner(grad))}
         for t in reversed(_topological_order(self)):
             g = grads.pop(id(t), None)
             if g is None:
@@ -359,10 +353,10 @@ class Tensor:
             if t._hooks:
                 g = _run_hooks(t._hooks, g)
             if t._node is None or t._retain_grad:
-                if id(_memory_owner(g)) in stored or not g.flags.writeable or g.dtype != t.dtype:
-                    g = g.astype(t.dtype, copy=True)
-                stored.add(id(_memory_owner(g)))
-                t.grad = g if t.grad is None else t.grad + g
+                # .grad gets its own copy: a backward may hand one array to several inputs
+                # (Add does), a hook may keep it, and .grad may later change in place.
+                own = g.astype(t.dtype, copy=True)
+                t.grad = own if t.grad is None else t.grad + own
             if t._node is not None:
                 _backward_one(t._node, g, grads)
 
@@ -612,15 +606,6 @@ def _topological_order(root: Tensor) -> list[Tensor]:
                 if parent.requires_grad and id(parent) not in visited:
                     stack.append((parent, False))
     return order
-
-
-def _memory_owner(array: np.ndarray) -> Any:
-    """The object whose memory ``array`` uses: the array itself, or the one it views.
-
-    numpy points a view of a view straight at the array that owns the memory, so
-    all views of one array have the same owner (a reshape or slice of x has owner x).
-    """
-    return array if array.base is None else array.base
 
 
 def _backward_one(node: Node, grad: np.ndarray, grads: dict[int, np.ndarray]) -> None:

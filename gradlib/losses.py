@@ -468,6 +468,17 @@ class NLLLoss(Function):
         return dx
 
 
+def _target_index(target: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Where each sample's target class sits in an array with classes on axis 1.
+
+    For scores x of shape (N, C), ``x[_target_index(t)]`` is x[n, t_n] for every n,
+    i.e. ``x[np.arange(N), t]``; for (N, C, d1, ...) it is x[n, t[n, i], i] for every
+    n and position i, with t's shape.
+    """
+    positions = np.indices(target.shape, sparse=True)  # arange(N), arange(d1), ... as grids
+    return (positions[0], target, *positions[1:])
+
+
 class CrossEntropyLoss(Function):
     """Softmax cross-entropy on logits, with optional label smoothing eps.
 
@@ -476,13 +487,15 @@ class CrossEntropyLoss(Function):
 
         log_p  = log_softmax(x)                     (log-sum-exp: finite for any finite x)
         q      = (1 - eps) one_hot(t) + eps / C     (the smoothed target distribution)
-        loss_n = -sum_j q_nj log_p_nj               (= -log_p[n, t_n] when eps = 0)
+        loss_n = -sum_j q_nj log_p_nj
+               = -(1 - eps) log_p[n, t_n] - eps / C sum_j log_p_nj
 
     This is PyTorch's definition, with the same 'mean': the average of loss_n
-    over the N samples.
+    over the N samples. With eps = 0 the loss only picks log_p at each target.
 
     Gradient: dL/dx_n = g_n (softmax(x_n) - q_n); with eps = 0 and 'mean',
-    (softmax - one_hot) / N. Each row of the gradient sums to zero.
+    (softmax - one_hot) / N. Each row of the gradient sums to zero. The code
+    never builds q: it subtracts eps / C everywhere and 1 - eps at the targets.
     """
 
     @staticmethod
@@ -492,20 +505,27 @@ class CrossEntropyLoss(Function):
             raise ValueError(
                 f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}."
             )
-        num_classes = input.shape[1]
         log_p = log_softmax_array(input, axis=1)
-        q = np.zeros_like(log_p)
-        np.put_along_axis(q, np.expand_dims(target, 1), 1.0, axis=1)
-        q = (1 - label_smoothing) * q + label_smoothing / num_classes
-        ctx.log_p, ctx.q, ctx.reduction = log_p, q, reduction
-        return _reduce(-(q * log_p).sum(axis=1), reduction, "cross_entropy")
+        at_target = _target_index(target)
+        losses = -log_p[at_target]
+        if label_smoothing != 0:
+            eps, num_classes = label_smoothing, input.shape[1]
+            losses = (1 - eps) * losses - eps / num_classes * log_p.sum(axis=1)
+        ctx.log_p, ctx.at_target = log_p, at_target
+        ctx.label_smoothing, ctx.reduction = label_smoothing, reduction
+        return _reduce(losses, reduction, "cross_entropy")
 
     @staticmethod
     def backward(ctx, grad):
-        log_p, q = ctx.log_p, ctx.q
+        log_p, eps = ctx.log_p, ctx.label_smoothing
         per_sample = log_p.shape[:1] + log_p.shape[2:]
         g = _spread(grad, per_sample, ctx.reduction, log_p.dtype)
-        return np.expand_dims(g, 1) * (np.exp(log_p) - q)
+        dx = np.exp(log_p)  # softmax(x), then minus q:
+        if eps != 0:
+            dx -= eps / log_p.shape[1]
+        dx[ctx.at_target] -= 1 - eps
+        dx *= g[:, None]  # g_n, broadcast along the class axis 1
+        return dx
 
 
 class MultiMarginLoss(Function):

@@ -45,6 +45,18 @@ def _with_present(dx: np.ndarray, dweight, dbias, ctx: Context) -> tuple:
 # ----- batch norm ----------------------------------------------------------------
 
 
+def _per_channel(values: np.ndarray, length: int) -> np.ndarray:
+    """Per-channel values (C,) repeated along each channel's L positions: shape (C, L).
+
+    ``x3 * _per_channel(scale, L)`` on x3 of shape (N, C, L) gives the same numbers as
+    ``x3 * scale[:, None]``. The (C, L) form is for speed: numpy then walks each sample's
+    C * L values in one contiguous run, where a (C, 1) column splits the work into N * C
+    runs of only L values. For images (L = H * W) that makes each per-channel step about
+    twice as fast (numpy 2.4), and batch norm is made of such steps over the whole input.
+    """
+    return np.repeat(values[:, None], length, axis=1)
+
+
 def _check_channel_param(name: str, value, channels: int, x_shape) -> None:
     if value is not None and np.shape(value) != (channels,):
         raise ValueError(
@@ -105,7 +117,8 @@ class BatchNorm(Function):
         _check_channel_param("weight", weight, c, x.shape)
         _check_channel_param("bias", bias, c, x.shape)
         x3 = x.reshape(n, c, -1)  # (N, C, L): the statistics are over axes 0 and 2
-        count = n * x3.shape[2]
+        length = x3.shape[2]
+        count = n * length
         if training:
             if count < 2:
                 raise ValueError(
@@ -114,14 +127,6 @@ class BatchNorm(Function):
                     "training=False."
                 )
             mean = np.einsum("ncl->c", x3) / count  # einsum: a faster sum over axes 0, 2
-            x_hat = x3 - mean[:, None]
-            var = np.einsum("ncl,ncl->c", x_hat, x_hat) / count  # biased: divide by M
-            if running_mean is not None:
-                running_mean *= 1 - momentum
-                running_mean += momentum * mean
-            if running_var is not None:
-                running_var *= 1 - momentum
-                running_var += momentum * var * (count / (count - 1))  # unbiased: M - 1
         else:
             if running_mean is None or running_var is None:
                 raise ValueError(
@@ -129,33 +134,57 @@ class BatchNorm(Function):
                     "running_var, so both must be given; pass training=True to use the batch's "
                     "own statistics."
                 )
-            mean, var = running_mean, running_var
-            x_hat = x3 - mean[:, None]
+            mean = running_mean.copy()  # a copy: a later training step updates running_mean
+        # x - mean, in the array that becomes the output. Its dtype is numpy's for
+        # (x - mean) * weight: float32 stays float32 unless a float64 weight or running
+        # mean is mixed in.
+        dtype = np.result_type(x, mean, *([] if weight is None else [weight]))
+        out = np.subtract(x3, _per_channel(mean, length), dtype=dtype)
+        if training:
+            var = np.einsum("ncl,ncl->c", out, out) / count  # biased: divide by M
+            if running_mean is not None:
+                running_mean *= 1 - momentum
+                running_mean += momentum * mean
+            if running_var is not None:
+                running_var *= 1 - momentum
+                running_var += momentum * var * (count / (count - 1))  # unbiased: M - 1
+        else:
+            var = running_var
         inv_std = 1.0 / np.sqrt(var + eps)
-        x_hat *= inv_std[:, None]
-        out = x_hat.copy() if weight is None else x_hat * weight[:, None]
+        # out = weight * (x - mean) * inv_std + bias, in place, with weight * inv_std as one
+        # per-channel factor: x_hat is never stored. As in PyTorch, the backward keeps only
+        # x, mean and inv_std. Batch norm is bound by memory traffic, and each full-size
+        # array it makes costs more than a pass over one, so forward and backward (in
+        # training) make one each.
+        scale = inv_std if weight is None else weight * inv_std
+        out *= _per_channel(scale, length)
         if bias is not None:
-            out += bias[:, None]
-        ctx.x_hat, ctx.inv_std, ctx.weight, ctx.training = x_hat, inv_std, weight, training
-        ctx.has_weight, ctx.has_bias, ctx.shape = weight is not None, bias is not None, x.shape
+            out += _per_channel(bias, length)
+        ctx.x3, ctx.mean, ctx.inv_std, ctx.weight = x3, mean, inv_std, weight
+        ctx.training, ctx.shape = training, x.shape
+        ctx.has_weight, ctx.has_bias = weight is not None, bias is not None
         return out.reshape(x.shape)
 
     @staticmethod
     def backward(ctx: Context, grad):
-        x_hat, inv_std = ctx.x_hat, ctx.inv_std
-        g = grad.reshape(x_hat.shape)
-        dbias = np.einsum("ncl->c", g)
-        dweight = np.einsum("ncl,ncl->c", g, x_hat)
+        x3, inv_std = ctx.x3, ctx.inv_std
+        g = grad.reshape(x3.shape)
+        length, count = x3.shape[2], x3.shape[0] * x3.shape[2]
         scale = inv_std if ctx.weight is None else ctx.weight * inv_std
+        # x - mean again, in the array that becomes dx in training (x_hat = (x - mean) * s).
+        dtype = np.result_type(x3, ctx.mean, g)
+        centred = np.subtract(x3, _per_channel(ctx.mean, length), dtype=dtype)
+        dbias = np.einsum("ncl->c", g)
+        dweight = inv_std * np.einsum("ncl,ncl->c", g, centred)  # sum(grad * x_hat)
         if ctx.training:
-            count = x_hat.shape[0] * x_hat.shape[2]
-            # The formula above, in place to spare full-size temporaries.
-            dx = x_hat * (-dweight / count)[:, None]
+            # weight * s * (grad - dbias / M - x_hat * dweight / M), in place.
+            dx = centred
+            dx *= _per_channel(-inv_std * dweight / count, length)
             dx += g
-            dx -= (dbias / count)[:, None]
-            dx *= scale[:, None]
+            dx -= _per_channel(dbias / count, length)
+            dx *= _per_channel(scale, length)
         else:
-            dx = g * scale[:, None]
+            dx = g * _per_channel(scale, length)
         return _with_present(dx.reshape(ctx.shape), dweight, dbias, ctx)
 
 

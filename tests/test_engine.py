@@ -553,3 +553,12 @@ def test_register_hook_errors_are_clear():
     y.register_hook(lambda g: np.zeros(3))
     with pytest.raises(RuntimeError, match=r"shape \(3,\).*shape \(2,\)"):
         y.sum().backward()
+
+
+def test_leaf_grad_is_not_aliased_to_a_gradient_a_hook_kept():
+    kept = []
+    x = gl.tensor([1.0, 2.0], requires_grad=True)
+    x.register_hook(lambda g: kept.append(g))
+    (x * 3.0).sum().backward()
+    x.grad *= 0
+    np.testing.assert_array_equal(kept[0].data, [3.0, 3.0])

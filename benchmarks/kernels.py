@@ -165,11 +165,9 @@ def _pool_out_shape(shape, k: int, s: int) -> tuple[int, ...]:
     return shape[:2] + ((shape[2] - k) // s + 1, (shape[3] - k) // s + 1)
 
 
-def build_pool(torch: Any, dtype: str, kind: str, k: int, s: int) -> dict[str, Impl]:
-    rng = np.random.default_rng(1)
-    x, g = _grad_tensors(rng, dtype, POOL_INPUT, _pool_out_shape(POOL_INPUT, k, s))
+def _gradlib_pool(kind: str, x: np.ndarray, g: np.ndarray, k: int, s: int, state: dict) -> Impl:
+    """gradlib's pooling forward + backward on ``x`` with upstream gradient ``g``."""
     pool = F.max_pool2d if kind == "max" else F.avg_pool2d
-    state: dict[str, Any] = {}
     x_gl = gl.tensor(x, requires_grad=True)
 
     def gradlib_run() -> None:
@@ -178,7 +176,14 @@ def build_pool(torch: Any, dtype: str, kind: str, k: int, s: int) -> dict[str, I
         out.backward(g)
         state[GRADLIB] = out
 
-    impls = {GRADLIB: Impl(gradlib_run, lambda: [state[GRADLIB].data, x_gl.grad])}
+    return Impl(gradlib_run, lambda: [state[GRADLIB].data, x_gl.grad])
+
+
+def build_pool(torch: Any, dtype: str, kind: str, k: int, s: int) -> dict[str, Impl]:
+    rng = np.random.default_rng(1)
+    x, g = _grad_tensors(rng, dtype, POOL_INPUT, _pool_out_shape(POOL_INPUT, k, s))
+    state: dict[str, Any] = {}
+    impls = {GRADLIB: _gradlib_pool(kind, x, g, k, s, state)}
 
     if torch is not None:
         x_t, g_t = torch.tensor(x, requires_grad=True), torch.from_numpy(g)
@@ -209,15 +214,7 @@ def build_naive_pool(torch: Any, dtype: str, kind: str, k: int, s: int) -> dict[
     """gradlib against the per-output-pixel loop, on NAIVE_INPUT (PyTorch is not involved)."""
     rng = np.random.default_rng(2)
     x, g = _grad_tensors(rng, dtype, NAIVE_INPUT, _pool_out_shape(NAIVE_INPUT, k, s))
-    pool = F.max_pool2d if kind == "max" else F.avg_pool2d
     state: dict[str, Any] = {}
-    x_gl = gl.tensor(x, requires_grad=True)
-
-    def gradlib_run() -> None:
-        x_gl.grad = None
-        out = pool(x_gl, k, s)
-        out.backward(g)
-        state[GRADLIB] = out
 
     def naive_run() -> None:
         if kind == "max":
@@ -229,7 +226,7 @@ def build_naive_pool(torch: Any, dtype: str, kind: str, k: int, s: int) -> dict[
         state[NAIVE] = [out, dx]
 
     return {
-        GRADLIB: Impl(gradlib_run, lambda: [state[GRADLIB].data, x_gl.grad]),
+        GRADLIB: _gradlib_pool(kind, x, g, k, s, state),
         NAIVE: Impl(naive_run, lambda: state[NAIVE]),
     }
 

@@ -5,7 +5,17 @@ writes here carries over. Each function accepts Tensors or plain numpy arrays.
 The code lives in one module per concept; this module gathers it.
 """
 
-from gradlib.activations import elu, leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
+from gradlib.activations import (
+    elu,
+    gelu,
+    leaky_relu,
+    log_softmax,
+    relu,
+    sigmoid,
+    softmax,
+    softplus,
+    tanh,
+)
 from gradlib.conv import conv2d, linear
 from gradlib.losses import (
     am_softmax_loss,
@@ -21,6 +31,7 @@ from gradlib.losses import (
     nll_loss,
     pseudo_huber_loss,
     smooth_l1_loss,
+    soft_margin_softmax_loss,
 )
 from gradlib.normalization import batch_norm, layer_norm
 from gradlib.pooling import avg_pool2d, max_pool2d
@@ -34,6 +45,7 @@ __all__ = [
     "conv2d",
     "cross_entropy",
     "elu",
+    "gelu",
     "hinge_loss",
     "huber_loss",
     "l1_loss",
@@ -50,6 +62,8 @@ __all__ = [
     "relu",
     "sigmoid",
     "smooth_l1_loss",
+    "soft_margin_softmax_loss",
     "softmax",
+    "softplus",
     "tanh",
 ]

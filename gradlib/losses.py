@@ -67,6 +67,7 @@ __all__ = [
     "nll_loss",
     "pseudo_huber_loss",
     "smooth_l1_loss",
+    "soft_margin_softmax_loss",
 ]
 
 Reduction = Literal["mean", "sum", "none"]
@@ -479,6 +480,16 @@ def _target_index(target: np.ndarray) -> tuple[np.ndarray, ...]:
     return (positions[0], target, *positions[1:])
 
 
+def _at_targets(target: np.ndarray, shape: tuple[int, ...], value: Any, dtype: Any) -> np.ndarray:
+    """value * one_hot(t): ``value`` at each sample's target class (axis 1), 0 elsewhere.
+
+    An array of ``shape`` and ``dtype``; ``target`` indexes it as in ``_target_index``.
+    """
+    out = np.zeros(shape, dtype=dtype)
+    out[_target_index(target)] = value
+    return out
+
+
 class CrossEntropyLoss(Function):
     """Softmax cross-entropy on logits, with optional label smoothing eps.
 
@@ -788,6 +799,54 @@ def multi_margin_loss(
     return loss(x, t)
 
 
+def soft_margin_softmax_loss(
+    input: Any, target: Any, *, margin: float, reduction: Reduction = "mean"
+) -> Tensor:
+    """Soft-margin softmax loss (SM-Softmax, Liang et al. 2017): margin-shifted cross-entropy.
+
+    Cross-entropy after subtracting ``margin`` m from each sample's target-class
+    logit. For logits z (N, C) (or (N, C, d1, ...)) and integer targets t (N,):
+
+        loss_n = cross_entropy(z_n - m one_hot(t_n), t_n)
+               = -log( exp(z[n, t_n] - m) / (exp(z[n, t_n] - m) + sum_{j != t_n} exp(z[n, j])) )
+
+    To cost what plain cross-entropy costs at a gap of g, the target logit must
+    now beat the others by g + m: m is a margin in logit units, and for m > 0 the
+    loss is larger than cross-entropy on every sample. m = 0 is plain
+    cross-entropy; a larger m asks for more widely separated classes. The paper
+    contrasts this continuous margin, any real m >= 0, with L-Softmax's integer
+    angular margin and its more complex forward and backward.
+
+    Gradient: with p_n = softmax(z_n - m one_hot(t_n)),
+        dL/dz_n = g_n (p_n - one_hot(t_n))     ((p - one_hot) / N for 'mean')
+    the same form as cross-entropy's, only p is computed from the shifted logits:
+    the paper's point that only the forward pass changes.
+
+    There is no default margin: m is measured in the units of the logits, whose
+    scale depends on the model (its width, initialisation and how far training
+    has gone), so no single value carries over from one model to another. Treat
+    it as a hyperparameter: start at a fraction of the typical gap between the
+    target logit and the others, and validate.
+
+    X. Liang, X. Wang, Z. Lei, S. Liao, S. Z. Li, "Soft-Margin Softmax for Deep
+    Classification", ICONIP 2017, LNCS 10635, pp. 413-421.
+
+    Built from gradlib ops: the shifted logits go through ``CrossEntropyLoss``,
+    whose backward gives the gradient above.
+    """
+    op = "soft_margin_softmax_loss"
+    _check_positive(op, "margin", margin, allow_zero=True)
+    z, t = _float_tensor(input), _labels(target)
+
+    def loss(z, t):
+        _check_class_target(op, t, z.shape)
+        return cross_entropy(z - _at_targets(t, z.shape, margin, z.dtype), t, reduction=reduction)
+
+    if z.ndim == 1:
+        return _with_batch_axis(op, z, t, reduction, loss)
+    return loss(z, t)
+
+
 def _features_and_weight(op: str, features: Any, weight: Any) -> tuple[Tensor, Tensor]:
     x, w = _float_tensor(features), _float_tensor(weight)
     if x.ndim != 2 or w.ndim != 2 or x.shape[1] != w.shape[1]:
@@ -839,9 +898,8 @@ def am_softmax_loss(
     x_hat = x / ops.reshape(_row_norms(op, "features", x), -1, 1)
     w_hat = w / ops.reshape(_row_norms(op, "weight", w), -1, 1)
     cos = x_hat @ w_hat.T
-    one_hot = np.zeros(cos.shape, dtype=cos.dtype)
-    one_hot[np.arange(len(t)), t] = 1
-    return cross_entropy(s * (cos - m * one_hot), t, reduction=reduction)
+    margin = _at_targets(t, cos.shape, m, cos.dtype)  # m one_hot(t)
+    return cross_entropy(s * (cos - margin), t, reduction=reduction)
 
 
 def large_margin_softmax_loss(
@@ -890,7 +948,6 @@ def large_margin_softmax_loss(
     lengths = _row_norms(op, "features", x) * _row_norms(op, "weight", w)[t]  # |x||W_y|
     psi = LargeMarginPsi.apply(plain_target / lengths, int(margin))
     margin_target = (blend * plain_target + lengths * psi) / (1 + blend)
-    is_target = np.zeros(logits.shape, dtype=bool)
-    is_target[rows, t] = True
+    is_target = _at_targets(t, logits.shape, True, bool)
     logits = ops.where(is_target, ops.reshape(margin_target, -1, 1), logits)
     return cross_entropy(logits, t, reduction=reduction)

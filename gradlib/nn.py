@@ -35,6 +35,7 @@ from gradlib.init import init_layer_
 
 __all__ = [
     "ELU",
+    "GELU",
     "MLP",
     "AvgPool2d",
     "BatchNorm1d",
@@ -52,6 +53,7 @@ __all__ = [
     "Residual",
     "Sequential",
     "Sigmoid",
+    "Softplus",
     "Tanh",
 ]
 
@@ -542,6 +544,34 @@ class Tanh(Module):
 
     def forward(self, x: Any) -> Tensor:
         return F.tanh(x)
+
+
+class GELU(Module):
+    """x Phi(x), Phi the standard normal CDF (``F.gelu``); approximate='tanh' for the tanh form."""
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        self.approximate = approximate
+
+    def forward(self, x: Any) -> Tensor:
+        return F.gelu(x, approximate=self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+class Softplus(Module):
+    """log(1 + exp(beta x)) / beta, x where beta x > threshold (``F.softplus``): a smooth ReLU."""
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
+        super().__init__()
+        self.beta, self.threshold = beta, threshold
+
+    def forward(self, x: Any) -> Tensor:
+        return F.softplus(x, self.beta, self.threshold)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}, threshold={self.threshold}"
 
 
 class Flatten(Module):

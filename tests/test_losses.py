@@ -3,8 +3,9 @@
 Every loss is gradchecked in float64 for each reduction, at points away from
 its kinks. Losses with a PyTorch twin are compared with it (values and the
 gradients of input and, where it is real-valued, target); the others
-(pseudo-Huber, binary hinge, AM-Softmax, L-Softmax) against their formulas
-written out independently here.
+(pseudo-Huber, binary hinge, SM-Softmax, AM-Softmax, L-Softmax) against their
+formulas written out independently here, and against the same formula written
+with PyTorch ops.
 """
 
 from __future__ import annotations
@@ -112,6 +113,8 @@ CLASS_LOSSES = {
     "cross_entropy eps 0.2": lambda x, t, r: F.cross_entropy(
         x, t, reduction=r, label_smoothing=0.2
     ),
+    "soft_margin 0.7": lambda x, t, r: F.soft_margin_softmax_loss(x, t, margin=0.7, reduction=r),
+    "soft_margin 3": lambda x, t, r: F.soft_margin_softmax_loss(x, t, margin=3.0, reduction=r),
 }
 
 
@@ -128,6 +131,7 @@ def test_gradcheck_cross_entropy_spatial(reduction, rng):
     x = rng.normal(size=(2, 3, 2, 2))  # (N, C, H, W), classes on axis 1
     t = rng.integers(0, 3, size=(2, 2, 2))
     assert_gradcheck(lambda x: F.cross_entropy(x, t, reduction=reduction, label_smoothing=0.1), x)
+    assert_gradcheck(lambda x: F.soft_margin_softmax_loss(x, t, margin=0.5, reduction=reduction), x)
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -487,6 +491,7 @@ def test_huge_logits_give_finite_losses_and_gradients():
         lambda x: F.hinge_loss(x, labels),
         lambda x: F.am_softmax_loss(x, np.eye(3), t),
         lambda x: F.large_margin_softmax_loss(x, np.eye(3), t, margin=3),
+        lambda x: F.soft_margin_softmax_loss(x, t, margin=np.float64(2.0)),
     ]
     for dtype in (np.float64, np.float32):
         for case in cases:
@@ -673,6 +678,117 @@ def test_large_margin_softmax_gradient_matches_torch(torch, rng):
     )
 
 
+def soft_margin_reference(z, t, m):
+    """SM-Softmax written out: -log(exp(z_t - m) / (exp(z_t - m) + sum_{j != t} exp(z_j)))."""
+    rows = np.arange(len(t))
+    shifted = z.copy()
+    shifted[rows, t] -= m
+    return -log_softmax_reference(shifted)[rows, t]
+
+
+@pytest.mark.parametrize("m", [0.0, 0.35, 1.0, 4.0])
+def test_soft_margin_softmax_matches_its_formula_and_gradient(m, rng):
+    z, t = rng.normal(scale=2.0, size=(6, 4)), rng.integers(0, 4, size=6)
+    expected = soft_margin_reference(z, t, m)
+    one_hot = np.eye(4)[t]
+    shifted = z - m * one_hot
+    p = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
+    for reduction in REDUCTIONS:
+        x = gl.tensor(z, requires_grad=True)
+        out = F.soft_margin_softmax_loss(x, t, margin=m, reduction=reduction)
+        np.testing.assert_allclose(out.data, reduce_reference(expected, reduction), rtol=1e-13)
+        out.backward(np.ones(out.shape))
+        scale = 1 / 6 if reduction == "mean" else 1.0
+        np.testing.assert_allclose(x.grad, scale * (p - one_hot), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_soft_margin_softmax_is_cross_entropy_of_shifted_logits(reduction, rng):
+    z, t, m = rng.normal(size=(5, 3)), rng.integers(0, 3, size=5), 0.8
+    upstream = rng.normal(size=() if reduction != "none" else 5)
+    xa, xb = gl.tensor(z, requires_grad=True), gl.tensor(z, requires_grad=True)
+    ours = F.soft_margin_softmax_loss(xa, t, margin=m, reduction=reduction)
+    composed = F.cross_entropy(xb - m * np.eye(3)[t], t, reduction=reduction)
+    ours.backward(upstream)
+    composed.backward(upstream)
+    np.testing.assert_allclose(ours.data, composed.data, rtol=1e-14)
+    np.testing.assert_allclose(xa.grad, xb.grad, rtol=1e-14, atol=1e-16)
+    # margin 0 is exactly cross-entropy, values and gradients
+    xa, xb = gl.tensor(z, requires_grad=True), gl.tensor(z, requires_grad=True)
+    plain = F.soft_margin_softmax_loss(xa, t, margin=0.0, reduction=reduction)
+    ce = F.cross_entropy(xb, t, reduction=reduction)
+    plain.backward(upstream)
+    ce.backward(upstream)
+    np.testing.assert_array_equal(plain.data, ce.data)
+    np.testing.assert_array_equal(xa.grad, xb.grad)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("m", [0.0, 0.5, 2.5])
+def test_soft_margin_softmax_matches_torch(torch, m, reduction, rng):
+    z, t = rng.normal(scale=2.0, size=(6, 5)), rng.integers(0, 5, size=6)
+
+    def torch_soft_margin(z, t):
+        tf = torch.nn.functional
+        return tf.cross_entropy(z - m * tf.one_hot(t, 5), t, reduction=reduction)
+
+    compare_with_torch(
+        torch,
+        lambda z, t: F.soft_margin_softmax_loss(z, t, margin=m, reduction=reduction),
+        torch_soft_margin,
+        [z, t],
+        float_inputs=[0],
+    )
+
+
+def test_soft_margin_softmax_spatial_single_sample_and_float32(torch, rng):
+    tf = torch.nn.functional
+    z, t = rng.normal(size=(2, 3, 4)), rng.integers(0, 3, size=(2, 4))  # (N, C, d1)
+    compare_with_torch(
+        torch,
+        lambda z, t: F.soft_margin_softmax_loss(z, t, margin=0.6, reduction="none"),
+        lambda z, t: tf.cross_entropy(
+            z - 0.6 * tf.one_hot(t, 3).permute(0, 2, 1), t, reduction="none"
+        ),
+        [z, t],
+        float_inputs=[0],
+    )
+    one = F.soft_margin_softmax_loss(np.array([0.5, 2.0, -1.0]), 1, margin=1.5)
+    batch = F.soft_margin_softmax_loss(np.array([[0.5, 2.0, -1.0]]), [1], margin=1.5)
+    assert one.shape == () and one.item() == batch.item()
+    x32 = gl.tensor(z[:, :, 0].astype(np.float32), requires_grad=True)
+    loss = F.soft_margin_softmax_loss(x32, t[:, 0], margin=np.float64(0.6))
+    loss.backward()
+    assert loss.dtype == np.float32 and x32.grad.dtype == np.float32
+
+
+def test_soft_margin_softmax_margin_is_a_gap_in_logits(rng):
+    z, t = rng.normal(size=(8, 4)), rng.integers(0, 4, size=8)
+    plain = F.cross_entropy(z, t, reduction="none").data
+    losses_by_margin = [
+        F.soft_margin_softmax_loss(z, t, margin=m, reduction="none").data for m in (0.0, 0.5, 1.0)
+    ]
+    np.testing.assert_array_equal(losses_by_margin[0], plain)
+    assert np.all(losses_by_margin[1] > plain) and np.all(losses_by_margin[2] > losses_by_margin[1])
+    # raising every target logit by m buys the margin back: the loss is plain cross-entropy again
+    raised = z + 1.0 * np.eye(4)[t]
+    np.testing.assert_allclose(
+        F.soft_margin_softmax_loss(raised, t, margin=1.0, reduction="none").data, plain, rtol=1e-13
+    )
+
+
+def test_soft_margin_softmax_needs_a_nonnegative_margin():
+    z, t = np.zeros((2, 3)), np.array([0, 2])
+    with pytest.raises(
+        ValueError, match=r"soft_margin_softmax_loss: margin must be >= 0, got -0.5"
+    ):
+        F.soft_margin_softmax_loss(z, t, margin=-0.5)
+    with pytest.raises(TypeError, match="margin"):  # no default: see the docstring
+        F.soft_margin_softmax_loss(z, t)
+    with pytest.raises(ValueError, match=r"soft_margin_softmax_loss: an input of shape \(3,\)"):
+        F.soft_margin_softmax_loss(np.zeros(3), np.array([0, 1]), margin=1.0)
+
+
 # ----- inputs and targets of every kind -------------------------------------------------------
 
 
@@ -741,6 +857,7 @@ CLASS_TARGET = [
         "large_margin_softmax_loss",
         lambda x, t: F.large_margin_softmax_loss(x, np.eye(5, 3) + 0.1, t),
     ),
+    ("soft_margin_softmax_loss", lambda x, t: F.soft_margin_softmax_loss(x, t, margin=0.5)),
 ]
 
 

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import gradlib as gl
+from gradlib import activations
 from gradlib import functional as F
 
 RTOL, ATOL = 1e-10, 1e-12
@@ -264,10 +265,37 @@ def torch_activations(torch):
         "elu 0.7": (lambda t: F.elu(t, alpha=0.7), lambda t: tf.elu(t, alpha=0.7)),
         "sigmoid": (F.sigmoid, torch.sigmoid),
         "tanh": (F.tanh, torch.tanh),
+        "gelu": (F.gelu, tf.gelu),
+        "gelu tanh": (
+            lambda t: F.gelu(t, approximate="tanh"),
+            lambda t: tf.gelu(t, approximate="tanh"),
+        ),
+        "softplus": (F.softplus, tf.softplus),
+        # |x| is 1..4 in these tests: some inputs fall in the linear part (beta x > threshold)
+        "softplus 2, 3": (lambda t: F.softplus(t, 2.0, 3.0), lambda t: tf.softplus(t, 2.0, 3.0)),
+        "softplus 0.5, 1": (lambda t: F.softplus(t, 0.5, 1.0), lambda t: tf.softplus(t, 0.5, 1.0)),
+        "softplus -1.5, 2": (
+            lambda t: F.softplus(t, beta=-1.5, threshold=2.0),
+            lambda t: tf.softplus(t, beta=-1.5, threshold=2.0),
+        ),
     }
 
 
-ACTIVATION_NAMES = ["relu", "leaky_relu", "leaky_relu 0.3", "elu", "elu 0.7", "sigmoid", "tanh"]
+ACTIVATION_NAMES = [
+    "relu",
+    "leaky_relu",
+    "leaky_relu 0.3",
+    "elu",
+    "elu 0.7",
+    "sigmoid",
+    "tanh",
+    "gelu",
+    "gelu tanh",
+    "softplus",
+    "softplus 2, 3",
+    "softplus 0.5, 1",
+    "softplus -1.5, 2",
+]
 
 
 @pytest.mark.parametrize("name", ACTIVATION_NAMES)
@@ -378,7 +406,7 @@ def test_sqrt_gradient_at_zero_is_infinite(torch):
 HUGE = np.array([-1e4, -750.0, -40.0, -1.0, 0.0, 1.0, 40.0, 750.0, 1e4])
 
 
-@pytest.mark.parametrize("name", ["sigmoid", "tanh"])
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "gelu", "gelu tanh", "softplus"])
 def test_sigmoid_and_tanh_at_huge_inputs(torch, name):
     ours, theirs = torch_activations(torch)[name]
     out, (leaf,) = compare(torch, ours, theirs, HUGE)
@@ -392,3 +420,77 @@ def test_softmax_and_log_softmax_at_huge_logits(torch, fn_name):
     theirs = getattr(torch.nn.functional, fn_name)
     out, (leaf,) = compare(torch, lambda t: ours(t, dim=1), lambda t: theirs(t, dim=1), logits)
     assert np.all(np.isfinite(out.data)) and np.all(np.isfinite(leaf.grad))
+
+
+# ----- GELU, softplus and the error function over the whole real line ----------------------------
+
+LINE = np.concatenate([np.linspace(-40, 40, 8001), [-1e4, -1e3, 1e3, 1e4]])
+
+
+def values_and_slopes(torch, ours, theirs, x):
+    """f(x) and f'(x) elementwise from both libraries (the gradient of sum f)."""
+    leaf, t_leaf = gl.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, t_out = ours(leaf), theirs(t_leaf)
+    out.sum().backward()
+    t_out.sum().backward()
+    return out.data, leaf.grad, t_out.detach().numpy(), t_leaf.grad.numpy()
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_over_the_whole_line(torch, approximate):
+    value, slope, t_value, t_slope = values_and_slopes(
+        torch,
+        lambda t: F.gelu(t, approximate=approximate),
+        lambda t: torch.nn.functional.gelu(t, approximate=approximate),
+        LINE,
+    )
+    # From x = -3 up, PyTorch is accurate and the two agree in relative terms (measured:
+    # 2e-14 for values, 7e-13 for slopes next to the slope's zero at x = -0.752, where the
+    # atol takes over).
+    right = LINE >= -3
+    np.testing.assert_allclose(value[right], t_value[right], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(slope[right], t_slope[right], rtol=1e-12, atol=1e-15)
+    # Below, PyTorch's 1 + erf(x / sqrt 2) (or 1 + tanh) cancels, and is exactly 0 below
+    # x = -8.37 (-7.15 for tanh), while gradlib keeps the tail (see test_activations.py);
+    # the difference stays below 2e-15 absolute (measured: 1.8e-15, and 4.9e-15 for the
+    # tanh slope near x = 3, where PyTorch's 1 - tanh^2 rounds).
+    np.testing.assert_allclose(value, t_value, rtol=1e-12, atol=2e-15)
+    np.testing.assert_allclose(slope, t_slope, rtol=1e-12, atol=5e-15)
+    np.testing.assert_array_equal(value[-4:], [-0.0, -0.0, 1e3, 1e4])
+    np.testing.assert_array_equal(slope[-4:], [0.0, 0.0, 1.0, 1.0])
+
+
+@pytest.mark.parametrize("beta, threshold", [(1.0, 20.0), (2.0, 20.0), (0.5, 5.0), (3.0, 1.0)])
+def test_softplus_over_the_whole_line(torch, beta, threshold):
+    x = np.concatenate([LINE, [threshold / beta, np.nextafter(threshold / beta, np.inf)]])
+    value, slope, t_value, t_slope = values_and_slopes(
+        torch,
+        lambda t: F.softplus(t, beta, threshold),
+        lambda t: torch.nn.functional.softplus(t, beta, threshold),
+        x,
+    )
+    np.testing.assert_allclose(value, t_value, rtol=1e-14, atol=0)
+    np.testing.assert_allclose(slope, t_slope, rtol=1e-14, atol=0)
+    linear = beta * x > threshold
+    np.testing.assert_array_equal(value[linear], x[linear])  # both return x itself there
+    np.testing.assert_array_equal(t_slope[linear], 1.0)
+
+
+def test_softplus_without_the_threshold_stays_finite_where_torch_overflows(torch):
+    x = np.array([800.0, 1e4])
+    value, slope, t_value, t_slope = values_and_slopes(
+        torch,
+        lambda t: F.softplus(t, threshold=1e5),
+        lambda t: torch.nn.functional.softplus(t, threshold=1e5),
+        x,
+    )
+    assert np.all(np.isinf(t_value))  # log1p(exp(800)): exp overflows
+    np.testing.assert_array_equal(value, x)
+    np.testing.assert_array_equal(slope, [1.0, 1.0])
+
+
+def test_erf_and_erfc_match_torch(torch):
+    x = np.concatenate([np.linspace(-26, 26, 10401), [1e-300, -1e-8, 0.46875, 4.0]])
+    t = torch.tensor(x)
+    np.testing.assert_allclose(activations.erf(x), torch.erf(t).numpy(), rtol=2e-15, atol=0)
+    np.testing.assert_allclose(activations.erfc(x), torch.erfc(t).numpy(), rtol=2e-15, atol=0)

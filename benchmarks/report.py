@@ -33,6 +33,7 @@ class WidgetResult:
     moved_median: float
     slowest: float
     first: float | None = None  # the first update in the process, which builds the figure
+    continuous: bool = True  # redrawn while a slider is dragged (continuous_update)
 
 
 @dataclass
@@ -299,7 +300,7 @@ def write_markdown(results: Results, path: Path, plot_name: str) -> dict[str, in
 
     # widgets
     if results.widgets:
-        out += ["## Widgets: one update (callback + redraw)", ""]
+        out += ["## Widgets: one update (computation + redraw)", ""]
         rows = []
         for w in results.widgets:
             ok = max(w.default_median, w.moved_median) < WIDGET_BUDGET
@@ -307,6 +308,7 @@ def write_markdown(results: Results, path: Path, plot_name: str) -> dict[str, in
             rows.append(
                 [
                     f"`{w.name}`",
+                    "while dragging" if w.continuous else "on release",
                     seconds(w.default_median),
                     seconds(w.moved_median),
                     seconds(w.slowest),
@@ -318,7 +320,8 @@ def write_markdown(results: Results, path: Path, plot_name: str) -> dict[str, in
             )
         out += _table(
             [
-                "callback",
+                "widget",
+                "redraws",
                 "default values",
                 "moved values",
                 "slowest update",
@@ -331,11 +334,11 @@ def write_markdown(results: Results, path: Path, plot_name: str) -> dict[str, in
         )
         out += [
             "",
-            "One update = the callback with its printed line, its computation and its drawing, "
-            "up to the PNG the learner sees: the series' callbacks update a figure built once "
-            "(gradlib.plotting.WidgetView) and render it to one PNG themselves; a figure left "
-            "open in pyplot would be rendered as the inline backend does (bbox_inches='tight') "
-            "and closed. Medians over "
+            "One update = one `show(**values)` of the widget (a gradlib.widgets.Widget): its "
+            "computation, its line of numbers and the redraw of its figure, built once, up to "
+            "the one PNG the learner sees. A widget that redraws 'while dragging' "
+            "(continuous_update) must stay well under the target, since a drag sends many "
+            "updates. Medians over "
             f"{settings['widget_repeats']} updates at each set of values, alternating between "
             "the two; the target applies to both medians. The first update, at the default "
             "values before any other, also builds the figure and fills the lessons' caches: "

@@ -233,12 +233,12 @@ def run_widgets(results: Results) -> None:
     from benchmarks.widget_cases import time_first_update, time_update, widget_cases
 
     for case in widget_cases():
-        fixed = case.fixed()
-        first = time_first_update(case, fixed)  # builds the figure: before any other update
+        widget = case.instance()
+        first = time_first_update(case, widget)  # builds the figure: before any other update
         timings = harness.time_interleaved(
             {
-                "default": lambda case=case, fixed=fixed: time_update(case, case.default, fixed),
-                "moved": lambda case=case, fixed=fixed: time_update(case, case.moved, fixed),
+                "default": lambda widget=widget, case=case: time_update(widget, case.default),
+                "moved": lambda widget=widget, case=case: time_update(widget, case.moved),
             },
             results.settings["widget_repeats"],
             min_sample_seconds=0.0,
@@ -253,6 +253,7 @@ def run_widgets(results: Results) -> None:
                 timings["moved"].median,
                 max(max(t.samples) for t in timings.values()),
                 first,
+                case.continuous,
             )
         )
         print(f"  widget {case.name}: {report.seconds(timings['moved'].median)}", flush=True)

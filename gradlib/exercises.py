@@ -9,10 +9,12 @@ or "Not yet" and, when wrong, names the first problem it finds: no answer yet,
 wrong type, wrong shape (transposed? missing axis?), nan, wrong sign, a constant
 factor, or which entries / rows / columns differ and by how much.
 
-Worked solutions sit in a collapsed cell (cell metadata
-``{"jupyter": {"source_hidden": true}}``, tag ``solution``) right after the
-exercise: click the "..." to open it. It runs the same checker on the
-reference answer, so nbval checks every solution too.
+Worked solutions sit in a collapsed cell right after the exercise (tag ``solution``,
+cell metadata ``{"jupyter": {"source_hidden": true, "outputs_hidden": true}}``); its
+first line is a comment, which is all JupyterLab shows of a collapsed cell. It ends with
+``solution(check_...(...))``: the checker runs on the worked answer (so nbval checks every
+solution, and a wrong one raises), and its verdict is shown folded, behind a "show"
+toggle, so running all cells reveals no answer to a learner who has not opened it.
 """
 
 from __future__ import annotations
@@ -23,7 +25,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Feedback", "check_array", "check_function", "check_scalar"]
+__all__ = [
+    "Feedback",
+    "SolutionVerdict",
+    "check_array",
+    "check_function",
+    "check_scalar",
+    "read_numbers",
+    "solution",
+]
 
 
 @dataclass(frozen=True)
@@ -43,18 +53,66 @@ class Feedback:
 
 
 def _as_array(value: Any) -> np.ndarray | None:
+    """The answer as a float64 array, or None when it is not made of real numbers.
+
+    Strings ("9" would convert silently), booleans, complex numbers and objects are not
+    numbers here: a learner who typed answer = "9" should hear about the quotes.
+    """
     if hasattr(value, "data") and isinstance(value.data, np.ndarray):  # a gradlib Tensor
         value = value.data
     try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
+        raw = np.asarray(value)
+    except (TypeError, ValueError):  # ragged lists
         return None
-    return array
+    if raw.dtype.kind not in "iuf":
+        return None
+    return raw.astype(np.float64)
+
+
+def _wrong_type(name: str, answer: Any) -> Feedback:
+    """Not numbers: say what the answer is, and the likely fix."""
+    if isinstance(answer, str | bytes):
+        text = answer.decode() if isinstance(answer, bytes) else answer
+        try:
+            advice = f'Remove the quotes: write {float(text):g}, not "{text}".'
+        except ValueError:
+            advice = "Give a number (or an array of numbers), without quotes."
+    elif isinstance(answer, bool | np.bool_):
+        advice = "True/False is the result of a comparison; give the number itself."
+    else:
+        try:
+            values = np.ravel(np.asarray(answer, dtype=object))
+        except ValueError:
+            values = None
+        if values is None or all(isinstance(v, list | tuple | np.ndarray) for v in values):
+            advice = "Its rows have different lengths."
+        elif any(isinstance(v, complex | np.complexfloating) for v in values):
+            advice = "It has an imaginary part; the answer is a real number."
+        else:
+            kinds = sorted({type(v).__name__ for v in values})
+            advice = f"It holds {', '.join(kinds)} values; use numbers (int or float) only."
+    return Feedback(
+        False,
+        f"{name} should be numbers, but it is a {type(answer).__name__}: {answer!r:.60}. {advice}",
+    )
+
+
+def read_numbers(answer: Any, name: str = "your answer") -> np.ndarray | Feedback:
+    """The answer as a float64 array, or the ``Feedback`` that says why it is not one (still
+    empty, or not real numbers). For checkers that look at an answer themselves::
+
+        got = read_numbers(answer, "the learning rate")
+        if isinstance(got, Feedback):
+            return got
+    """
+    if answer is None or answer is Ellipsis:
+        return Feedback(False, f"{name} is still empty; replace the placeholder with your code.")
+    got = _as_array(answer)
+    return _wrong_type(name, answer) if got is None else got
 
 
 def _is_numeric(value: Any) -> bool:
-    array = _as_array(value) if not callable(value) else None
-    return array is not None and array.dtype.kind in "biuf"
+    return not callable(value) and _as_array(value) is not None
 
 
 def _fmt(x: float) -> str:
@@ -87,9 +145,7 @@ def check_array(
     got = _as_array(answer)
     want = np.asarray(expected.data if hasattr(expected, "data") else expected, dtype=np.float64)
     if got is None:
-        return Feedback(
-            False, f"{name} should be numbers, but it is a {type(answer).__name__}: {answer!r:.60}."
-        )
+        return _wrong_type(name, answer)
     if got.shape != want.shape:
         hint = ""
         if got.ndim == 2 and got.shape[::-1] == want.shape:
@@ -221,3 +277,41 @@ def check_function(
         if not verdict:
             return Feedback(False, f"{name} is wrong on test case {number}: {verdict.message}")
     return Feedback(True, f"{name} agrees with the reference on all {len(cases)} test cases.")
+
+
+# ----- solutions ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SolutionVerdict:
+    """A worked solution's verdict, shown folded: "Checker: passed (show)".
+
+    JupyterLab shows the HTML, a ``<details>`` element that opens on a click, so running
+    every cell does not put the answer in front of a learner; nbval compares the plain text,
+    so the committed verdict is still checked.
+    """
+
+    feedback: Feedback
+
+    def __str__(self) -> str:
+        return str(self.feedback)
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return (
+            "<details><summary>The checker passes this solution (click to show its "
+            f"verdict)</summary><pre>{html.escape(str(self.feedback))}</pre></details>"
+        )
+
+
+def solution(feedback: Feedback) -> SolutionVerdict:
+    """The last line of a worked-solution cell: raise if the checker rejects the solution,
+    else return its verdict, which a notebook shows folded."""
+    if not isinstance(feedback, Feedback):
+        raise TypeError(f"solution() takes a checker's Feedback, got {type(feedback).__name__}")
+    if not feedback:
+        raise AssertionError(f"the worked solution fails its own checker: {feedback}")
+    return SolutionVerdict(feedback)

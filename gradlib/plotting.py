@@ -1,7 +1,7 @@
 """Shared plotting style for the notebooks: a colour-blind-safe palette, readable sizes.
 
-It also holds ``WidgetView``, the way every widget of the series draws: its figure is
-built once, and each update only changes the data of its artists and renders one PNG.
+It also makes the figures of the series' widgets (``gradlib.widgets``): built once, and
+redrawn as one PNG per update.
 
 matplotlib is imported only when a plotting function runs, so ``import gradlib``
 stays fast and gradlib works without matplotlib installed.
@@ -153,49 +153,3 @@ def render_png(fig: Any) -> bytes:
     buffer = io.BytesIO()
     rgba.convert("RGB").save(buffer, format="png", compress_level=1)
     return buffer.getvalue()
-
-
-def show_png(png: bytes) -> None:
-    """Display PNG bytes in the notebook's output (or the widget's output area).
-
-    Outside IPython (a script, the tests) there is nowhere to show it, so nothing happens.
-    """
-    from IPython import get_ipython
-    from IPython.display import Image, display
-
-    if get_ipython() is not None:
-        display(Image(png))
-
-
-class WidgetView:
-    """One widget's figure: built on the first update, then only changed.
-
-    A subclass writes two methods:
-
-    - ``build()``: make the figure with ``widget_figure``, draw everything that does
-      not change (axes, labels, ticks, legends, fixed curves), create the artists that
-      do change, keep them as attributes, and return the figure;
-    - ``update(**values)``: give those artists their new data (``set_data``,
-      ``set_text``, ``set_ylim`` ...), nothing else.
-
-    ``show(**values)`` is what a widget callback calls: it builds the figure the
-    first time, updates it, renders ONE PNG and displays it, and returns the figure.
-    Redrawing a finished figure costs one draw; building it anew on every slider move
-    (figure, axes, ticks, legend) costs several.
-    """
-
-    def __init__(self) -> None:
-        self.figure: Any = None
-
-    def build(self) -> Any:
-        raise NotImplementedError(f"{type(self).__name__} must define build()")
-
-    def update(self, **values: Any) -> None:
-        raise NotImplementedError(f"{type(self).__name__} must define update(**values)")
-
-    def show(self, **values: Any) -> Any:
-        if self.figure is None:
-            self.figure = self.build()
-        self.update(**values)
-        show_png(render_png(self.figure))
-        return self.figure

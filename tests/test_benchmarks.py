@@ -8,8 +8,6 @@ judged by reading RESULTS.md of a full run.
 from __future__ import annotations
 
 import importlib
-import inspect
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -111,7 +109,8 @@ def test_quick_run_has_naive_engine_notebook_and_widget_rows(quick_run):
     assert _is_duration(_row(markdown, first_notebook)[1])
     for case in _benchmarks("widget_cases").widget_cases():
         cells = _row(markdown, f"`{case.name}`")
-        assert _is_duration(cells[1]) and _is_duration(cells[2]), cells
+        assert cells[1] in ("while dragging", "on release"), cells
+        assert _is_duration(cells[2]) and _is_duration(cells[3]), cells
 
 
 def test_quick_run_records_the_machine(quick_run):
@@ -136,32 +135,22 @@ def test_quick_run_writes_a_valid_png(quick_run):
 # ----- widget coverage ----------------------------------------------------------------------
 
 
-def _callback(full_name: str):
-    module, _, name = full_name.rpartition(".")
-    return getattr(importlib.import_module(module), name)
+def test_every_widget_in_the_notebooks_is_benchmarked():
+    from notebook_widgets import widget_uses
 
-
-def test_every_widget_callback_has_a_benchmark_case():
-    widget_cases = _benchmarks("widget_cases")
-    notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
-    found, problems = widget_cases.callbacks_in_notebooks(notebooks)
-    assert not problems, "widget cells the benchmark cannot read:\n" + "\n".join(problems)
-    assert found, "no widget callback found in notebooks/*.ipynb; the parser is broken"
-    covered = {case.callback for case in widget_cases.widget_cases()}
-    missing = {name: places for name, places in found.items() if _callback(name) not in covered}
+    cases = {case.widget_class for case in _benchmarks("widget_cases").widget_cases()}
+    used = {}
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        uses, problems = widget_uses(path)
+        assert not problems, "widget cells that cannot be read:\n" + "\n".join(problems)
+        for use in uses:
+            used.setdefault(use.widget_class, []).append(f"{use.notebook} cell {use.widget_index}")
+    assert used, "no widget found in notebooks/*.ipynb; the parser is broken"
+    missing = {cls.__qualname__: places for cls, places in used.items() if cls not in cases}
     assert not missing, (
-        "widget callbacks without a benchmark case (add a WidgetCase with default and moved "
-        "arguments to benchmarks/widget_cases.py):\n"
-        + "\n".join(f"{name} (used in {', '.join(places)})" for name, places in missing.items())
+        "widgets the benchmarks do not time (declare them as gradlib.widgets.Widget "
+        f"subclasses in gradlib/lessons/): {missing}"
     )
-
-
-def test_widget_cases_use_the_callbacks_arguments():
-    for case in _benchmarks("widget_cases").widget_cases():
-        signature = inspect.signature(case.callback)
-        for kwargs in (case.default, case.moved):
-            signature.bind_partial(**kwargs)  # raises TypeError on an unknown argument
-        assert case.default != case.moved, f"{case.name}: the moved values must differ"
 
 
 def _notebook(path: Path, cells: list[tuple[str, list[str]]]) -> Path:
@@ -173,32 +162,35 @@ def _notebook(path: Path, cells: list[tuple[str, list[str]]]) -> Path:
     return path
 
 
-def test_callback_parser_finds_aliases_and_flags_what_it_cannot_time(tmp_path):
-    widget_cases = _benchmarks("widget_cases")
+def test_widget_parser_resolves_aliases_and_flags_what_it_cannot_read(tmp_path):
+    from notebook_widgets import widget_uses
+
     path = _notebook(
         tmp_path / "demo.ipynb",
         [
-            (
-                "%matplotlib inline\nimport ipywidgets as widgets\n"
-                "from gradlib.lessons import backprop as bp",
-                [],
-            ),
-            (
-                "widgets.interact(bp.plot_training_step, step=widgets.IntSlider(value=1));",
-                ["widget"],
-            ),
-            ("from gradlib.lessons.start import tangent_line", []),
-            ("w = widgets.interactive(tangent_line, x0=(0.0, 1.0))", ["widget"]),
+            ("%matplotlib inline\nfrom gradlib.lessons import backprop as bp", []),
+            ("boundary = bp.TrainingStep.display(snapshots)", ["static-twin"]),
+            ("boundary.live()", ["widget"]),
+            ("from gradlib.lessons.start import TangentLine", []),
+            ("t = TangentLine.display()", ["static-twin"]),
+            ("t.live()", ["widget"]),
             ("widgets.interact(lambda x: x, x=1);", ["widget"]),
-            ("slider = widgets.IntSlider()", ["widget"]),
-            ("widgets.interact(untagged_is_ignored, x=1);", []),
+            ("other = TangentLine.display()", ["static-twin"]),
+            ("t.live()", ["widget"]),
+            ("x = 1", []),
+            ("x.live()", ["widget"]),
+            ("n = nowhere.Widget.display()", ["static-twin"]),
+            ("n.live()", ["widget"]),
+            ("t.live()", []),  # not tagged: not a widget cell
         ],
     )
-    found, problems = widget_cases.callbacks_in_notebooks([path])
-    assert found == {
-        "gradlib.lessons.backprop.plot_training_step": ["demo.ipynb cell 1"],
-        "gradlib.lessons.start.tangent_line": ["demo.ipynb cell 3"],
-    }
-    assert len(problems) == 2, json.dumps(problems)
-    assert "cell 4" in problems[0] and "lambda" in problems[0]
-    assert "cell 5" in problems[1] and "without widgets.interact" in problems[1]
+    uses, problems = widget_uses(path)
+    assert [(u.class_path, u.twin_index, u.widget_index) for u in uses] == [
+        ("gradlib.lessons.backprop.TrainingStep", 1, 2),
+        ("gradlib.lessons.start.TangentLine", 4, 5),
+    ]
+    assert len(problems) == 4, problems
+    assert "cell 6" in problems[0] and "exactly `<name>.live()`" in problems[0]
+    assert "cell 7" in problems[1] and "must end with `t = " in problems[1]
+    assert "cell 10" in problems[2] and "static-twin" in problems[2]
+    assert "cell 12" in problems[3] and "not imported" in problems[3]

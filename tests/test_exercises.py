@@ -222,3 +222,53 @@ def test_check_function_catches_an_argument_changed_in_place():
     assert "changed its argument 1 in place" in feedback.message
     fresh = [(np.array([1.0, 2.0]), np.array([0.5, 0.5]))]
     assert check_function(reference, reference, fresh)
+
+
+# ----- answers that are not numbers -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "answer, advice",
+    [
+        ("9", 'Remove the quotes: write 9, not "9".'),
+        ("nine", "without quotes"),
+        (True, "True/False is the result of a comparison"),
+        (np.bool_(False), "True/False is the result of a comparison"),
+        (3 + 0j, "imaginary part"),
+        ([1.0, "2"], "It holds float, str values"),
+        ([[1.0, 2.0], [3.0]], "rows have different lengths"),
+        ({"a": 1}, "It holds dict values"),
+    ],
+)
+def test_answers_that_are_not_numbers_are_rejected_with_the_fix(answer, advice):
+    for feedback in (check_scalar(answer, 9.0, name="f'(2)"), check_array(answer, [1.0, 2.0])):
+        assert_not_yet(feedback, "should be numbers, but it is a", advice)
+
+
+def test_numpy_numbers_and_integers_are_numbers():
+    assert check_scalar(np.float32(9.0), 9.0)
+    assert check_scalar(np.int64(9), 9.0)
+    assert check_array(np.array([1, 2]), [1.0, 2.0])
+
+
+def test_read_numbers_returns_an_array_or_the_feedback():
+    from gradlib.exercises import read_numbers
+
+    np.testing.assert_array_equal(read_numbers(gl.tensor([1.0, 2.0])), [1.0, 2.0])
+    assert_not_yet(read_numbers(None, "lr"), "lr is still empty")
+    assert_not_yet(read_numbers("0.1", "lr"), 'write 0.1, not "0.1"')
+
+
+def test_solution_folds_a_passing_verdict_and_raises_on_a_failing_one():
+    from gradlib.exercises import SolutionVerdict, solution
+
+    verdict = solution(check_scalar(9.0, 9.0, name="f'(2)"))
+    assert isinstance(verdict, SolutionVerdict)
+    assert repr(verdict) == "Correct: f'(2) = 9."  # what nbval compares
+    html = verdict._repr_html_()
+    assert html.startswith("<details><summary>") and "f&#x27;(2) = 9." in html
+    assert html.index("</summary>") < html.index("9.")  # the number only inside the fold
+    with pytest.raises(AssertionError, match="fails its own checker: Not yet"):
+        solution(check_scalar(8.0, 9.0))
+    with pytest.raises(TypeError, match="Feedback"):
+        solution(True)

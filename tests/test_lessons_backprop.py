@@ -214,18 +214,11 @@ def test_empty_snapshots_say_what_to_do(rng):
         bp.BoundarySnapshots(rng.standard_normal((5, 2)), np.zeros(5, dtype=np.int64)).at(0)
 
 
-@pytest.fixture
-def shown(monkeypatch) -> list[bytes]:
-    """The PNGs the widget views show, collected here instead of displayed."""
-    pngs: list[bytes] = []
-    monkeypatch.setattr(plotting, "show_png", pngs.append)
-    return pngs
-
-
-def test_plot_training_step_prints_and_draws_one_figure(capsys, snapshots, shown):
-    fig = bp.plot_training_step(step=10, snapshots=snapshots)
-    assert capsys.readouterr().out == "step 10: loss 0.200, training accuracy 100.0%\n"
-    assert isinstance(fig, Figure) and plt.get_fignums() == [] and len(shown) == 1
+def test_training_step_returns_the_numbers_and_draws_one_figure(snapshots):
+    widget = bp.TrainingStep(snapshots)
+    assert widget.draw(step=10) == "step 10: loss 0.200, training accuracy 100.0%"
+    fig = widget.figure
+    assert isinstance(fig, Figure) and plt.get_fignums() == []
     (main,) = fig.axes
     (inset,) = main.child_axes  # the loss-curve inset
     assert main.get_title() == "Step 10: loss 0.200, accuracy 100.0%"
@@ -246,10 +239,13 @@ def test_plot_training_step_prints_and_draws_one_figure(capsys, snapshots, shown
     assert inset.get_xlim()[0] < 0 < 10 < inset.get_xlim()[1]
 
 
-def test_plot_training_step_moved_shows_other_numbers_and_image(capsys, snapshots, shown):
-    fig = bp.plot_training_step(step=10, snapshots=snapshots)
-    assert bp.plot_training_step(step=0, snapshots=snapshots) is fig
-    first, second = capsys.readouterr().out.splitlines()
+def test_training_step_moved_shows_other_numbers_and_image(snapshots):
+    widget = bp.TrainingStep(snapshots)
+    first = widget.draw(step=10)
+    fig = widget.figure
+    png = plotting.render_png(fig)
+    second = widget.draw(step=0)
+    assert widget.figure is fig
     assert first.startswith("step 10: loss 0.200") and second.startswith("step 0: loss 0.700")
     main = fig.axes[0]
     assert main.get_title().startswith("Step 0: loss 0.700")
@@ -258,14 +254,14 @@ def test_plot_training_step_moved_shows_other_numbers_and_image(capsys, snapshot
     boundary = np.concatenate(main.collections[0].get_segments())
     np.testing.assert_allclose(boundary[:, 1], 0.0, atol=0.01)
     assert list(main.child_axes[0].lines[1].get_xdata()) == [0]
-    assert len(shown) == 2 and shown[0] != shown[1]
+    assert plotting.render_png(fig) != png
 
 
-def test_each_snapshots_object_gets_its_own_figure(snapshots, shown, rng):
+def test_each_snapshots_object_gets_its_own_figure(snapshots, rng):
     other = bp.BoundarySnapshots(snapshots.X, snapshots.y, grid_size=20)
-    other.record(5, 0.4, linear_model(np.array([[1.0, -1.0], [0.0, 0.0]])))
-    fig = bp.plot_training_step(step=10, snapshots=snapshots)
-    fig_other = bp.plot_training_step(step=5, snapshots=other)
+    other.record(10, 0.4, linear_model(np.array([[1.0, -1.0], [0.0, 0.0]])))
+    fig = bp.TrainingStep(snapshots).figure_at(step=10)
+    fig_other = bp.TrainingStep(other).figure_at(step=10)
     assert fig_other is not fig
     assert fig_other.axes[0].images[0].get_array().shape == (20, 20)
 

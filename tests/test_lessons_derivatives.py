@@ -99,27 +99,20 @@ def test_float32_steps_below_the_spacing_of_numbers_give_a_zero_estimate():
     assert np.allclose(errors["forward"][tiny], np.e, rtol=1e-6)
 
 
-@pytest.fixture
-def shown(monkeypatch) -> list[bytes]:
-    """The PNGs the widget views show, collected here instead of displayed."""
-    pngs: list[bytes] = []
-    monkeypatch.setattr(plotting, "show_png", pngs.append)
-    return pngs
-
-
 def _line_slope(line) -> float:
     x, y = line.get_data()
     return (y[-1] - y[0]) / (x[-1] - x[0])
 
 
-def test_derivative_explorer_prints_the_estimates(capsys, shown):
-    fig = d.derivative_explorer("sin", 0.1, "float64")
-    text = capsys.readouterr().out
+def test_derivative_explorer_prints_the_estimates():
+    widget = d.DerivativeExplorer()
+    text = widget.draw(function="sin", h=0.1, precision="float64")
+    fig = widget.figure
     forward, central = (np.sin(1.1) - np.sin(1.0)) / 0.1, (np.sin(1.1) - np.sin(0.9)) / 0.2
     assert f"exact f'(1) = {np.cos(1.0):.10f}" in text
     assert f"forward {forward:.10f}" in text
     assert f"central {central:.10f}" in text
-    assert isinstance(fig, Figure) and len(fig.axes) == 2 and len(shown) == 1
+    assert isinstance(fig, Figure) and len(fig.axes) == 2
     left, right = fig.axes
     curve, tangent, forward_secant, central_secant, forward_points, central_points = left.lines
     np.testing.assert_allclose(curve.get_ydata(), np.sin(curve.get_xdata()))
@@ -136,12 +129,15 @@ def test_derivative_explorer_prints_the_estimates(capsys, shown):
     assert right.get_title() == "Error against h (float64)"
 
 
-def test_derivative_explorer_moved_shows_other_numbers_and_image(capsys, shown):
-    fig = d.derivative_explorer("sin", 0.1, "float64")
+def test_derivative_explorer_moved_shows_other_numbers_and_image():
+    widget = d.DerivativeExplorer()
+    first = widget.draw(function="sin", h=0.1, precision="float64")
+    fig = widget.figure
+    png = plotting.render_png(fig)
     left, right = fig.axes
     curve_before = right.lines[0].get_ydata().copy()
-    assert d.derivative_explorer("exp", 1e-7, "float32") is fig
-    first, second = capsys.readouterr().out.splitlines()
+    second = widget.draw(function="exp", h=1e-7, precision="float32")
+    assert widget.figure is fig
     assert first.startswith("sin at x = 1 in float64") and second.startswith(
         "exp at x = 1 in float32"
     )
@@ -156,14 +152,16 @@ def test_derivative_explorer_moved_shows_other_numbers_and_image(capsys, shown):
     assert not left.lines[4].get_visible()  # the points of a tiny h would sit on each other
     assert left.get_legend().get_texts()[0].get_text() == "f(x) = exp"
     assert right.get_title() == "Error against h (float32)"
-    assert len(shown) == 2 and shown[0] != shown[1]
+    assert plotting.render_png(fig) != png
 
 
 def test_derivative_explorer_rejects_unknown_names():
+    with pytest.raises(ValueError, match="function='tan' is outside its control"):
+        d.DerivativeExplorer().draw(function="tan")
+    with pytest.raises(ValueError, match="precision='float16' is outside its control"):
+        d.DerivativeExplorer().draw(precision="float16")
     with pytest.raises(ValueError, match="unknown function 'tan'"):
-        d.derivative_explorer("tan", 0.1)
-    with pytest.raises(ValueError, match="unknown precision 'float16'"):
-        d.derivative_explorer("sin", 0.1, "float16")
+        d.difference_errors("tan")
 
 
 def test_plot_difference_errors_draws_both_precisions():
@@ -238,13 +236,14 @@ def test_contour_tangent_at_the_minimum_explains_itself():
         d.contour_tangent(0.0, 0.0)
 
 
-def test_directional_explorer_prints_the_gradient(capsys, shown):
-    fig = d.directional_explorer(1.0, 0.5, 30.0)
-    text = capsys.readouterr().out
+def test_directional_explorer_prints_the_gradient():
+    widget = d.DirectionalExplorer()
+    text = widget.draw(x0=1.0, y0=0.5, angle=30.0)
+    fig = widget.figure
     norm = np.hypot(2 + 0.5 * np.exp(0.5), 3 + np.exp(0.5))
     assert f"|grad f| = {norm:.3f}" in text
     assert f"largest D_u f in the sweep = {norm:.3f}" in text
-    assert isinstance(fig, Figure) and len(fig.axes) == 2 and len(shown) == 1
+    assert isinstance(fig, Figure) and len(fig.axes) == 2
     left, right = fig.axes
     gradient_arrow, u_arrow = left.patches
     # each arrow starts at (1, 0.5); its tip (the point farthest away) is 0.8 along its direction
@@ -268,16 +267,18 @@ def test_directional_explorer_prints_the_gradient(capsys, shown):
     assert gradient_arrow.get_visible()
 
 
-def test_directional_explorer_at_the_minimum_and_back(capsys, shown):
-    fig = d.directional_explorer(0.0, 0.0, 90.0)
-    assert capsys.readouterr().out.endswith("a stationary point: f is flat in every direction.\n")
+def test_directional_explorer_at_the_minimum_and_back():
+    widget = d.DirectionalExplorer()
+    text = widget.draw(x0=0.0, y0=0.0, angle=90.0)
+    fig = widget.figure
+    png = plotting.render_png(fig)
+    assert text.endswith("a stationary point: f is flat in every direction.")
     left, right = fig.axes
     # no gradient to draw: its arrow, the tangent and the |grad f| lines are hidden
     assert [t.get_text() for t in left.get_legend().get_texts()] == ["u at 90 deg"]
     assert not left.patches[0].get_visible() and not right.lines[1].get_visible()
     assert [t.get_text() for t in right.get_legend().get_texts()] == ["D_u f (central differences)"]
-    d.directional_explorer(-1.25, 0.75, 135.0)
-    assert "at (-1.25, 0.75): grad f" in capsys.readouterr().out
+    assert "at (-1.25, 0.75): grad f" in widget.draw(x0=-1.25, y0=0.75, angle=135.0)
     legend = left.get_legend()
     assert [t.get_text() for t in legend.get_texts()][1:] == ["gradient direction", "u at 135 deg"]
     assert all(key.get_visible() for key in legend.legend_handles)
@@ -285,7 +286,21 @@ def test_directional_explorer_at_the_minimum_and_back(capsys, shown):
     norm = np.linalg.norm(d.surface_grad(-1.25, 0.75))
     assert right.get_legend().get_texts()[1].get_text() == f"|grad f| = {norm:.2f}"
     assert right.get_ylim()[1] == pytest.approx(1.15 * norm)
-    assert len(shown) == 2 and shown[0] != shown[1]
+    assert plotting.render_png(fig) != png
+
+
+def test_directional_explorer_next_to_the_minimum_draws_without_the_tangent():
+    # The level curve through (1e-4, 1e-4) is an oval far smaller than contour_tangent's
+    # default search circle; the widget searches on smaller circles instead of raising.
+    with pytest.raises(ValueError, match="crosses the circle"):
+        d.contour_tangent(1e-4, 1e-4)
+    widget = d.DirectionalExplorer()
+    text = widget.draw(x0=1e-4, y0=1e-4, angle=0.0)
+    assert "grad f" in text and "stationary" not in text
+    grad = d.surface_grad(1e-4, 1e-4)
+    cosine = d.contour_tangent_near(1e-4, 1e-4) @ grad / np.linalg.norm(grad)
+    assert np.rad2deg(np.arccos(abs(cosine))) == pytest.approx(90.0, abs=0.5)  # perpendicular
+    assert d.contour_tangent_near(0.0, 0.0) is None  # the minimum has no level curve
 
 
 def test_plot_partials_shows_the_partial_derivatives():
@@ -310,7 +325,7 @@ def test_check_steepest_descent_accepts_minus_the_unit_gradient():
     [
         (None, "still empty"),
         ([1.0, 0.0, 0.0], "shape (2,)"),
-        ("up", "two numbers"),
+        ("up", "it is a str"),
         ([np.nan, 1.0], "nan"),
         ([-2.824, -4.649], "length"),
         ([0.5189, 0.8548], "uphill"),
@@ -385,10 +400,10 @@ def test_contour_labels_name_each_level_on_its_own_contour():
         assert max(abs(x), abs(y)) < 0.9 * d.GRID_LIMIT  # not cut by the frame
 
 
-def test_directional_explorer_draws_the_contour_labels(shown):
+def test_directional_explorer_draws_the_contour_labels():
     from matplotlib.collections import PathCollection
 
-    fig = d.directional_explorer(1.0, 0.5, 30.0)
+    fig = d.DirectionalExplorer().figure_at(x0=1.0, y0=0.5, angle=30.0)
     left = fig.axes[0]
     boxes, glyphs = [c for c in left.collections if isinstance(c, PathCollection)]
     positions = np.array([position for _, position in d.contour_labels()])
@@ -404,7 +419,7 @@ def test_directional_explorer_draws_the_contour_labels(shown):
     line_colors = left.collections[0].get_colors()
     assert len(np.unique(glyphs.get_facecolor(), axis=0)) == len(d.CONTOUR_LEVELS)
     first_piece = 0  # the line collection holds every level's pieces, level by level
-    for (_, pieces), color in zip(d._contour_lines(), glyphs.get_facecolor()):
+    for (_, pieces), color in zip(d.figures._contour_lines(), glyphs.get_facecolor()):
         np.testing.assert_allclose(line_colors[first_piece], color)
         first_piece += len(pieces)
     for box, glyph in zip(boxes.get_paths(), glyphs.get_paths()):

@@ -42,14 +42,6 @@ def test_diverges_just_above_two_over_L_and_not_just_below():
     assert gd.diverges(4.0, 0.5 * (1 + 1e-6), steps=1000)
 
 
-@pytest.fixture
-def shown(monkeypatch) -> list[bytes]:
-    """The PNGs the widget views show, collected here instead of displayed."""
-    pngs: list[bytes] = []
-    monkeypatch.setattr(plotting, "show_png", pngs.append)
-    return pngs
-
-
 @pytest.mark.parametrize(
     "lr, phrase",
     [
@@ -58,22 +50,26 @@ def shown(monkeypatch) -> list[bytes]:
         (0.4, "oscillating"),
         (0.5, "oscillates forever"),
         (0.6, "diverges"),
-        (0.0, "does not move"),
     ],
 )
-def test_lr_explorer_names_the_regime(capsys, shown, lr, phrase):
-    fig = gd.lr_explorer(lr, 2.5)
-    text = capsys.readouterr().out
+def test_lr_explorer_names_the_regime(lr, phrase):
+    widget = gd.LearningRateExplorer()
+    text = widget.draw(lr=lr, x0=2.5)
+    fig = widget.figure
     assert phrase in text
     assert f"factor 1 - lr L = {1 - 4 * lr:+.3f}" in text
     assert f"|x_30| = {abs(2.5 * (1 - 4 * lr) ** 30):.2e}" in text
-    assert isinstance(fig, Figure) and len(fig.axes) == 2 and len(shown) == 1
+    assert isinstance(fig, Figure) and len(fig.axes) == 2
     title = fig.axes[1].get_title()
     assert title.startswith(f"lr = {lr:.3f}: ") and phrase in title
 
 
-def test_lr_explorer_draws_the_iterates(shown):
-    fig = gd.lr_explorer(0.4, 2.5)
+def test_a_zero_learning_rate_does_not_move():
+    assert gd.regime(0.0, 4.0).startswith("does not move downhill")
+
+
+def test_lr_explorer_draws_the_iterates():
+    fig = gd.LearningRateExplorer().figure_at(lr=0.4, x0=2.5)
     left, right = fig.axes
     parabola, iterates, start = left.lines
     expected = 2.5 * (1 - 4 * 0.4) ** np.arange(31)
@@ -86,11 +82,13 @@ def test_lr_explorer_draws_the_iterates(shown):
     assert start_level.get_ydata()[0] == 2.5
 
 
-def test_lr_explorer_moved_shows_other_numbers_and_image(capsys, shown):
-    fig = gd.lr_explorer(0.1, 2.5)
+def test_lr_explorer_moved_shows_other_numbers_and_image():
+    widget = gd.LearningRateExplorer()
+    first = widget.draw(lr=0.1, x0=2.5)
+    fig = widget.figure
+    png = plotting.render_png(fig)
     before = fig.axes[1].lines[0].get_ydata().copy()
-    assert gd.lr_explorer(0.52, -1.5) is fig
-    first, second = capsys.readouterr().out.splitlines()
+    second = widget.draw(lr=0.52, x0=-1.5)
     assert "converges smoothly" in first and "diverges" in second
     left, right = fig.axes
     np.testing.assert_allclose(right.lines[0].get_ydata(), 1.5 * 1.08 ** np.arange(31))
@@ -98,7 +96,7 @@ def test_lr_explorer_moved_shows_other_numbers_and_image(capsys, shown):
     assert right.get_ylim()[1] == pytest.approx(10 * 1.5 * 1.08**30)
     assert right.get_title() == "lr = 0.520: diverges"
     assert list(left.lines[2].get_xdata()) == [-1.5]
-    assert len(shown) == 2 and shown[0] != shown[1]
+    assert plotting.render_png(fig) != png
 
 
 # ----- two dimensions ---------------------------------------------------------------------------
@@ -377,7 +375,8 @@ def test_check_learning_rate_accepts_rates_that_converge_in_time(lr):
     "lr, phrase",
     [
         (None, "still empty"),
-        ("fast", "should be a number"),
+        ("fast", "it is a str"),
+        ("0.1", 'Remove the quotes: write 0.1, not "0.1"'),
         (-0.1, "must be positive"),
         (0.01, "too small"),
         (0.05, "too small"),
@@ -406,8 +405,8 @@ def test_regimes_figure_tells_every_line_apart_and_counts_whole_steps():
     assert ticks == [round(t) for t in ticks] and ticks[:3] == [0, 5, 10]
 
 
-def test_lr_explorer_legend_names_dots_prediction_and_start(shown):
-    fig = gd.lr_explorer(0.1, 2.5)
+def test_lr_explorer_legend_names_dots_prediction_and_start():
+    fig = gd.LearningRateExplorer().figure_at(lr=0.1, x0=2.5)
     labels = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
     assert labels == ["|x_k| measured", "|1 - lr L|^k |x0| predicted", "starting distance |x0|"]
 

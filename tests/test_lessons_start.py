@@ -8,7 +8,6 @@ matplotlib.use("Agg")
 
 import io  # noqa: E402
 
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import PIL.Image  # noqa: E402
 import pytest  # noqa: E402
@@ -45,26 +44,19 @@ def test_slope_at_matches_the_derivative(function: str, x0: float) -> None:
     assert numerical == pytest.approx(slope, abs=1e-6)
 
 
-@pytest.fixture
-def shown(monkeypatch) -> list[bytes]:
-    """The PNGs the widget views show, collected here instead of displayed."""
-    pngs: list[bytes] = []
-    monkeypatch.setattr(plotting, "show_png", pngs.append)
-    return pngs
-
-
 def _slope(line) -> float:
     (x0, x1), (y0, y1) = line.get_data()
     return (y1 - y0) / (x1 - x0)
 
 
-def test_tangent_line_prints_the_numbers_and_draws_the_tangent(capsys, shown) -> None:
-    fig = start.tangent_line(x0=1.0, function="x**3 - 3x")
-    out = capsys.readouterr().out
-    assert out == (
+def test_tangent_line_returns_the_numbers_and_draws_the_tangent() -> None:
+    widget = start.TangentLine()
+    text = widget.draw(x0=1.0, function="x**3 - 3x")
+    assert text == (
         "f(x) = x**3 - 3x at x = 1.00: f(x) = -2.0000, slope from backward() = 0.0000, "
-        "finite difference = 0.0000\n"
+        "finite difference = 0.0000"
     )
+    fig = widget.figure
     assert isinstance(fig, Figure)
     ax = fig.axes[0]
     curve, tangent, point = ax.lines
@@ -75,81 +67,39 @@ def test_tangent_line_prints_the_numbers_and_draws_the_tangent(capsys, shown) ->
     assert ax.get_title() == "The slope backward() finds at x = 1.00"
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert labels == ["f(x) = x**3 - 3x", "tangent, slope f'(x) = 0.00"]
-    # The figure was shown exactly once, as a PNG of the figure's size.
-    assert len(shown) == 1
-    image = PIL.Image.open(io.BytesIO(shown[0]))
+    image = PIL.Image.open(io.BytesIO(plotting.render_png(fig)))
     assert image.format == "PNG" and image.size == (700, 400)
 
 
-def test_tangent_has_the_slope_backward_returns(shown) -> None:
-    fig = start.tangent_line(x0=-1.5, function="tanh(x)")
+def test_tangent_has_the_slope_backward_returns() -> None:
+    fig = start.TangentLine().figure_at(x0=-1.5, function="tanh(x)")
     assert _slope(fig.axes[0].lines[1]) == pytest.approx(1 - np.tanh(-1.5) ** 2)
 
 
-def test_tangent_line_figure_is_built_once_outside_pyplot(shown) -> None:
-    plt.close("all")
-    first = start.tangent_line(x0=1.0, function="x**2")
-    # pyplot does not know the figure, so the inline backend's close("all") after each
-    # cell cannot destroy it, and no second copy of it is shown.
-    assert plt.get_fignums() == []
-    assert start.tangent_line(x0=2.0, function="x**2") is first
-
-
-def test_moving_a_control_changes_the_numbers_and_the_image(capsys, shown) -> None:
-    fig = start.tangent_line(x0=1.0, function="x**2")
-    before = fig.axes[0].lines[1].get_xydata().copy()
-    start.tangent_line(x0=-1.75, function="tanh(x)")
-    first, second = capsys.readouterr().out.splitlines()
+def test_moving_a_control_changes_the_numbers_and_the_figure() -> None:
+    widget = start.TangentLine()
+    first = widget.draw()
+    before = widget.figure.axes[0].lines[1].get_xydata().copy()
+    second = widget.draw(x0=-1.75, function="tanh(x)")
     assert first != second and "at x = -1.75" in second
-    ax = fig.axes[0]
+    ax = widget.figure.axes[0]
     assert not np.allclose(ax.lines[1].get_xydata(), before)
     assert _slope(ax.lines[1]) == pytest.approx(1 - np.tanh(-1.75) ** 2)
     np.testing.assert_allclose(ax.lines[0].get_ydata(), np.tanh(ax.lines[0].get_xdata()))
     low, high = ax.get_ylim()
     assert low < -0.98 and high > 0.98 and high < 1.5  # rescaled from x**2's 0..6.25
     assert ax.get_legend().get_texts()[0].get_text() == "f(x) = tanh(x)"
-    assert len(shown) == 2 and shown[0] != shown[1]
-
-
-def test_show_png_displays_an_image_only_inside_ipython(monkeypatch, capsys) -> None:
-    import IPython
-    import IPython.display
-
-    displayed = []
-    monkeypatch.setattr(IPython.display, "display", displayed.append)
-    png = plotting.render_png(plotting.widget_figure(2.0, 1.0)[0])
-    monkeypatch.setattr(IPython, "get_ipython", lambda: None)
-    plotting.show_png(png)
-    assert displayed == [] and capsys.readouterr().out == ""
-    monkeypatch.setattr(IPython, "get_ipython", lambda: object())
-    plotting.show_png(png)
-    (image,) = displayed
-    assert isinstance(image, IPython.display.Image) and image.data == png
-
-
-def test_widget_view_builds_once_and_renders_one_png_per_show(monkeypatch, shown) -> None:
-    class Counter(plotting.WidgetView):
-        builds = 0
-
-        def build(self):
-            Counter.builds += 1
-            fig, ax = plotting.widget_figure(3.0, 2.0)
-            (self.line,) = ax.plot([0, 1], [0, 0])
-            return fig
-
-        def update(self, height: float) -> None:
-            self.line.set_ydata([0, height])
-
-    view = Counter()
-    figures = [view.show(height=h) for h in (1.0, 2.0, 3.0)]
-    assert Counter.builds == 1 and all(f is figures[0] for f in figures)
-    assert list(view.line.get_ydata()) == [0, 3.0]
-    assert len(shown) == 3 and len(set(shown)) == 3
 
 
 def test_unknown_function_names_the_choices() -> None:
     with pytest.raises(ValueError, match=r"unknown function 'x\*\*4'.*x\*\*2"):
         start.slope_at("x**4", 1.0)
+
+
+def test_check_slope_rejects_a_string_and_says_why() -> None:
+    feedback = start.check_slope("9")
+    assert not feedback
+    assert "it is a str" in str(feedback) and "Remove the quotes" in str(feedback)
 
 
 def test_check_slope() -> None:

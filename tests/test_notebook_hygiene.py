@@ -17,6 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+from notebook_widgets import widget_uses
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOK_PATHS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
@@ -189,7 +190,8 @@ def check_stable_output_text(nb: nbformat.NotebookNode, path: Path) -> list[str]
 
 
 def check_widgets(nb: nbformat.NotebookNode, path: Path) -> list[str]:
-    """At least one widget; each tagged widget + nbval-ignore-output after its static twin."""
+    """At least one widget; each is `name.live()` (tagged widget + nbval-ignore-output) right
+    after its static twin `name = module.Widget.display()`, and nothing else shows one."""
     problems = []
     widget_cells = [(i, c) for i, c in enumerate(nb.cells) if _is_widget_cell(c)]
     if not widget_cells:
@@ -198,21 +200,8 @@ def check_widgets(nb: nbformat.NotebookNode, path: Path) -> list[str]:
         missing = {"widget", "nbval-ignore-output"} - set(_tags(cell))
         if missing:
             problems.append(f"widget {_where(index, cell)} lacks the tag(s) {sorted(missing)}")
-        twin = nb.cells[index - 1] if index > 0 else None
-        if twin is None or twin.cell_type != "code" or "static-twin" not in _tags(twin):
-            problems.append(
-                f"widget {_where(index, cell)} needs a code cell tagged 'static-twin' right "
-                "before it that calls the same function with the default values"
-            )
-            continue
-        call = WIDGET_CALL.search(cell.source)
-        if call:
-            callback = call.group(2).split(".")[-1]
-            if callback not in twin.source:
-                problems.append(
-                    f"the static twin before widget cell {index} does not call {callback}"
-                )
-    return problems
+    _, unreadable = widget_uses(path)
+    return problems + unreadable
 
 
 def check_sections(nb: nbformat.NotebookNode, path: Path) -> list[str]:
@@ -250,8 +239,16 @@ def check_slideshow(nb: nbformat.NotebookNode, path: Path) -> list[str]:
     return problems
 
 
+SOLUTION_FIRST_LINE = "# Worked solution"
+
+
 def check_solutions(nb: nbformat.NotebookNode, path: Path) -> list[str]:
-    """One hidden, announced, passing solution cell per exercise."""
+    """One collapsed, announced, passing solution cell per exercise, that shows no answer.
+
+    A collapsed cell shows its first line, and JupyterLab shows a cell's outputs again when
+    it runs (Run All): so the first line is the fixed comment, the cell prints nothing, and
+    its one output is the checker's verdict folded behind <details> (``solution(...)``).
+    """
     problems = []
     exercises = sum(1 for _, t in _headings(nb) if re.match(r"exercise\b", t.strip().lower()))
     solutions = [(i, c) for i, c in enumerate(nb.cells) if "solution" in _tags(c)]
@@ -260,10 +257,16 @@ def check_solutions(nb: nbformat.NotebookNode, path: Path) -> list[str]:
             f"{exercises} exercises but only {len(solutions)} cell(s) tagged 'solution'"
         )
     for index, cell in solutions:
-        if cell.get("metadata", {}).get("jupyter", {}).get("source_hidden") is not True:
+        hidden = cell.get("metadata", {}).get("jupyter", {})
+        if hidden.get("source_hidden") is not True or hidden.get("outputs_hidden") is not True:
             problems.append(
-                f"solution {_where(index, cell)} is not hidden: set metadata "
-                '{"jupyter": {"source_hidden": true}}'
+                f"solution {_where(index, cell)} is not collapsed: set metadata "
+                '{"jupyter": {"source_hidden": true, "outputs_hidden": true}}'
+            )
+        if not _first_line(cell).startswith(SOLUTION_FIRST_LINE):
+            problems.append(
+                f"solution cell {index} must start with the line {SOLUTION_FIRST_LINE!r}...: a "
+                f"collapsed cell shows its first line, here {_first_line(cell)!r}"
             )
         before = nb.cells[index - 1] if index > 0 else None
         if before is None or before.cell_type != "markdown" or "**Solution**" not in before.source:
@@ -271,11 +274,51 @@ def check_solutions(nb: nbformat.NotebookNode, path: Path) -> list[str]:
                 f"solution cell {index} should follow a markdown line "
                 "'**Solution** (click the ... to open):'"
             )
-        text = "".join(t for output in cell.get("outputs", []) for t in _output_texts(output))
-        if "Correct" not in text:
+        outputs = cell.get("outputs", [])
+        streams = [o for o in outputs if o.output_type == "stream"]
+        if streams:
             problems.append(
-                f"solution cell {index} should run the exercise's checker and print 'Correct: ...'"
+                f"solution cell {index} prints {streams[0].text.strip()[:60]!r}: it would show "
+                "when the learner runs all cells; assert instead of printing"
             )
+        verdicts = [
+            o
+            for o in outputs
+            if o.output_type == "execute_result"
+            and "".join(o.get("data", {}).get("text/plain", "")).startswith("Correct")
+            and "".join(o.get("data", {}).get("text/html", "")).startswith("<details>")
+        ]
+        if len(verdicts) != 1 or len(outputs) != 1:
+            problems.append(
+                f"solution cell {index} should end with solution(check_...(...)): its only "
+                "output is the checker's 'Correct: ...', folded"
+            )
+    return problems
+
+
+def check_no_answer_shown(nb: nbformat.NotebookNode, path: Path) -> list[str]:
+    """Outside the collapsed solutions no output says 'Correct: ...' or repeats a solution's
+    verdict: the committed notebook shows a learner no answer before they try."""
+    problems = []
+    secrets = {
+        "".join(o.data["text/plain"]).removeprefix("Correct: ").strip()
+        for c in nb.cells
+        if "solution" in _tags(c)
+        for o in c.get("outputs", [])
+        if "text/plain" in o.get("data", {})
+    }
+    for index, cell in _code_cells(nb):
+        if "solution" in _tags(cell):
+            continue
+        for output in cell.outputs:
+            for text in _output_texts(output):
+                if text.lstrip().startswith("Correct"):
+                    problems.append(f"{_where(index, cell)} shows a passing verdict: {text[:60]!r}")
+                for secret in secrets:
+                    if len(secret) > 8 and secret in text:
+                        problems.append(
+                            f"{_where(index, cell)} shows a solution's verdict {secret[:50]!r}"
+                        )
     return problems
 
 
@@ -333,6 +376,7 @@ CHECKS: dict[str, Callable[[nbformat.NotebookNode, Path], list[str]]] = {
     "sections": check_sections,
     "slideshow": check_slideshow,
     "solutions": check_solutions,
+    "no_answer_shown": check_no_answer_shown,
     "figure_alt_text": check_figure_alt_text,
     "local_links": check_local_links,
     "file_size": check_file_size,
@@ -377,6 +421,14 @@ def _result(text: str) -> nbformat.NotebookNode:
     return new_output("execute_result", data={"text/plain": text}, execution_count=None)
 
 
+def _verdict(text: str) -> nbformat.NotebookNode:
+    """What solution(...) shows: the verdict as text, and folded as HTML."""
+    html = f"<details><summary>The checker passes</summary><pre>{text}</pre></details>"
+    return new_output(
+        "execute_result", data={"text/plain": text, "text/html": html}, execution_count=None
+    )
+
+
 def _good_notebook() -> nbformat.NotebookNode:
     """A tiny notebook that follows every rule."""
     figure = new_output(
@@ -392,11 +444,11 @@ def _good_notebook() -> nbformat.NotebookNode:
         _code("check(answer)", [_result("Not yet: your answer is still empty")]),
         _md("**Solution** (click the ... to open):", "skip"),
         _code(
-            "answer = 2\ncheck(answer)",
-            [_result("Correct: your answer = 2.")],
+            "# Worked solution: try the exercise first.\nanswer = 2\nsolution(check(answer))",
+            [_verdict("Correct: your answer = 2.")],
             tags=["solution"],
             slide="skip",
-            jupyter={"source_hidden": True},
+            jupyter={"source_hidden": True, "outputs_hidden": True},
         ),
     ]
     cells = [
@@ -404,14 +456,14 @@ def _good_notebook() -> nbformat.NotebookNode:
             "# 00 · Title / 标题\n## What you will learn\n- a\n## Before you start\n- b",
             "slide",
         ),
-        _code("import numpy as np", slide="skip"),
+        _code("import numpy as np\n\nfrom gradlib.lessons import start", slide="skip"),
         _md("## Picture\nSee [the next notebook](01_next.ipynb).\n*Figure:* a line.", "slide"),
-        _code("draw(x0=1.0)", [_stdout("slope 2.00\n"), figure], tags=["static-twin"]),
         _code(
-            "widgets.interact(draw, x0=widgets.FloatSlider(value=1.0));",
-            [widget],
-            tags=["widget", "nbval-ignore-output"],
+            "tangent = start.TangentLine.display()",
+            [_stdout("slope 2.00\n"), figure],
+            tags=["static-twin"],
         ),
+        _code("tangent.live()", [widget], tags=["widget", "nbval-ignore-output"]),
         *[copy.deepcopy(c) for c in exercise],
         *[copy.deepcopy(c) for c in exercise],
         _md("## Summary\n- a", "slide"),
@@ -510,7 +562,15 @@ def _no_twin(nb):
 
 
 def _twin_calls_other(nb):
-    _static_twin(nb).source = "other(x0=1.0)"
+    _static_twin(nb).source = "other = start.TangentLine.display()"
+
+
+def _widget_not_live(nb):
+    _widget_cell(nb).source = "widgets.interact(draw, x0=1.0)"
+
+
+def _widget_class_missing(nb):
+    _static_twin(nb).source = "tangent = start.NoSuchWidget.display()"
 
 
 def _no_widget(nb):
@@ -543,6 +603,30 @@ def _solution_shown(nb):
 
 def _solution_visible(nb):
     del _solution(nb).metadata["jupyter"]
+
+
+def _solution_output_shown(nb):
+    _solution(nb).metadata["jupyter"]["outputs_hidden"] = False
+
+
+def _solution_first_line_shows_code(nb):
+    _solution(nb).source = "answer = 2\nsolution(check(answer))"
+
+
+def _solution_prints(nb):
+    _solution(nb).outputs.insert(0, _stdout("the answer is 2\n"))
+
+
+def _solution_not_folded(nb):
+    _solution(nb).outputs = [_result("Correct: your answer = 2.")]
+
+
+def _check_cell_shows_correct(nb):
+    _cell(nb, lambda c: c.source == "check(answer)").outputs = [_result("Correct: 2.")]
+
+
+def _verdict_printed_elsewhere(nb):
+    _static_twin(nb).outputs.append(_stdout("your answer = 2.\n"))
 
 
 def _solution_untagged(nb):
@@ -593,7 +677,9 @@ BROKEN = [
     ("stable_output_text", _print("loss np.float64(0.25)\n"), "numpy scalar"),
     ("widgets", _untag_widget, "nbval-ignore-output"),
     ("widgets", _no_twin, "static-twin"),
-    ("widgets", _twin_calls_other, "does not call draw"),
+    ("widgets", _twin_calls_other, "must end with `tangent = "),
+    ("widgets", _widget_not_live, "exactly `<name>.live()`"),
+    ("widgets", _widget_class_missing, "cannot import gradlib.lessons.start.NoSuchWidget"),
     ("widgets", _no_widget, "no widget cell"),
     ("sections", _no_section("What you will learn"), "What you will learn"),
     ("sections", _no_section("Before you start"), "Before you start"),
@@ -604,10 +690,16 @@ BROKEN = [
     ("slideshow", _no_slide_type, "slide_type None"),
     ("slideshow", _section_not_slide, "must be 'slide'"),
     ("slideshow", _solution_shown, "'skip'"),
-    ("solutions", _solution_visible, "not hidden"),
+    ("solutions", _solution_visible, "not collapsed"),
+    ("solutions", _solution_output_shown, "not collapsed"),
+    ("solutions", _solution_first_line_shows_code, "must start with the line"),
+    ("solutions", _solution_prints, "prints 'the answer is 2'"),
+    ("solutions", _solution_not_folded, "folded"),
+    ("no_answer_shown", _check_cell_shows_correct, "passing verdict"),
+    ("no_answer_shown", _verdict_printed_elsewhere, "solution's verdict"),
     ("solutions", _solution_untagged, "only 1 cell"),
     ("solutions", _solution_unannounced, "**Solution**"),
-    ("solutions", _solution_fails, "Correct"),
+    ("solutions", _solution_fails, "solution(check_...(...))"),
     ("figure_alt_text", _no_alt_text, "no alt text"),
     ("figure_alt_text", _two_figures_one_alt_text, "no alt text"),
     ("local_links", _dead_link, "04_planned.ipynb"),

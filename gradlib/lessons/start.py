@@ -1,11 +1,11 @@
 """Notebook 00 (Start here): a function, its tangent line, and the slope gradlib computes.
 
-The widget of notebook 00 calls ``tangent_line(x0, function)``: it evaluates a
-function of one variable at ``x0`` with gradlib, runs ``backward()`` to get the
-derivative f'(x0), checks it against a central finite difference, and draws the
-curve with the tangent line  y = f(x0) + f'(x0) (x - x0).  Moving the slider
-shows that the number ``backward()`` returns is the slope of the curve. The figure
-is a ``gradlib.plotting.WidgetView``: built once, then only its lines move.
+The widget of notebook 00, ``TangentLine``, evaluates a function of one variable at
+``x0`` with gradlib, runs ``backward()`` to get the derivative f'(x0) (``slope_at``),
+checks it against a central finite difference, and draws the curve with the tangent
+line  y = f(x0) + f'(x0) (x - x0).  Moving the slider shows that the number
+``backward()`` returns is the slope of the curve. It is a ``gradlib.widgets.Widget``:
+its controls are declared once, its figure is built once and then only its lines move.
 
 The exercise checkers of notebook 00 are here too, so the check cells do not
 give the answers away.
@@ -23,17 +23,17 @@ from matplotlib.figure import Figure
 from gradlib import functional as F
 from gradlib.engine import Tensor, no_grad, tensor
 from gradlib.exercises import Feedback, check_array, check_function, check_scalar
-from gradlib.plotting import COLORS, PALETTE, WidgetView, round_ticks, widget_figure
+from gradlib.plotting import COLORS, PALETTE, round_ticks, widget_figure
+from gradlib.widgets import Dropdown, Slider, Widget
 
 __all__ = [
     "FUNCTIONS",
     "X_RANGE",
-    "TangentLineView",
+    "TangentLine",
     "check_dot_square_gradient",
     "check_mean_square_grad",
     "check_slope",
     "slope_at",
-    "tangent_line",
 ]
 
 
@@ -89,8 +89,15 @@ def _curve(function: str) -> tuple[np.ndarray, np.ndarray]:
 LEGEND_PLACES = {"x**2": "upper center", "x**3 - 3x": "upper left"}
 
 
-class TangentLineView(WidgetView):
-    """The figure of ``tangent_line``: the curve, its tangent at x0 and the point (x0, f(x0))."""
+class TangentLine(Widget):
+    """f(x), its slope at x0 from ``backward()`` (checked by a finite difference), and the
+    curve with its tangent line at x0."""
+
+    controls = {
+        "x0": Slider(1.0, *X_RANGE, step=0.25, label="x0"),
+        "function": Dropdown(list(FUNCTIONS), "x**2", label="f(x)"),
+    }
+    moved = {"x0": -1.75, "function": "tanh(x)"}
 
     def build(self) -> Figure:
         fig, ax = widget_figure(
@@ -109,7 +116,8 @@ class TangentLineView(WidgetView):
         self.ax = ax
         return fig
 
-    def update(self, function: str, x0: float, value: float, slope: float) -> None:
+    def update(self, x0: float, function: str) -> str:
+        value, slope, numerical = slope_at(function, x0)
         xs, ys = _curve(function)
         self.curve.set_data(xs, ys)
         # Draw the tangent over a fixed length so a steep slope stays inside the picture.
@@ -124,28 +132,10 @@ class TangentLineView(WidgetView):
         curve_label.set_text(f"f(x) = {function}")
         tangent_label.set_text(f"tangent, slope f'(x) = {slope:.2f}")
         self.legend.set_loc(LEGEND_PLACES.get(function, "upper left"))
-
-
-_TANGENT_VIEW = TangentLineView()
-
-
-def tangent_line(x0: float = 1.0, function: str = "x**2") -> Figure:
-    """Print f(x0) and its slope, and show the curve with the tangent line at x0.
-
-    The widget callback of notebook 00. It shows the figure itself (one PNG) and
-    returns it: write ``fig = tangent_line(...)`` in a notebook, or Jupyter shows the
-    returned figure a second time.
-
-    Args:
-        x0: where to take the derivative (inside ``X_RANGE``).
-        function: a key of ``FUNCTIONS``.
-    """
-    value, slope, numerical = slope_at(function, x0)
-    print(
-        f"f(x) = {function} at x = {x0:.2f}: f(x) = {value:.4f}, "
-        f"slope from backward() = {slope:.4f}, finite difference = {numerical:.4f}"
-    )
-    return _TANGENT_VIEW.show(function=function, x0=x0, value=value, slope=slope)
+        return (
+            f"f(x) = {function} at x = {x0:.2f}: f(x) = {value:.4f}, "
+            f"slope from backward() = {slope:.4f}, finite difference = {numerical:.4f}"
+        )
 
 
 # ----- exercise checkers ------------------------------------------------------

@@ -1,0 +1,66 @@
+"""Notebook 03 (backpropagation): forward against reverse mode, the training widget, checkers.
+
+Import it as ``from gradlib.lessons import backprop as bp``; everything below is
+``bp.<name>``. Each concern has its own file:
+
+- ``maths.py``: ``mlp_loss_jvp`` / ``forward_mode_gradient`` (forward-mode
+  differentiation of the notebook's two-layer MLP with dual numbers, one pass per
+  parameter) and ``reverse_mode_cost`` (what one backward pass costs, read off the
+  recorded graph), both counting multiply-adds; ``BoundarySnapshots``, the decision
+  boundary recorded during training;
+- ``figures.py``: ``plot_gradient_costs`` and ``plot_snapshot_grid``;
+- ``widgets.py``: ``TrainingStep``, the boundary at a chosen training step;
+- ``exercises.py``: the linear-layer backward exercise and the gradcheck bug hunt.
+"""
+
+from gradlib.lessons.backprop.exercises import (
+    BuggyLinear,
+    check_fixed_linear,
+    check_linear_backward,
+    gradcheck_summary,
+    linear_backward_reference,
+    linear_exercise_data,
+)
+from gradlib.lessons.backprop.figures import (
+    boundary_lines,
+    draw_boundary,
+    plot_gradient_costs,
+    plot_snapshot_grid,
+)
+from gradlib.lessons.backprop.maths import (
+    BoundarySnapshots,
+    ReverseModeCost,
+    Snapshot,
+    below,
+    forward_mode_gradient,
+    mlp_loss_jvp,
+    reverse_mode_cost,
+)
+from gradlib.lessons.backprop.widgets import (
+    RECORD_EVERY,
+    TRAINING_STEPS,
+    TrainingStep,
+)
+
+__all__ = [
+    "RECORD_EVERY",
+    "TRAINING_STEPS",
+    "BoundarySnapshots",
+    "BuggyLinear",
+    "ReverseModeCost",
+    "Snapshot",
+    "TrainingStep",
+    "below",
+    "boundary_lines",
+    "check_fixed_linear",
+    "check_linear_backward",
+    "draw_boundary",
+    "forward_mode_gradient",
+    "gradcheck_summary",
+    "linear_backward_reference",
+    "linear_exercise_data",
+    "mlp_loss_jvp",
+    "plot_gradient_costs",
+    "plot_snapshot_grid",
+    "reverse_mode_cost",
+]

@@ -1,0 +1,146 @@
+"""Notebook 03, the static figures: the cost of each way to get a gradient, and the decision
+boundary at a few training steps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+from gradlib.lessons.backprop.maths import (
+    BoundarySnapshots,
+    Snapshot,
+)
+from gradlib.plotting import PALETTE, new_figure
+
+
+def plot_gradient_costs(
+    sizes: list[int], reverse: list[int], forward: list[int], finite_differences: list[int]
+) -> Figure:
+    """Multiply-adds for the full gradient against the number of weights, log-log.
+
+    One line per method (each with its own colour, marker and dash pattern), and an
+    arrow at the largest network marking how many times forward mode's work is reverse
+    mode's. Returns the figure.
+    """
+    fig, ax = new_figure(width=7.0, height=4.5)
+    lines = (
+        (forward, "o", "-", PALETTE["vermillion"], "forward mode (1 pass per weight)"),
+        (
+            finite_differences,
+            "s",
+            "--",
+            PALETTE["orange"],
+            "finite differences (2 passes per weight)",
+        ),
+        (reverse, "^", "-", PALETTE["blue"], "reverse mode (1 forward + 1 backward)"),
+    )
+    for costs, marker, dashes, colour, label in lines:
+        ax.loglog(sizes, costs, marker=marker, linestyle=dashes, color=colour, label=label)
+    ax.set_xticks(sizes, labels=[str(n) for n in sizes])
+    ax.minorticks_off()
+    ax.annotate(
+        "",
+        xy=(sizes[-1], forward[-1]),
+        xytext=(sizes[-1], reverse[-1]),
+        arrowprops={"arrowstyle": "<->", "color": PALETTE["black"]},
+    )
+    ax.text(
+        sizes[-1] * 0.93,
+        np.sqrt(forward[-1] * reverse[-1]),
+        f"{forward[-1] / reverse[-1]:.0f} times",
+        ha="right",
+        va="center",
+        fontsize=11,
+    )
+    ax.set_xlabel("number of weights in the MLP")
+    ax.set_ylabel("multiply-adds for the full gradient")
+    ax.set_title("The cost of a gradient: reverse mode vs forward mode")
+    ax.legend(loc="upper left", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def boundary_lines(snapshots: BoundarySnapshots, probability: np.ndarray) -> list[np.ndarray]:
+    """The decision boundary P(class 1) = 0.5 as (n, 2) line pieces, traced with contourpy
+    (the engine of matplotlib's ``contour``), so a widget can move an existing line."""
+    import contourpy
+
+    generator = contourpy.contour_generator(
+        snapshots.xs, snapshots.ys, probability, line_type="Separate"
+    )
+    return generator.lines(0.5)
+
+
+def draw_boundary(ax: Any, snapshots: BoundarySnapshots, snap: Snapshot) -> tuple[Any, Any]:
+    """P(class 1) as a blue-white-orange background, the P = 0.5 line, and the data.
+
+    Returns the background image and the boundary line, for a widget to update.
+    """
+    from matplotlib.collections import LineCollection
+    from matplotlib.colors import LinearSegmentedColormap
+
+    cmap = LinearSegmentedColormap.from_list(
+        "blue_orange", [PALETTE["blue"], "#ffffff", PALETTE["orange"]]
+    )
+    extent = (snapshots.xs[0], snapshots.xs[-1], snapshots.ys[0], snapshots.ys[-1])
+    image = ax.imshow(
+        snap.probability,
+        origin="lower",
+        extent=extent,
+        cmap=cmap,
+        vmin=0,
+        vmax=1,
+        alpha=0.55,
+        aspect="auto",
+        interpolation="bilinear",
+    )
+    boundary = LineCollection(
+        boundary_lines(snapshots, snap.probability), colors="black", linewidths=2.0, zorder=2
+    )
+    ax.add_collection(boundary)
+    X, y = snapshots.X, snapshots.y
+    for label, marker, colour in ((0, "o", PALETTE["blue"]), (1, "^", PALETTE["orange"])):
+        ax.scatter(
+            X[y == label, 0],
+            X[y == label, 1],
+            marker=marker,
+            s=22,
+            color=colour,
+            edgecolor="black",
+            linewidth=0.5,
+            label=f"class {label}",
+        )
+    ax.set_xlim(extent[0], extent[1])
+    ax.set_ylim(extent[2], extent[3])
+    # whole-number ticks only: laying out tick labels is most of a redraw's cost
+    ax.set_xticks(np.arange(np.ceil(extent[0]), extent[1]))
+    ax.set_yticks(np.arange(np.ceil(extent[2]), extent[3]))
+    ax.set_xlabel("feature x₁")
+    ax.set_ylabel("feature x₂")
+    ax.grid(False)
+    return image, boundary
+
+
+def plot_snapshot_grid(snapshots: BoundarySnapshots, steps: tuple[int, ...]) -> None:
+    """The decision boundary at a few training steps, side by side.
+
+    The first panel names the classes; a colour bar on the right reads the background,
+    the predicted probability of class 1 (the same scale in every panel).
+    """
+    fig, axes = new_figure(
+        ncols=len(steps), width=3.3 * len(steps) + 0.8, height=3.6, layout="constrained"
+    )
+    for ax, step in zip(axes, steps):
+        snap = snapshots.at(step)
+        image, _ = draw_boundary(ax, snapshots, snap)
+        ax.set_title(f"step {snap.step}: loss {snap.loss:.2f}", fontsize=12)
+        if ax is not axes[0]:
+            ax.set_ylabel("")
+    axes[0].legend(loc="lower right", fontsize=9, framealpha=0.9, handletextpad=0.2)
+    colorbar = fig.colorbar(image, ax=list(axes), fraction=0.02, pad=0.01)
+    colorbar.set_label("P(class 1)")
+    colorbar.set_ticks([0, 0.5, 1])
+    plt.show()

@@ -1,0 +1,290 @@
+"""Notebook 01, the widgets: the step size of a finite difference, and the direction u.
+
+``DerivativeExplorer``: a function, the step h and the precision; the forward and central
+secants beside the tangent at x = 1, and where h sits on the U-shaped error curve.
+``DirectionalExplorer``: a point and the angle of a unit vector u; the contours with the
+gradient and u, and the rate of change D_u f for every angle.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from gradlib.lessons.derivatives.figures import draw_contours
+from gradlib.lessons.derivatives.maths import (
+    ANGLES_DEG,
+    EXAMPLES,
+    PRECISIONS,
+    STATIONARY_NORM,
+    STEPS,
+    X0,
+    _dtype,
+    _example,
+    autodiff_grad,
+    central_difference,
+    contour_tangent,
+    difference_errors,
+    directional_derivatives,
+    forward_difference,
+)
+from gradlib.plotting import COLORS, PALETTE, plain_log_ticks, round_ticks, widget_figure
+from gradlib.widgets import Dropdown, LogSlider, Slider, Toggle, Widget
+
+__all__ = ["DerivativeExplorer", "DirectionalExplorer", "contour_tangent_near"]
+
+
+class DerivativeExplorer(Widget):
+    """Forward and central differences of f at x = 1 with step h: the secants beside the
+    tangent (left), and the error against h, with this h marked (right)."""
+
+    controls = {
+        "function": Dropdown(list(EXAMPLES), "sin", label="f(x)"),
+        "h": LogSlider(0.1, -12, -0.5, step=0.25, label="h"),
+        "precision": Toggle(list(PRECISIONS), "float64", label="precision"),
+    }
+    moved = {"function": "exp", "h": 1e-7, "precision": "float32"}
+
+    XS = np.linspace(X0 - 0.6, X0 + 0.6, 121)  # the x range of the left panel
+    ERROR_FLOOR = 1e-17  # an error of exactly 0 cannot be drawn on a log axis
+
+    def build(self) -> Figure:
+        fig, (left, right) = widget_figure(
+            ncols=2,
+            width=11.0,
+            height=4.2,
+            margins={"left": 0.08, "right": 0.98, "bottom": 0.13, "top": 0.91, "wspace": 0.25},
+        )
+        xs, later = self.XS, np.full_like(self.XS, np.nan)  # the y values come with each update
+        (self.curve,) = left.plot(xs, later, color=PALETTE["black"], label="f(x)")
+        (self.tangent,) = left.plot(
+            xs, later, color=PALETTE["green"], label="tangent (exact slope)"
+        )
+        # Each secant is the straight line through the two points its difference uses.
+        (self.forward_secant,) = left.plot(xs, later, "--", color=COLORS[0], label="forward secant")
+        (self.central_secant,) = left.plot(xs, later, ":", color=COLORS[1], label="central secant")
+        (self.forward_points,) = left.plot([], [], "o", color=COLORS[0])
+        (self.central_points,) = left.plot([], [], "o", color=COLORS[1])
+        left.set_xlim(xs[0] - 0.06, xs[-1] + 0.06)
+        left.set_xlabel("x")
+        left.set_ylabel("f(x)")
+        # y=1.0 skips matplotlib's automatic title placement, which measures the tick labels.
+        self.left_title = left.set_title("", y=1.0)
+        self.function_label = left.legend(loc="upper left", fontsize=9).get_texts()[0]
+        round_ticks(left)
+
+        right.set_xscale("log")
+        right.set_yscale("log")
+        self.error_curves, self.error_points = {}, {}
+        for label, color in (("forward", COLORS[0]), ("central", COLORS[1])):
+            (self.error_curves[label],) = right.plot(
+                STEPS, np.full_like(STEPS, np.nan), color=color, label=label
+            )
+            (self.error_points[label],) = right.plot([], [], "o", color=color, markersize=9)
+        self.h_line = right.axvline(1.0, color=PALETTE["black"], linewidth=1.0)
+        right.set_xlim(STEPS[0] / 4, STEPS[-1] * 4)
+        right.set_ylim(1e-13, 10)
+        right.set_xlabel("step h")
+        right.set_ylabel("|error| at x = 1")
+        self.right_title = right.set_title("", y=1.0)
+        right.legend(loc="lower left", fontsize=10)
+        plain_log_ticks(right, numticks=6)
+        self.left = left
+        return fig
+
+    def update(self, function: str, h: float, precision: str) -> str:
+        example, dtype = _example(function), _dtype(precision)
+        x0, step = dtype(X0), dtype(h)
+        exact = float(example.d1(X0))
+        estimates = {
+            "forward": float(forward_difference(example.f, x0, step)),
+            "central": float(central_difference(example.f, x0, step)),
+        }
+        xs = self.XS
+        span = example.f(xs)
+        f0, f_plus, f_minus = (float(example.f(x)) for x in (X0, X0 + h, X0 - h))
+        self.curve.set_ydata(span)
+        self.tangent.set_ydata(f0 + exact * (xs - X0))
+        self.forward_secant.set_ydata(f0 + estimates["forward"] * (xs - X0))
+        self.central_secant.set_ydata(f_minus + estimates["central"] * (xs - X0 + h))
+        self.forward_points.set_data([X0, X0 + h], [f0, f_plus])
+        self.central_points.set_data([X0 - h], [f_minus])
+        for points in (self.forward_points, self.central_points):
+            points.set_visible(h > 0.01)  # only once they are far enough apart to see
+        self.left.set_ylim(span.min() - 0.15 * np.ptp(span), span.max() + 0.15 * np.ptp(span))
+        self.left_title.set_text(f"Secants with h = {h:.1e} at x = 1")
+        self.function_label.set_text(f"f(x) = {function}")
+
+        errors = difference_errors(function, precision, average=False)
+        for label, estimate in estimates.items():
+            self.error_curves[label].set_ydata(np.maximum(errors[label], self.ERROR_FLOOR))
+            error = max(abs(estimate - exact), self.ERROR_FLOOR)
+            self.error_points[label].set_data([h], [error])
+        self.h_line.set_xdata([h, h])
+        self.right_title.set_text(f"Error against h ({precision})")
+
+        forward, central = estimates["forward"], estimates["central"]
+        return (
+            f"{function} at x = 1 in {precision}, h = {h:.1e}: exact f'(1) = {exact:.10f} | "
+            f"forward {forward:.10f} (error {abs(forward - exact):.1e}) | "
+            f"central {central:.10f} (error {abs(central - exact):.1e})"
+        )
+
+
+class DirectionalExplorer(Widget):
+    """The rate of change D_u f at a point along every direction u: contours with the
+    gradient, u and the contour's tangent (left), and D_u f against the angle of u, by
+    central differences (right)."""
+
+    controls = {
+        "x0": Slider(1.0, -1.5, 1.5, step=0.25, label="x0"),
+        "y0": Slider(0.5, -1.5, 1.5, step=0.25, label="y0"),
+        "angle": Slider(30.0, 0.0, 360.0, step=5.0, label="angle of u"),
+    }
+    moved = {"x0": -1.2, "y0": 0.8, "angle": 135.0}
+
+    ARROW_LENGTH = 0.8  # arrows have a fixed length; the printed numbers give the sizes
+
+    def build(self) -> Figure:
+        from matplotlib.lines import Line2D
+        from matplotlib.patches import FancyArrowPatch
+
+        fig, (left, right) = widget_figure(
+            ncols=2,
+            width=11.0,
+            height=4.6,
+            margins={"left": 0.07, "right": 0.98, "bottom": 0.12, "top": 0.92, "wspace": 0.22},
+        )
+        draw_contours(left, labels=True)
+        # zorder 3: the point, the arrows and the tangent lie over the contour labels.
+        (self.tangent,) = left.plot(
+            [],
+            [],
+            "--",
+            color=PALETTE["black"],
+            linewidth=1.5,
+            label="tangent to the contour",
+            zorder=3,
+        )
+        self.arrows, self.arrow_keys = {}, {}
+        for name, color, label in (
+            ("gradient", PALETTE["vermillion"], "gradient direction"),
+            ("u", COLORS[0], "u"),
+        ):
+            self.arrows[name] = FancyArrowPatch(
+                (0, 0),
+                (1, 1),
+                arrowstyle="-|>",
+                mutation_scale=12,
+                color=color,
+                linewidth=2.2,
+                zorder=3,
+            )
+            left.add_patch(self.arrows[name])
+            # The legend shows an arrow as a line of its colour (a patch would show as a box).
+            self.arrow_keys[name] = Line2D([], [], color=color, label=label)
+        (self.point,) = left.plot([], [], "o", color=PALETTE["black"], zorder=3)
+        # y=1.0 skips matplotlib's automatic title placement, which measures the tick labels.
+        left.set_title("Contours of f, the gradient and u", y=1.0)
+        round_ticks(left)
+
+        (self.sweep,) = right.plot(
+            ANGLES_DEG,
+            np.full_like(ANGLES_DEG, np.nan),  # the rates come with each update
+            color=COLORS[0],
+            label="D_u f (central differences)",
+        )
+        self.norm_line = right.axhline(1.0, color=PALETTE["vermillion"], linestyle="--")
+        self.angle_line = right.axvline(
+            0.0, color=PALETTE["vermillion"], linestyle=":", label="gradient angle"
+        )
+        (self.current,) = right.plot([], [], "o", color=COLORS[0], markersize=9)
+        right.set_xlim(0, 360)
+        right.set_xticks(np.arange(0, 361, 90))
+        round_ticks(right, "y")
+        right.set_xlabel("angle of u (degrees)")
+        right.set_ylabel("D_u f")
+        right.set_title("Rate of change of f along u", y=1.0)
+
+        self.left, self.right = left, right
+        self.stationary = None  # the legends are made by the first update
+        return fig
+
+    def _legends(self, stationary: bool) -> None:
+        """Legends listing what is drawn: at a stationary point there is no gradient to show."""
+        # Before the legends are made: a legend key copies its artist's visibility.
+        for artist in (self.tangent, self.arrows["gradient"], self.norm_line, self.angle_line):
+            artist.set_visible(not stationary)
+        gradient = [] if stationary else [self.tangent, self.arrow_keys["gradient"]]
+        left = self.left.legend(
+            handles=[*gradient, self.arrow_keys["u"]], loc="lower left", fontsize=9
+        )
+        self.u_label = left.get_texts()[-1]
+        gradient = [] if stationary else [self.norm_line, self.angle_line]
+        right = self.right.legend(handles=[self.sweep, *gradient], loc="lower left", fontsize=9)
+        self.norm_label = None if stationary else right.get_texts()[1]
+        self.stationary = stationary
+
+    def update(self, x0: float, y0: float, angle: float) -> str:
+        grad = autodiff_grad(x0, y0)
+        sweep = directional_derivatives(x0, y0, ANGLES_DEG)
+        current = float(directional_derivatives(x0, y0, np.array([angle]))[0])
+        norm = float(np.linalg.norm(grad))
+        stationary = norm < STATIONARY_NORM
+        if stationary != self.stationary:
+            self._legends(stationary)
+        length = self.ARROW_LENGTH
+        u = np.array([np.cos(np.deg2rad(angle)), np.sin(np.deg2rad(angle))])
+        self.arrows["u"].set_positions((x0, y0), (x0 + length * u[0], y0 + length * u[1]))
+        self.u_label.set_text(f"u at {angle:.0f} deg")
+        self.point.set_data([x0], [y0])
+        if not stationary:
+            g = grad / norm
+            self.arrows["gradient"].set_positions(
+                (x0, y0), (x0 + length * g[0], y0 + length * g[1])
+            )
+            tangent = contour_tangent_near(x0, y0)
+            # Right next to the minimum the level curve is too small an oval to trace.
+            self.tangent.set_visible(tangent is not None)
+            if tangent is not None:
+                tangent = 0.6 * tangent
+                self.tangent.set_data(
+                    [x0 - tangent[0], x0 + tangent[0]], [y0 - tangent[1], y0 + tangent[1]]
+                )
+            self.norm_line.set_ydata([norm, norm])
+            self.norm_label.set_text(f"|grad f| = {norm:.2f}")
+            grad_angle = float(np.rad2deg(np.arctan2(grad[1], grad[0])) % 360)
+            self.angle_line.set_xdata([grad_angle, grad_angle])
+
+        self.sweep.set_ydata(sweep)
+        self.current.set_data([angle], [current])
+        self.right.set_ylim(-1.15 * max(norm, 1.0), 1.15 * max(norm, 1.0))
+
+        where = f"at ({x0:.2f}, {y0:.2f}): "
+        if stationary:
+            return where + "grad f = (0, 0), a stationary point: f is flat in every direction."
+        best = int(np.argmax(sweep))
+        grad_angle = float(np.rad2deg(np.arctan2(grad[1], grad[0])) % 360)
+        return (
+            where + f"grad f = ({grad[0]:.3f}, {grad[1]:.3f}), |grad f| = {norm:.3f} at "
+            f"{grad_angle:.1f} deg | D_u f at {angle:.0f} deg = {current:.3f} | largest "
+            f"D_u f in the sweep = {sweep[best]:.3f} at {ANGLES_DEG[best]:.0f} deg"
+        )
+
+
+def contour_tangent_near(x: float, y: float) -> np.ndarray | None:
+    """``contour_tangent`` on a circle small enough for the level curve at (x, y), or None.
+
+    The chord that ``contour_tangent`` finds is off the tangent by about radius / (2 R),
+    R the radius of curvature of the level curve. Near the minimum the level curves are
+    small ovals (R shrinks with |grad f|), and one smaller than the circle does not cross
+    it at all; so the circle shrinks with |grad f|, and again by 10 until it works.
+    """
+    norm = float(np.linalg.norm(autodiff_grad(x, y)))
+    radius = 1e-3 * min(1.0, norm)
+    while radius > 1e-9:
+        try:
+            return contour_tangent(x, y, radius=radius)
+        except ValueError:
+            radius /= 10
+    return None

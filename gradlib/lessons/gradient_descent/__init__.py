@@ -1,0 +1,82 @@
+"""Notebook 02 (gradient descent): learning rates, conditioning, momentum, local minima.
+
+Import it as ``from gradlib.lessons import gradient_descent as gd``; everything below is
+``gd.<name>``. Each concern has its own file:
+
+- ``maths.py``: gradient descent on f(x) = L/2 x**2 and the learning rate past which it
+  diverges (found by bisection); descent with and without heavy-ball momentum on the
+  ill-conditioned quadratic (x1**2 + kappa x2**2) / 2 with the classical tuned settings;
+  Himmelblau's surface and descent from many starts at once; the regression data and
+  full-batch, mini-batch or stochastic gradient descent on it with gradlib;
+- ``figures.py``: the static figures;
+- ``widgets.py``: ``LearningRateExplorer`` (the learning rate on a parabola);
+- ``exercises.py``: the checkers of the two exercises.
+"""
+
+from gradlib.lessons.gradient_descent.exercises import (
+    EXERCISE,
+    check_descent_step,
+    check_learning_rate,
+    descent_step_cases,
+    reference_descent_step,
+)
+from gradlib.lessons.gradient_descent.figures import (
+    plot_basins,
+    plot_descent_paths,
+    plot_loss_curves,
+    plot_regimes,
+    plot_steps_vs_kappa,
+)
+from gradlib.lessons.gradient_descent.maths import (
+    HIMMELBLAU_MINIMA,
+    L_DEMO,
+    basin_map,
+    best_learning_rate,
+    descend,
+    descent_path_2d,
+    divergence_threshold,
+    diverges,
+    fit,
+    heavy_ball_parameters,
+    himmelblau,
+    make_regression_data,
+    nearest_minimum,
+    quadratic_path,
+    regime,
+    steps_to_tolerance,
+)
+from gradlib.lessons.gradient_descent.widgets import (
+    WIDGET_STEPS,
+    LearningRateExplorer,
+)
+
+__all__ = [
+    "EXERCISE",
+    "HIMMELBLAU_MINIMA",
+    "L_DEMO",
+    "WIDGET_STEPS",
+    "LearningRateExplorer",
+    "basin_map",
+    "best_learning_rate",
+    "check_descent_step",
+    "check_learning_rate",
+    "descend",
+    "descent_path_2d",
+    "descent_step_cases",
+    "divergence_threshold",
+    "diverges",
+    "fit",
+    "heavy_ball_parameters",
+    "himmelblau",
+    "make_regression_data",
+    "nearest_minimum",
+    "plot_basins",
+    "plot_descent_paths",
+    "plot_loss_curves",
+    "plot_regimes",
+    "plot_steps_vs_kappa",
+    "quadratic_path",
+    "reference_descent_step",
+    "regime",
+    "steps_to_tolerance",
+]

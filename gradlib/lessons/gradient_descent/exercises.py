@@ -1,0 +1,170 @@
+"""Notebook 02, the exercise checkers: a learning rate that converges in time, and one
+descent step written by the learner."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from gradlib.engine import no_grad, tensor
+from gradlib.exercises import Feedback, check_array, read_numbers
+from gradlib.lessons.gradient_descent.maths import (
+    quadratic_path,
+)
+
+# ----- exercise checkers -----------------------------------------------------------------
+
+# Exercise 1: f(x) = 5 x**2 (L = 10) from x0 = 3; reach |x_N| < 1e-6 within N = 20 steps.
+EXERCISE = {"L": 10.0, "x0": 3.0, "steps": 20, "tol": 1e-6}
+
+
+def check_learning_rate(lr: Any) -> Feedback:
+    """Run 20 steps of gradient descent on f(x) = 5 x**2 from 3 with ``lr`` and judge it."""
+    got = read_numbers(lr, "the learning rate")
+    if isinstance(got, Feedback):
+        return got
+    if got.size != 1:
+        return Feedback(
+            False, f"the learning rate is one number, not an array of shape {got.shape}."
+        )
+    lr = float(got.reshape(()))
+    L, x0, steps, tol = EXERCISE["L"], EXERCISE["x0"], EXERCISE["steps"], EXERCISE["tol"]
+    if not np.isfinite(lr) or lr <= 0:
+        return Feedback(False, f"lr = {lr:g} does not step downhill; it must be positive.")
+    end = abs(quadratic_path(L, lr, x0, steps)[-1])
+    factor = 1 - lr * L
+    if end < tol:
+        return Feedback(True, f"lr = {lr:g} reaches |x_{steps}| = {end:.1e} < {tol:g}.")
+    if abs(factor) >= 1:
+        return Feedback(
+            False,
+            f"lr = {lr:g} is too large: each step multiplies x by 1 - lr L = "
+            f"{factor:+.3f}, so |x| {'grows' if abs(factor) > 1 else 'never shrinks'} "
+            f"(|x_{steps}| = {end:.2e}). It must be below 2/L = {2 / L:g}.",
+        )
+    if factor < 0:
+        return Feedback(
+            False,
+            f"lr = {lr:g} converges but overshoots: x flips sign each step (factor "
+            f"{factor:+.3f}) and |x_{steps}| = {end:.1e} is not yet below {tol:g}. Try a "
+            "smaller rate.",
+        )
+    return Feedback(
+        False,
+        f"lr = {lr:g} is too small: each step keeps {factor:.3f} of x, and "
+        f"|x_{steps}| = {end:.1e} is not yet below {tol:g}. Try a larger rate.",
+    )
+
+
+def reference_descent_step(w: Any, X: Any, y: Any, lr: float) -> np.ndarray:
+    """One gradient-descent step on L(w) = mean((X @ w - y)**2), with gradlib; returns new w."""
+    w = tensor(w, dtype=np.float64, requires_grad=True)  # tensor() copies: the caller's w stays
+    loss = ((tensor(X) @ w - tensor(y)) ** 2).mean()
+    loss.backward()
+    with no_grad():
+        w -= lr * w.grad
+    return w.data
+
+
+def descent_step_cases() -> list[tuple[np.ndarray, np.ndarray, np.ndarray, float]]:
+    """The test cases (w, X, y, lr) of ``check_descent_step``: 3, 2, then 1 weights.
+
+    Made anew on every call, so a function that changes its arguments in place cannot
+    spoil a later check. The cases with several weights come first: only there can the
+    checker tell a step of the wrong size from one in the wrong direction.
+    """
+    rng = np.random.default_rng(7)
+    return [
+        (rng.standard_normal(d), rng.standard_normal((n, d)), rng.standard_normal(n), lr)
+        for n, d, lr in ((8, 3, 0.05), (20, 2, 0.5), (5, 1, 0.1))
+    ]
+
+
+def _explain_step(got: np.ndarray, w: np.ndarray, new_w: np.ndarray, lr: float, n: int) -> str:
+    """Why ``got`` is not the right new w: compare the step it took with the right one.
+
+    The right step is w - new_w = lr * dL/dw. If the learner's step w - got is a
+    multiple c of it, c usually names the mistake: -1 a step uphill, n the gradient of
+    a sum instead of a mean, 1/lr a missing learning rate.
+    """
+    gradient = (w - new_w) / lr
+    if np.allclose(got, w, rtol=0, atol=1e-12):
+        return (
+            "the weights did not change. Update the tensor inside `with gl.no_grad():` "
+            "(w -= lr * w.grad) and return its .data."
+        )
+    if np.allclose(got, gradient, rtol=1e-6, atol=1e-12):
+        return "you returned the gradient dL/dw, not the new weights w - lr dL/dw."
+    step = (w - got) / lr
+    factor = float(step @ gradient / (gradient @ gradient))
+    if not np.allclose(step, factor * gradient, rtol=1e-6, atol=1e-12):
+        return (
+            "your step w - (new w) does not point along the gradient of the mean squared "
+            "error; check the loss: ((X @ w - y) ** 2).mean()."
+        )
+    causes = {
+        float(n): f"n = {n} is the number of examples: the gradient of the sum of the squared "
+        "errors, not of their mean (use .mean())?",
+        1 / lr: f"that is 1/lr = {1 / lr:g}: the learning rate is missing (w - dL/dw)?",
+        lr: f"that is lr = {lr:g}: the learning rate is applied twice?",
+        2.0: "a factor 2 too many?",
+        0.5: "the 2 of d(e**2)/de = 2e is missing?",
+    }
+    size = abs(factor)
+    cause = next((text for value, text in causes.items() if np.isclose(size, value)), "")
+    larger = f"{size:.4g} times too large" if size > 1 else f"{1 / size:.4g} times too small"
+    if factor < 0:
+        text = "you stepped uphill: w + lr dL/dw instead of w - lr dL/dw (+= instead of -=?)."
+        if not np.isclose(size, 1):
+            text += f" The step is also {larger}; {cause or 'a constant factor is off.'}"
+        return text
+    return f"your step is {larger}, in the right direction; {cause or 'a constant factor is off.'}"
+
+
+def check_descent_step(descent_step: Callable[..., Any]) -> Feedback:
+    """Exercise 2: one gradient-descent step on the mean squared error, on three test cases.
+
+    Reports an exception, an argument changed in place, a missing return, a wrong shape,
+    and for wrong numbers what the step looks like: uphill, n times too large (a sum
+    instead of a mean), without the learning rate ...
+    """
+    name = "descent_step"
+    if descent_step is None or not callable(descent_step):
+        return Feedback(False, f"{name} is not a function yet; define it in the cell above.")
+    cases = descent_step_cases()
+    for number, (w, X, y, lr) in enumerate(cases, start=1):
+        where = f"test case {number} ({w.size} weights, n = {len(y)} examples, lr = {lr:g})"
+        new_w = reference_descent_step(w, X, y, lr)
+        originals = {"w": w.copy(), "X": X.copy(), "y": y.copy()}
+        try:
+            got = descent_step(w, X, y, lr)
+        except NotImplementedError:
+            return Feedback(False, f"{name} still raises NotImplementedError; fill in its body.")
+        except Exception as error:  # the learner's code: report it, do not crash the notebook
+            return Feedback(False, f"{name} raised {type(error).__name__}: {error} (on {where}).")
+        for arg_name, arg in (("w", w), ("X", X), ("y", y)):
+            if not np.array_equal(arg, originals[arg_name]):
+                return Feedback(
+                    False,
+                    f"{name} changed its argument {arg_name} in place on {where}, so the "
+                    "caller's array changed too. gl.tensor(w, requires_grad=True) makes a copy: "
+                    "update that tensor, not the numpy array.",
+                )
+        if got is None:
+            return Feedback(
+                False, f"{name} returned None; end it with `return w.data`, the new weights."
+            )
+        verdict = check_array(got, new_w, name="the new w")
+        if verdict:
+            continue
+        mine = read_numbers(got)
+        if isinstance(mine, Feedback) or mine.shape != new_w.shape or not np.isfinite(mine).all():
+            return Feedback(False, f"{name} is wrong on {where}: {verdict.message}")
+        explanation = _explain_step(mine, w, new_w, lr, len(y))
+        return Feedback(False, f"{name} is wrong on {where}: {explanation}")
+    return Feedback(
+        True,
+        f"{name} agrees with the reference on all {len(cases)} test cases (3, 2 and 1 weights).",
+    )

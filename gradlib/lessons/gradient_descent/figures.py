@@ -1,0 +1,214 @@
+"""Notebook 02, the static figures: the learning-rate regimes, descent paths with and
+without momentum, steps against the condition number, basins of attraction, loss curves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gradlib.lessons.gradient_descent.maths import (
+    HIMMELBLAU_MINIMA,
+    L_DEMO,
+    basin_map,
+    best_learning_rate,
+    descent_path_2d,
+    heavy_ball_parameters,
+    himmelblau,
+    nearest_minimum,
+    quadratic_path,
+    regime,
+)
+from gradlib.plotting import (
+    COLORS,
+    PALETTE,
+    new_figure,
+)
+
+
+def plot_regimes(L: float = L_DEMO, x0: float = 2.5, steps: int = 20):
+    """|x_k| against k for one learning rate in each regime (log scale); returns the figure."""
+    from matplotlib.ticker import MaxNLocator
+
+    fig, ax = new_figure(width=8.0, height=4.3)
+    rates = (0.05, 0.2, 0.4, 0.5, 0.55)
+    # Blue and sky, orange and vermillion look alike in grey or to some eyes: every line
+    # also gets its own marker and dash pattern.
+    styles = (("-", "o"), ("--", "s"), ("-", "^"), (":", "D"), ("-.", "v"))
+    k = np.arange(steps + 1)
+    for lr, color, (dashes, marker) in zip(rates, COLORS, styles):
+        path = quadratic_path(L, lr, x0, steps)
+        label = f"lr = {lr:g}: {regime(lr, L).split(' (')[0]}"
+        ax.semilogy(
+            k, np.abs(path), linestyle=dashes, marker=marker, color=color, markersize=4, label=label
+        )
+    # steps are whole numbers: ticks at 0, 5, 10, ...
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
+    ax.set_xlabel("step k")
+    ax.set_ylabel("|x_k| (distance to the minimum)")
+    ax.set_title(f"Gradient descent on f(x) = {L / 2:g} x²  (L = {L:g}, 2/L = {2 / L:g})")
+    ax.legend(loc="lower left", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def plot_descent_paths(kappa: float = 10.0, start: Any = (-9.0, 2.5), steps: int = 30):
+    """Plain gradient descent (zig-zag) and heavy ball: paths on the contours (top) and
+    the distance to the minimum against the step (bottom). Returns the figure."""
+    lr_gd = best_learning_rate(kappa)
+    lr_hb, beta = heavy_ball_parameters(kappa)
+    long = 2 * steps
+    gd = descent_path_2d(kappa, lr_gd, start, long)
+    hb = descent_path_2d(kappa, lr_hb, start, long, momentum=beta)
+    runs = (
+        (gd, COLORS[0], f"gradient descent, lr = 2/(L + mu) = {lr_gd:.3f}"),
+        (hb, COLORS[1], f"heavy ball, lr = {lr_hb:.3f}, momentum = {beta:.3f}"),
+    )
+
+    fig, (top, bottom) = new_figure(
+        nrows=2, width=10.0, height=8.0, gridspec_kw={"height_ratios": [1.0, 1.1]}
+    )
+    x1 = np.linspace(-10, 10, 201)
+    x2 = np.linspace(-3.5, 3.5, 101)
+    g1, g2 = np.meshgrid(x1, x2)
+    levels = 0.5 * (np.linspace(0.6, 10, 9) ** 2)
+    top.contour(g1, g2, 0.5 * (g1**2 + kappa * g2**2), levels=levels, colors="0.75", linewidths=1)
+    for path, color, label in runs:
+        top.plot(
+            path[: steps + 1, 0],
+            path[: steps + 1, 1],
+            "-o",
+            color=color,
+            markersize=3.5,
+            label=label,
+        )
+    top.plot([start[0]], [start[1]], "s", color=PALETTE["black"], label="start")
+    top.plot([0], [0], "*", color=PALETTE["vermillion"], markersize=14, label="minimum")
+    top.set_aspect("equal")
+    top.set_xlim(-10, 10)
+    top.set_ylim(-3.5, 3.5)
+    top.set_xlabel("x1 (curvature mu = 1)")
+    top.set_ylabel(f"x2 (curvature L = {kappa:g})")
+    top.set_title(f"The first {steps} steps on f = (x1² + {kappa:g} x2²) / 2")
+    top.legend(loc="upper right", fontsize=9, framealpha=0.95)
+
+    k = np.arange(long + 1)
+    for path, color, label in runs:
+        bottom.semilogy(k, np.linalg.norm(path, axis=1), color=color, label=label.split(",")[0])
+    bottom.set_xlabel("step k")
+    bottom.set_ylabel("|x_k| (distance to the minimum)")
+    bottom.set_title(f"Distance to the minimum, condition number kappa = {kappa:g}")
+    bottom.legend(loc="upper right", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_steps_vs_kappa(
+    kappas: np.ndarray, gd_steps: np.ndarray, hb_steps: np.ndarray, tol: float = 1e-6
+):
+    """Measured steps against kappa (log-log) with the theory lines; returns the figure."""
+    fig, ax = new_figure(width=8.0, height=4.5)
+    dense = np.logspace(np.log10(kappas.min()), np.log10(kappas.max()), 100)
+    log_tol = np.log(1 / tol)
+    ax.loglog(
+        kappas, gd_steps, "o", color=COLORS[0], markersize=8, label="gradient descent (measured)"
+    )
+    ax.loglog(dense, dense / 2 * log_tol, "--", color=COLORS[0], label="(kappa / 2) ln(1/tol)")
+    ax.loglog(kappas, hb_steps, "s", color=COLORS[1], markersize=8, label="heavy ball (measured)")
+    ax.loglog(
+        dense,
+        np.sqrt(dense) / 2 * log_tol,
+        "--",
+        color=COLORS[1],
+        label="(sqrt(kappa) / 2) ln(1/tol)",
+    )
+    ax.set_xlabel("condition number kappa = L / mu")
+    ax.set_ylabel(f"steps to shrink |x| by {tol:g}")
+    ax.set_title("Steps needed grow with the condition number")
+    ax.legend(loc="upper left", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_basins(paths: np.ndarray, lr: float, steps: int, n: int = 61):
+    """Where gradient descent ends from every start (left) and a few paths (right)."""
+    from matplotlib.colors import ListedColormap
+
+    grid, basin = basin_map(n, lr, steps)
+    colors = [COLORS[0], COLORS[1], COLORS[2], COLORS[5]]
+    fig, (left, right) = new_figure(ncols=2, width=12.0, height=5.2)
+    left.pcolormesh(
+        grid,
+        grid,
+        np.ma.masked_less(basin, 0),
+        cmap=ListedColormap(colors),
+        vmin=-0.5,
+        vmax=3.5,
+        shading="nearest",
+        alpha=0.8,
+    )
+    left.set_title(f"Which minimum each start reaches ({steps} steps)")
+
+    fine = np.linspace(-5, 5, 201)
+    fx, fy = np.meshgrid(fine, fine)
+    levels = np.array([1, 5, 20, 50, 100, 200, 400, 700])
+    right.contour(fx, fy, himmelblau(fx, fy), levels=levels, colors="0.7", linewidths=1)
+    index, _ = nearest_minimum(paths[-1])
+    for i in range(paths.shape[1]):
+        color = colors[index[i]]
+        right.plot(paths[:, i, 0], paths[:, i, 1], "-", color=color, linewidth=1.8)
+        right.plot(paths[0, i, 0], paths[0, i, 1], "s", color=color, markersize=7)
+    right.set_title("Paths from six starts (squares)")
+    for ax in (left, right):
+        ax.plot(
+            HIMMELBLAU_MINIMA[:, 0],
+            HIMMELBLAU_MINIMA[:, 1],
+            "*",
+            color=PALETTE["black"],
+            markersize=13,
+        )
+        for number, (mx, my) in enumerate(HIMMELBLAU_MINIMA):
+            ax.annotate(
+                f"m{number}",
+                (mx, my),
+                xytext=(6, 6),
+                textcoords="offset points",
+                fontsize=11,
+                fontweight="bold",
+            )
+        ax.set_xlim(-5, 5)
+        ax.set_ylim(-5, 5)
+        ax.set_aspect("equal")
+        ax.set_xlabel("x")
+        ax.set_ylabel("y")
+    fig.tight_layout()
+    return fig
+
+
+def plot_loss_curves(histories: dict[str, np.ndarray], best_loss: float):
+    """Full-data loss minus the least-squares minimum, per epoch, one curve per method.
+
+    ``histories`` maps a label to the loss after each epoch (entry 0: before training).
+    Returns the figure.
+    """
+    fig, ax = new_figure(width=8.0, height=4.5)
+    floor = 1e-12  # an excess of exactly 0 (converged to rounding) cannot be drawn on a log axis
+    markers = ("o", "s", "^", "D", "v")
+    for (label, history), color, marker in zip(histories.items(), COLORS, markers):
+        epochs = np.arange(len(history))
+        ax.semilogy(
+            epochs,
+            np.maximum(history - best_loss, floor),
+            "-",
+            marker=marker,
+            color=color,
+            markersize=3.5,
+            label=label,
+        )
+    ax.set_ylim(floor / 2, None)
+    ax.set_xlabel("epoch (passes through the 200 examples)")
+    ax.set_ylabel("loss - least-squares minimum")
+    ax.set_title("Linear regression: distance to the best possible loss")
+    ax.legend(loc="upper right", fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -322,6 +322,62 @@ def check_no_answer_shown(nb: nbformat.NotebookNode, path: Path) -> list[str]:
     return problems
 
 
+BOLD = re.compile(r"\*\*(.+?)\*\*", re.DOTALL)
+# Bold that labels rather than names a term: menu paths and keys, "Label:", whole sentences,
+# and the series' fixed labels (hints, solutions, claims, exercises).
+NOT_A_TERM = re.compile(r"→|\+|[:.!?]$|^(hint|solution)$|^claim c\d+|^exercise\b", re.IGNORECASE)
+CJK_SEPARATORS = re.compile(r"[、与和及/，,]")
+
+
+def _normal(text: str) -> str:
+    return re.sub(r"\s+", " ", text.strip().lower())
+
+
+def _glossary(nb: nbformat.NotebookNode) -> tuple[str, str] | None:
+    """The glossary's English and Chinese columns, each as one normalised text."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and _first_line(cell).lower() == "## glossary":
+            rows = [line.split("|") for line in cell.source.splitlines() if line.count("|") >= 3]
+            rows = [row for row in rows[2:] if len(row) >= 4]  # skip the header and its rule
+            return " | ".join(_normal(r[1]) for r in rows), " | ".join(r[2].strip() for r in rows)
+    return None
+
+
+def check_glossary(nb: nbformat.NotebookNode, path: Path) -> list[str]:
+    """Every term a notebook sets in **bold** is in its glossary (English column), and every
+    Chinese term of a section heading ('## N · English / 中文') is in its Chinese column.
+
+    Bold names a term; emphasis is *italics*. A plural matches its singular.
+    """
+    glossary = _glossary(nb)
+    if glossary is None:
+        return ["no '## Glossary' table with English and Chinese columns"]
+    english, chinese = glossary
+    problems = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "markdown" or _first_line(cell).lower() == "## glossary":
+            continue
+        for phrase in BOLD.findall(cell.source):
+            term = _normal(phrase)
+            if NOT_A_TERM.search(term) or index == 0 and term.endswith("."):
+                continue
+            if term not in english and term.removesuffix("s") not in english:
+                problems.append(
+                    f"{_where(index, cell)}: the bold term {phrase!r} is not in the glossary; "
+                    "add it, or write it in *italics* if it is emphasis, not a term"
+                )
+        for level, text in HEADING.findall(cell.source):
+            if len(level) != 2 or " / " not in text:
+                continue
+            for term in CJK_SEPARATORS.split(text.rsplit(" / ", 1)[1]):
+                if term.strip() and term.strip() not in chinese:
+                    problems.append(
+                        f"{_where(index, cell)}: the heading's term {term.strip()!r} is not in "
+                        "the glossary's Chinese column"
+                    )
+    return problems
+
+
 def check_figure_alt_text(nb: nbformat.NotebookNode, path: Path) -> list[str]:
     """Each figure's nearest markdown cell above it describes it in a '*Figure:* ...' sentence."""
     problems = []
@@ -377,6 +433,7 @@ CHECKS: dict[str, Callable[[nbformat.NotebookNode, Path], list[str]]] = {
     "slideshow": check_slideshow,
     "solutions": check_solutions,
     "no_answer_shown": check_no_answer_shown,
+    "glossary": check_glossary,
     "figure_alt_text": check_figure_alt_text,
     "local_links": check_local_links,
     "file_size": check_file_size,
@@ -457,7 +514,11 @@ def _good_notebook() -> nbformat.NotebookNode:
             "slide",
         ),
         _code("import numpy as np\n\nfrom gradlib.lessons import start", slide="skip"),
-        _md("## Picture\nSee [the next notebook](01_next.ipynb).\n*Figure:* a line.", "slide"),
+        _md(
+            "## Picture / 图\nA **picture** of two **derivatives**. See "
+            "[the next notebook](01_next.ipynb).\n*Figure:* a line.",
+            "slide",
+        ),
         _code(
             "tangent = start.TangentLine.display()",
             [_stdout("slope 2.00\n"), figure],
@@ -467,7 +528,11 @@ def _good_notebook() -> nbformat.NotebookNode:
         *[copy.deepcopy(c) for c in exercise],
         *[copy.deepcopy(c) for c in exercise],
         _md("## Summary\n- a", "slide"),
-        _md("## Glossary\n| English | 中文 | meaning |", "slide"),
+        _md(
+            "## Glossary\n| English | 中文 | meaning |\n|---|---|---|\n"
+            "| picture | 图 | a drawing |\n| derivative | 导数 | a slope |",
+            "slide",
+        ),
         _md("## Further reading\n- [a paper](https://example.org)", "slide"),
     ]
     for number, cell in enumerate(c for c in cells if c.source.startswith("### Exercise")):
@@ -653,6 +718,20 @@ def _two_figures_one_alt_text(nb):
     nb.cells.insert(nb.cells.index(twin) + 1, second)
 
 
+def _bold_term_missing(nb):
+    cell = _cell(nb, lambda c: c.source.startswith("## Picture"))
+    cell.source = cell.source.replace("**picture**", "**gradient**")
+
+
+def _heading_term_missing(nb):
+    cell = _cell(nb, lambda c: c.source.startswith("## Picture"))
+    cell.source = cell.source.replace("## Picture / 图", "## Picture / 梯度")
+
+
+def _no_glossary(nb):
+    _remove(nb, lambda c: c.source.startswith("## Glossary"))
+
+
 def _dead_link(nb):
     nb.cells[2].source = nb.cells[2].source.replace("01_next.ipynb", "04_planned.ipynb")
 
@@ -702,6 +781,9 @@ BROKEN = [
     ("solutions", _solution_fails, "solution(check_...(...))"),
     ("figure_alt_text", _no_alt_text, "no alt text"),
     ("figure_alt_text", _two_figures_one_alt_text, "no alt text"),
+    ("glossary", _bold_term_missing, "the bold term 'gradient' is not in the glossary"),
+    ("glossary", _heading_term_missing, "the heading's term '梯度'"),
+    ("glossary", _no_glossary, "no '## Glossary' table"),
     ("local_links", _dead_link, "04_planned.ipynb"),
     ("file_size", _huge, "under 2 MB"),
 ]

@@ -21,6 +21,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,9 +101,9 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait(timeout=10)
 
 
-@pytest.fixture(scope="module")
-def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
-    base = tmp_path_factory.mktemp("jupyterlab")
+@contextmanager
+def running_lab(base: Path) -> Iterator[LabServer]:
+    """JupyterLab serving a copy of notebooks/ in ``base`` (an empty folder), until exit."""
     root = base / "notebooks"
     shutil.copytree(NOTEBOOKS_DIR, root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     _write_settings(base / "settings")
@@ -142,16 +143,16 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
         deadline = time.monotonic() + SERVER_START_SECONDS
         while True:
             if process.poll() is not None:
-                pytest.fail(f"JupyterLab exited at start:\n{log_path.read_text()[-3000:]}")
+                raise RuntimeError(f"JupyterLab exited at start:\n{log_path.read_text()[-3000:]}")
             try:
                 server.api("/api/status")
                 break
             except (urllib.error.URLError, ConnectionError):
                 if time.monotonic() > deadline:
-                    pytest.fail(
+                    raise RuntimeError(
                         f"JupyterLab did not answer within {SERVER_START_SECONDS} s:\n"
                         f"{log_path.read_text()[-3000:]}"
-                    )
+                    ) from None
                 time.sleep(0.2)
         yield server
     finally:
@@ -162,20 +163,38 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
         _stop(process)
 
 
+@contextmanager
+def chromium() -> Iterator[object]:
+    """Debian's Chromium, driven by Playwright (never a downloaded browser)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="module")
+def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
+    try:
+        with running_lab(tmp_path_factory.mktemp("jupyterlab")) as server:
+            yield server
+    except RuntimeError as error:
+        pytest.fail(str(error))
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     if not CHROMIUM.exists():
         _skip_or_fail(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
     try:
-        from playwright.sync_api import sync_playwright
+        import playwright.sync_api  # noqa: F401
     except ImportError:
         _skip_or_fail("Python Playwright is not installed (pip install playwright)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as browser:
+        yield browser
 
 
 @pytest.fixture(scope="module")

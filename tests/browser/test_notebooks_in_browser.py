@@ -3,10 +3,12 @@
 For each notebooks/*.ipynb: open it in JupyterLab (Chromium), clear the committed
 outputs, Run All Cells from the menu and wait until every cell has run and the
 kernel is idle. Then assert that no cell shows an error or stderr output (except
-cells tagged raises-exception), that every widget cell renders its widget and no
-other cell does, and that changing each control of each widget (a slider by
-keyboard, a dropdown, a checkbox, a button) changes that widget's output.
-A screenshot per notebook goes to tests/browser/screenshots/ (git-ignored).
+cells tagged raises-exception); that every widget cell renders its widget, with the
+controls its declaration lists, and no other cell does; that changing each control
+(a slider by keyboard, a dropdown, toggle buttons, a checkbox) redraws the figure and
+the numbers in the static twin above it; and that no worked solution shows its code
+or its verdict after Run All. A screenshot per widget and per notebook goes to
+tests/browser/screenshots/ (git-ignored).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from notebook_widgets import widget_uses
 from PIL import Image
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
@@ -59,19 +62,21 @@ RUN_STATE = """([expected, mayRaise]) => {
 }"""
 RUN_OVER = f"(args) => {{ const s = ({RUN_STATE})(args); return s.idle && (s.ran || s.failed); }}"
 
-# What a widget shows: the text and the images of its Output areas.
-OUTPUT_SIGNATURE = """(cell) => Array.from(cell.querySelectorAll('.widget-output'))
-    .map(o => o.innerText + '|' + Array.from(o.querySelectorAll('img')).map(i => i.src).join(','))
-    .join('||')"""
+# What a widget shows, in its static twin's outputs: the line of numbers and the figure.
+OUTPUT_SIGNATURE = """(cell) => {
+    const area = cell.querySelector('.jp-Cell-outputArea');
+    const images = Array.from(area.querySelectorAll('img')).map(i => i.src);
+    return area.innerText + '|' + images.join(',');
+}"""
 
-OUTPUT_CHANGED = """([cell, before, images]) => {
-    const outputs = Array.from(cell.querySelectorAll('.widget-output'));
-    const now = outputs.map(o => o.innerText + '|'
-        + Array.from(o.querySelectorAll('img')).map(i => i.src).join(',')).join('||');
+OUTPUT_CHANGED = """([cell, before]) => {
+    const area = cell.querySelector('.jp-Cell-outputArea');
+    const images = Array.from(area.querySelectorAll('img'));
+    const now = area.innerText + '|' + images.map(i => i.src).join(',');
     const status = document.querySelector('.jp-Notebook-ExecutionIndicator');
-    const shown = Array.from(cell.querySelectorAll('.widget-output img'));
-    return now !== before && shown.length >= images
-        && shown.every(i => i.complete && i.naturalWidth > 0)
+    return now !== before && images.length === 1
+        && images.every(i => i.complete && i.naturalWidth > 0)
+        && !area.innerText.includes('This setting failed')
         && status.getAttribute('data-status') === 'idle';
 }"""
 
@@ -118,6 +123,22 @@ def _controls(cell) -> list[tuple[str, object]]:
     for button in cell.locator("button.widget-button").all():
         found.append(("button", button))
     return found
+
+
+def _expected_kinds(widget_class) -> list[str]:
+    """The control kinds ``_controls`` finds, in its order, for a widget's declaration."""
+    from gradlib import widgets
+
+    kind = {
+        widgets.Slider: "slider",
+        widgets.IntSlider: "slider",
+        widgets.LogSlider: "slider",
+        widgets.Dropdown: "dropdown",
+        widgets.Checkbox: "checkbox",
+        widgets.Toggle: "toggle buttons",
+    }
+    order = ["slider", "dropdown", "checkbox", "radio", "toggle buttons", "button"]
+    return sorted((kind[type(c)] for c in widget_class.controls.values()), key=order.index)
 
 
 def _change(kind: str, control) -> str:
@@ -217,6 +238,9 @@ def test_notebook_runs_in_jupyterlab(
         i for i in code_indices if nb.cells[i].metadata.get("jupyter", {}).get("source_hidden")
     ]
     widget_indices = [i for i in code_indices if "widget" in _tags(nb.cells[i])]
+    uses, unreadable = widget_uses(path)
+    assert not unreadable, unreadable
+    solutions = [i for i in code_indices if "solution" in _tags(nb.cells[i])]
     may_raise = {i for i in code_indices if "raises-exception" in _tags(nb.cells[i])}
 
     context = browser.new_context(viewport={"width": 1280, "height": 1000})
@@ -256,27 +280,39 @@ def test_notebook_runs_in_jupyterlab(
             text = cells.nth(index).inner_text()
             assert "Error displaying widget" not in text and "Loading widget" not in text, text
 
-        for number, index in enumerate(widget_indices):
-            cell = cells.nth(index)
+        for index in solutions:
+            # collapsed: only the first line shows, and the verdict stays folded
+            shown = cells.nth(index).inner_text()
+            assert "Correct" not in shown, f"solution cell {index} shows its verdict: {shown!r}"
+            lines = [line for line in shown.splitlines() if line.strip()]
+            assert lines[0].startswith("# Worked solution"), f"cell {index} shows {lines[0]!r}"
+            code = nb.cells[index].source.splitlines()[1:]
+            leaked = [line for line in code if line.strip() and line.strip() in shown]
+            assert not leaked, f"solution cell {index} shows its code: {leaked}"
+
+        for number, use in enumerate(uses):
+            cell, twin = cells.nth(use.widget_index), cells.nth(use.twin_index)
             cell.scroll_into_view_if_needed()
             controls = _controls(cell)
-            assert controls, f"widget cell {index} has no slider, dropdown, checkbox or button"
-            handle = cell.element_handle()
+            kinds = [kind for kind, _ in controls]
+            assert kinds == _expected_kinds(use.widget_class), (
+                f"widget cell {use.widget_index} shows {kinds}, its declaration "
+                f"{use.class_path} lists {_expected_kinds(use.widget_class)}"
+            )
+            handle = twin.element_handle()
             for kind, control in controls:
                 before = page.evaluate(OUTPUT_SIGNATURE, handle)
-                images = cell.locator(".widget-output img").count()
                 action = _change(kind, control)
                 try:
-                    page.wait_for_function(
-                        OUTPUT_CHANGED, arg=[handle, before, images], timeout=UPDATE_MS
-                    )
+                    page.wait_for_function(OUTPUT_CHANGED, arg=[handle, before], timeout=UPDATE_MS)
                 except PlaywrightTimeout as error:
                     raise AssertionError(
-                        f"widget cell {index}: the output did not change after {action}"
+                        f"widget cell {use.widget_index}: the figure above did not change "
+                        f"after {action}"
                     ) from error
                 stderr = cell.locator(STDERR)
                 assert stderr.count() == 0, f"{action} gave an error:\n{stderr.first.inner_text()}"
-            _screenshot(page, cell, screenshots_dir / f"{path.stem}-widget{number + 1}.png")
+            _screenshot(page, twin, screenshots_dir / f"{path.stem}-widget{number + 1}.png")
 
         first = cells.nth(widget_indices[0] if widget_indices else 0)
         _screenshot(page, first, screenshots_dir / f"{path.stem}.png", whole_page=True)

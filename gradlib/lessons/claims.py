@@ -1,0 +1,394 @@
+"""The article's claims (C1-C23) and how each one fared: one record for the whole series.
+
+The series grew from a Chinese article on backpropagation, gradients and loss functions
+(``shared/seed`` in the project). Each of its claims is split here into parts that can be
+checked one by one, and each part records what the evidence shows: it holds, or it does
+not. A claim's verdict follows from its parts: right (every part holds), wrong (none
+does), partly right (some do).
+
+A notebook's claim cell computes the evidence and hands the outcome of each part to
+``judge``, which compares it with this record and raises if they differ. So a notebook
+can only print the verdict recorded here, and the recap at the end of the series, drawn
+from the same record (``recap_table``), cannot disagree with the notebooks: nbval re-runs
+every claim cell.
+
+    claims.judge("C9", "04", {
+        "max pooling keeps the sum": bool(max_sum_kept),
+        ...
+    })
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["CLAIMS", "Claim", "Judgement", "Part", "judge", "recap_table"]
+
+
+@dataclass(frozen=True)
+class Part:
+    """One checkable statement of a claim, the notebook that checks it, and the outcome."""
+
+    text: str
+    notebook: str  # "04": the notebook whose cell checks this part
+    holds: bool | None  # None: not measured yet (judge() refuses to print a verdict)
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: str
+    article: str  # the article's own words (Chinese), shortened
+    statement: str  # the claim in English
+    parts: tuple[Part, ...]
+    finding: str  # one sentence: what the series showed
+
+    @property
+    def notebooks(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(part.notebook for part in self.parts))
+
+    @property
+    def verdict(self) -> str:
+        outcomes = [part.holds for part in self.parts]
+        if None in outcomes:
+            return "not checked yet"
+        if all(outcomes):
+            return "right"
+        return "wrong" if not any(outcomes) else "partly right"
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """What ``judge`` returns: printed by the notebook cell that checked the claim."""
+
+    claim: Claim
+    notebook: str
+
+    def __str__(self) -> str:
+        lines = [f"Claim {self.claim.id}: {self.claim.statement}"]
+        for part in self.claim.parts:
+            if part.notebook == self.notebook:
+                lines.append(f"  - {part.text}: {'holds' if part.holds else 'does not hold'}")
+        others = [p for p in self.claim.parts if p.notebook != self.notebook]
+        if others:
+            where = ", ".join(sorted({p.notebook for p in others}))
+            lines.append(f"  ({len(others)} more part(s) checked in notebook {where})")
+        lines.append(f"Verdict: {self.claim.verdict}. {self.claim.finding}")
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+
+def judge(claim_id: str, notebook: str, evidence: dict[str, bool]) -> Judgement:
+    """Check a notebook's evidence against the record; return the verdict to print.
+
+    ``evidence`` maps the text of every part this notebook checks to what its cell measured
+    (True: the part holds). Raises AssertionError when the evidence disagrees with the
+    record, or a part is missing or unknown, naming it.
+    """
+    if claim_id not in CLAIMS:
+        raise KeyError(f"judge: no claim {claim_id!r}; the claims are C1 to C{len(CLAIMS)}")
+    claim = CLAIMS[claim_id]
+    mine = {part.text: part for part in claim.parts if part.notebook == notebook}
+    if not mine:
+        raise AssertionError(f"judge: claim {claim_id} has no part checked in notebook {notebook}")
+    missing, unknown = set(mine) - set(evidence), set(evidence) - set(mine)
+    if missing or unknown:
+        raise AssertionError(
+            f"judge({claim_id!r}, {notebook!r}): missing parts {sorted(missing)}, unknown parts "
+            f"{sorted(unknown)}; the parts are {sorted(mine)}"
+        )
+    for text, measured in evidence.items():
+        recorded = mine[text].holds
+        if recorded is None:
+            raise AssertionError(
+                f"{claim_id}: the part {text!r} has no recorded outcome yet; the evidence says "
+                f"{bool(measured)}: record it in gradlib/lessons/claims.py"
+            )
+        if bool(measured) != recorded:
+            raise AssertionError(
+                f"{claim_id}: the evidence says {text!r} {'holds' if measured else 'fails'}, "
+                f"but the record says it {'holds' if recorded else 'fails'}"
+            )
+    return Judgement(claim, notebook)
+
+
+def recap_table() -> str:
+    """The verdict on every claim, as a Markdown table (the series' closing recap)."""
+    rows = ["| claim | the article says | verdict | notebook |", "|---|---|---|---|"]
+    for claim in CLAIMS.values():
+        rows.append(
+            f"| {claim.id} | {claim.statement} | {claim.verdict} | {', '.join(claim.notebooks)} |"
+        )
+    return "\n".join(rows)
+
+
+def _claim(id: str, statement: str, finding: str, *parts: Part) -> Claim:
+    return Claim(id, ARTICLE[id], statement, tuple(parts), finding)
+
+
+# The article's own words for each claim (its formulas were lost when it was copied).
+ARTICLE: dict[str, str] = {
+    "C1": (
+        "该方法对网络中所有权重计算损失函数的梯度……反向传播算法会先按前向传播方"
+        "式计算每个结点的输出值，然后再按反向传播遍历图的方式计算损失函数值相对于"
+        "每个参数的偏导数"
+    ),
+    "C2": ("以目标负梯度方向对参数进行调整……我们可以将整个深度网络视为是一个复合的非线性多元函数"),
+    "C3": ("导数反映的是函数在某一点处沿x轴正方向的变化率……方向导数就是函数在特定方向上的变化率"),
+    "C4": "梯度的方向是最大方向导数的方向；梯度的值是最大方向导数的值",
+    "C5": "沿着负梯度方向去减小函数值",
+    "C6": (
+        "由于ReLU函数在 x = 0 处是不可微的，因此深度学习框架的代码直接将其在 x = 0 处的导数置为1"
+    ),
+    "C7": "防止梯度弥散……稀疏激活性……加快计算",
+    "C8": (
+        "ReLU激活函数非线性映射能力弱，通常ReLU函数需要配合batchno"
+        "rm函数使用。batchnorm是一个非线性映射的过程"
+    ),
+    "C9": "需要保证传递的loss(或梯度)总和不变",
+    "C10": "把某个元素的梯度等分成n份分配给前一层",
+    "C11": "把梯度直接传给前一层某一个像素，而其他像素不接受梯度，置为0",
+    "C12": (
+        "能容忍一些特征微小的位移(支持平移、旋转、拉伸不变性)……降低维度……防止过拟合……增加感受野"
+    ),
+    "C13": (
+        "梯度消失情况：(1)深层网络 (2)采用不合适的激活函数(eq: sig"
+        "moid)；梯度爆炸情况：一般出现在深层网络和权值初始化值太大……靠近输"
+        "出的层学习的情况较快"
+    ),
+    "C14": ("梯度裁剪、正则化；relu、leakrelu、elu等激活函数；batchnorm、layernorm；残差结构"),
+    "C15": "损失函数、代价函数和目标函数三者之间的关系",
+    "C16": ("使用sigmoid/softmax得到概率，配合MSE损失函数时……模型一开始训练时，学习速率非常慢"),
+    "C17": (
+        "最后一层得到每个类别的分数scores(logits)……经过sigmo"
+        "id(softmax)函数获得概率输出……与真实类别的one hot形式"
+        "进行交叉熵损失函数的计算"
+    ),
+    "C18": "该交叉熵损失函数是凸函数，求导时能够得到全局最优值",
+    "C19": (
+        "随着分类数目的增大，分类层的线性变化矩阵参数也随着增大……学习到的特征比"
+        "较散……L-Softmax、SM-Softmax、AM-Softmax"
+    ),
+    "C20": "简单直观，易于求导，通常用于回归任务",
+    "C21": "导数不连续(对异常值不敏感；梯度始终相同，可能导致神经网络不收敛)",
+    "C22": (
+        "当预测偏差小于delta时，采用平方误差；当预测偏差大于delta时，采"
+        "用线性误差……要求损失函数二阶可导的情况下……使用Psuedo-Hube"
+        "r Loss代替(Xgboost)"
+    ),
+    "C23": ("Y为目标值(-1 或 +1)……当Y和f(x)的符号相同时，并且|f(x)| >= 1时，hinge loss为0"),
+}
+
+
+CLAIMS: dict[str, Claim] = {
+    claim.id: claim
+    for claim in (
+        _claim(
+            "C1",
+            "backpropagation computes dL/dw for every weight: a forward pass computes each "
+            "node's value, then a backward walk of the graph applies the chain rule",
+            "One backward pass gave all 82 weights' gradients, equal to finite differences, "
+            "and every node's gradient was complete before its inputs'.",
+            Part("one backward pass gives the gradient of every weight", "03", True),
+            Part(
+                "the forward pass computes every node first, the backward pass walks back",
+                "03",
+                True,
+            ),
+        ),
+        _claim(
+            "C2",
+            "weights are updated by w <- w - lr dL/dw; training minimises one composite "
+            "function of all the weights",
+            "The rule, applied to all weights at once, lowered the loss and, repeated, reached "
+            "the least-squares minimiser (02) and trained a small network (03).",
+            Part("the update rule is w <- w - lr dL/dw", "02", True),
+            Part("repeating it minimises the loss", "02", True),
+            Part("training a network minimises one composite function", "03", True),
+        ),
+        _claim(
+            "C3",
+            "the derivative is the rate of change along +x; a partial derivative along one "
+            "axis; a directional derivative along any direction",
+            "Right, with one precision: a derivative is a two-sided limit, so |x| has a rate "
+            "along +x at 0 but no derivative.",
+            Part("partial derivatives are rates along the axes", "01", True),
+            Part("the rate along any unit vector u is the directional derivative", "01", True),
+        ),
+        _claim(
+            "C4",
+            "the gradient points where the directional derivative is largest, and its length "
+            "is that largest value",
+            "Over 36,000 directions at four points the largest rate sat within 0.01 degrees of "
+            "the gradient and equalled its length.",
+            Part("the largest directional derivative is along the gradient", "01", True),
+            Part("its value is the gradient's length", "01", True),
+        ),
+        _claim(
+            "C5",
+            "gradient descent moves against the gradient to decrease the function",
+            "Right for a small enough step: at 200 points every small step against the gradient "
+            "went down; large steps can go up.",
+            Part("a small enough step against the gradient lowers f", "02", True),
+        ),
+        _claim(
+            "C6",
+            "ReLU is not differentiable at 0, and frameworks set its derivative there to 1",
+            "ReLU has no derivative at 0, but PyTorch, TensorFlow, JAX and gradlib set relu'(0) "
+            "to 0; only other spellings of ReLU (clamp) give 1.",
+            Part("ReLU is not differentiable at 0", "04", True),
+            Part("frameworks' relu gives relu'(0) = 1", "04", False),
+        ),
+        _claim(
+            "C7",
+            "ReLU beats sigmoid: no gradient diffusion (sigmoid' <= 1/4), sparse activations, "
+            "cheaper to compute",
+            "Each advantage measured; the price is units that die.",
+            Part("sigmoid' is at most 1/4 while relu' is 0 or 1", "04", True),
+            Part("ReLU activations are sparse (exact zeros)", "04", True),
+            Part("ReLU is cheaper to compute than sigmoid", "04", True),
+            Part("deep ReLU nets keep their gradients where sigmoid nets lose them", "05", True),
+        ),
+        _claim(
+            "C8",
+            "ReLU's nonlinearity is weak, so it needs BatchNorm; BatchNorm is a nonlinear mapping",
+            "Loose: a deep ReLU net trains without BatchNorm; at inference BatchNorm is an affine "
+            "map per feature; only in training does a sample's output depend on its batch.",
+            Part("a deep ReLU network needs BatchNorm to train", "05", False),
+            Part("BatchNorm at inference is a nonlinear map", "05", False),
+            Part("BatchNorm in training makes a sample's output depend on its batch", "05", True),
+        ),
+        _claim(
+            "C9",
+            "pooling's backward pass keeps the gradient sum unchanged",
+            "True for max pooling and for mean pooling without padding; with padding counted "
+            "(count_include_pad=True) part of the gradient goes to the padding and is lost.",
+            Part("max pooling keeps the sum", "04", True),
+            Part("mean pooling without padding keeps the sum", "04", True),
+            Part("mean pooling with padding counted keeps the sum", "04", False),
+        ),
+        _claim(
+            "C10",
+            "mean pooling's backward splits each gradient equally over its window",
+            "Right; with overlapping windows an input adds up the shares of every window it is in.",
+            Part("each input of a window gets an equal share", "04", True),
+            Part("overlapping windows add their shares", "04", True),
+        ),
+        _claim(
+            "C11",
+            "max pooling's backward sends the whole gradient to the maximum, 0 to the rest",
+            "Right; ties go to the first maximum in row-major order (a convention), and "
+            "overlapping windows add up.",
+            Part("the window's maximum gets the whole gradient, the others 0", "04", True),
+            Part("overlapping windows add their gradients", "04", True),
+        ),
+        _claim(
+            "C12",
+            "pooling gives invariance to translation, rotation and stretching, reduces "
+            "dimension, fights overfitting and grows the receptive field",
+            "Measured on the digits: see notebook 04.",
+            Part("pooled features barely change under a 1-pixel shift", "04", True),
+            Part("pooled features barely change under a rotation", "04", False),
+            Part("pooled features barely change under a stretch", "04", False),
+            Part("pooling reduces the dimension", "04", True),
+            Part("stacked pooling grows the receptive field", "04", True),
+            Part("pooling reduces overfitting", "04", None),
+        ),
+        _claim(
+            "C13",
+            "gradients vanish in deep sigmoid nets and explode with large initial weights; "
+            "layers near the output learn faster",
+            "Reproduced: per-layer gradient norms shrink toward the input of sigmoid nets "
+            "(Nielsen's trend) and grow with large weights.",
+            Part("gradients vanish toward the input of a deep sigmoid net", "05", True),
+            Part("gradients explode with large initial weights", "05", True),
+            Part("layers near the output learn faster", "05", True),
+        ),
+        _claim(
+            "C14",
+            "remedies: gradient clipping, L1/L2 regularisation, ReLU/LeakyReLU/ELU, "
+            "BatchNorm/LayerNorm, residual connections",
+            "Each remedy tested: all but weight regularisation act on the gradient itself; L2 "
+            "shrinks weights over many steps but does not stop one exploding step.",
+            Part("gradient clipping stops an exploding step", "05", True),
+            Part("L1/L2 regularisation stops an exploding step", "05", False),
+            Part("the ReLU family does not saturate on the positive side", "05", True),
+            Part("BatchNorm / LayerNorm keep gradient norms flat across depth", "05", True),
+            Part("residual connections keep gradient norms flat across depth", "05", True),
+        ),
+        _claim(
+            "C15",
+            "loss (one sample), cost (its average) and objective (cost plus regulariser) are "
+            "different things",
+            "Right, and it matters for backward(): which one it is called on sets the gradient.",
+            Part("loss, cost and objective are distinct quantities", "06", True),
+        ),
+        _claim(
+            "C16",
+            "classification prefers cross-entropy to MSE because sigmoid/softmax + MSE learns "
+            "slowly at first",
+            "Measured in notebook 07, on one neuron and on the digits.",
+            Part("a saturated sigmoid neuron learns slowly with MSE, not with CE", "07", True),
+            Part(
+                "on the digits, softmax + MSE learns slower than CE from the same start", "07", None
+            ),
+        ),
+        _claim(
+            "C17",
+            "binary and multi-class cross-entropy; logits -> softmax -> cross-entropy with a "
+            "one-hot target; its gradient is softmax - one_hot",
+            "Right; computed stably with log-sum-exp.",
+            Part("cross-entropy is the negative log-likelihood of the labels", "06", True),
+            Part("the gradient with respect to the logits is softmax - one_hot", "07", True),
+        ),
+        _claim(
+            "C18",
+            "cross-entropy is convex, so a global optimum is reached",
+            "Convex in the logits and in a linear model's weights; not in a network's weights.",
+            Part("cross-entropy is convex in the logits", "07", True),
+            Part("it is convex in the weights of softmax regression", "07", True),
+            Part("it is convex in an MLP's weights", "07", False),
+        ),
+        _claim(
+            "C19",
+            "the softmax loss's parameters grow with the classes; its features are separable "
+            "but not compact, which margin losses (L-, SM-, AM-Softmax) fix",
+            "Measured in notebook 08 on 2-D digit features.",
+            Part("the classifier's parameters grow with the number of classes", "08", True),
+            Part("softmax features are separable but not compact", "08", None),
+            Part("margin losses make the classes more compact", "08", None),
+        ),
+        _claim(
+            "C20",
+            "MSE is simple, smooth, and for regression",
+            "Right; its pull grows with the residual, which is also why outliers dominate it.",
+            Part("MSE is smooth with a gradient proportional to the residual", "06", True),
+        ),
+        _claim(
+            "C21",
+            "MAE: derivative discontinuous at 0, robust to outliers, constant-size gradient that "
+            "may not converge",
+            "Right: measured with outliers and a fixed learning rate.",
+            Part("MAE's derivative jumps at 0", "06", True),
+            Part("MAE moves less than MSE under outliers", "06", True),
+            Part(
+                "with a fixed learning rate MAE's descent oscillates around the optimum", "06", True
+            ),
+        ),
+        _claim(
+            "C22",
+            "Huber is quadratic within delta and linear beyond; Pseudo-Huber has the smooth "
+            "second derivative second-order methods need",
+            "Right: Huber's second derivative jumps at delta, Pseudo-Huber's does not.",
+            Part("Huber is quadratic within delta and linear beyond", "06", True),
+            Part("Pseudo-Huber's second derivative is smooth", "06", True),
+        ),
+        _claim(
+            "C23",
+            "the hinge loss, for SVMs with y in {-1, +1}, is zero when a point is classified "
+            "with margin >= 1",
+            "Right; only the points inside the margin pull, which makes the solution sparse.",
+            Part("the hinge loss is zero beyond margin 1", "06", True),
+        ),
+    )
+}

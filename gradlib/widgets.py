@@ -28,8 +28,9 @@ redraws that same figure in place, so a lecturer sees each figure once::
     tangent.live()                          # the controls; they redraw the figure above
 
 Each ``display()`` makes a new widget with a figure of its own, so two widgets of one kind
-in a notebook, or a cell run twice, never share a figure. ``figure_at(**values)`` returns a
-figure for a notebook cell or a test, without displaying anything.
+in a notebook never share a figure; when a cell that displayed a widget runs again, the
+widget it made before is closed (its controls stop, its figure is let go). ``figure_at(**values)``
+returns a figure for a notebook cell or a test, without displaying anything.
 """
 
 from __future__ import annotations
@@ -263,6 +264,18 @@ def _readout_format(step: float) -> str:
 
 # ----- the widget ---------------------------------------------------------------------------
 
+# The widget each notebook cell displayed last, by the cell's id (JupyterLab sends it).
+_DISPLAYED_BY_CELL: dict[str, Widget] = {}
+
+
+def _running_cell() -> str | None:
+    """The id of the notebook cell being run, when the front end says (JupyterLab does)."""
+    from IPython import get_ipython
+
+    kernel = getattr(get_ipython(), "kernel", None)
+    parent = kernel.get_parent() if hasattr(kernel, "get_parent") else None
+    return (parent or {}).get("metadata", {}).get("cellId")
+
 
 class Widget:
     """A figure with controls, declared once; see the module docstring for what to write."""
@@ -341,8 +354,22 @@ class Widget:
 
         Arguments go to the constructor (for widgets that need data)."""
         widget = cls(*args, **kwargs)
+        cell = _running_cell()
+        if cell is not None:
+            earlier = _DISPLAYED_BY_CELL.pop(cell, None)
+            if earlier is not None:
+                earlier.close()  # the cell runs again: its earlier widget is done
+            _DISPLAYED_BY_CELL[cell] = widget
         widget.show()
         return widget
+
+    def close(self) -> None:
+        """Stop the controls and let the figure go (``display()`` does it on a re-run cell)."""
+        if self._live is not None:
+            self._live.close()
+            self._live = None
+        self.figure = None
+        self._text_display = self._image_display = None
 
     def live(self) -> Any:
         """The controls (an ipywidgets box). Moving one redraws this widget's figure where

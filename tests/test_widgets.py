@@ -280,3 +280,28 @@ def test_never_raises_anywhere_inside_its_ranges(cls):
 
     draws()
     widget.draw()
+
+
+def test_a_cell_run_again_closes_the_widget_it_displayed_before(displayed, monkeypatch):
+    from gradlib import widgets as module
+
+    cell = {"id": "cell-1"}
+    monkeypatch.setattr(module, "_running_cell", lambda: cell["id"])
+    monkeypatch.setattr(module, "_DISPLAYED_BY_CELL", {})
+    first = Bar.display()
+    first_controls = first.live()
+    second = Bar.display()  # the same cell, run again
+    assert first.figure is None and first_controls.comm is None  # closed and let go
+    assert second.figure is not None
+    cell["id"] = "cell-2"
+    third = Bar.display()  # another cell: the second widget stays
+    assert second.figure is not None and third.figure is not None
+    assert module._DISPLAYED_BY_CELL == {"cell-1": second, "cell-2": third}
+
+
+def test_outside_a_notebook_cell_nothing_is_remembered(displayed, monkeypatch):
+    from gradlib import widgets as module
+
+    monkeypatch.setattr(module, "_DISPLAYED_BY_CELL", {})
+    Bar.display()
+    assert module._running_cell() is None and module._DISPLAYED_BY_CELL == {}

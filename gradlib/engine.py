@@ -120,6 +120,10 @@ class Function:
 
     Positional arguments that are Tensors are the op's inputs; anything else
     (an axis, an index array) is passed through to ``forward`` unchanged.
+
+    A new array that a backward returns may become a leaf's ``.grad`` as it is,
+    without a copy, so a backward keeps no reference to it (except in ctx, which the
+    engine checks).
     """
 
     @staticmethod
@@ -346,19 +350,27 @@ class Tensor:
                 )
 
         grads: dict[int, np.ndarray] = {id(self): grad}
+        unshared: set[int] = set()  # tensors whose gradient in `grads` nothing else refers to
         for t in reversed(_topological_order(self)):
             g = grads.pop(id(t), None)
             if g is None:
                 continue
             if t._hooks:
                 g = _run_hooks(t._hooks, g)
+                unshared.discard(id(t))  # a hook may have kept the array it was shown
             if t._node is None or t._retain_grad:
-                # .grad gets its own copy: a backward may hand one array to several inputs
-                # (Add does), a hook may keep it, and .grad may later change in place.
-                own = g.astype(t.dtype, copy=True)
-                t.grad = own if t.grad is None else t.grad + own
+                # .grad must be an array of its own, as it may later change in place. The
+                # gradient is often shared: a backward may hand one array to several inputs
+                # (Add does) or return a view of its grad, and a hook may keep it. Then
+                # .grad gets a copy; an unshared one (a leaf's, see _backward_one) it keeps.
+                if t.grad is not None:
+                    t.grad = t.grad + g.astype(t.dtype, copy=False)  # a new array
+                elif t._node is None and id(t) in unshared and g.dtype == t.dtype:
+                    t.grad = g
+                else:
+                    t.grad = g.astype(t.dtype, copy=True)
             if t._node is not None:
-                _backward_one(t._node, g, grads)
+                _backward_one(t._node, g, grads, unshared)
 
     # ----- operators (defined in gradlib.ops) ------------------------------------
     def __add__(self, other: Any) -> Tensor:
@@ -608,8 +620,14 @@ def _topological_order(root: Tensor) -> list[Tensor]:
     return order
 
 
-def _backward_one(node: Node, grad: np.ndarray, grads: dict[int, np.ndarray]) -> None:
-    """Run one op's backward and add each input's gradient into ``grads``."""
+def _backward_one(
+    node: Node, grad: np.ndarray, grads: dict[int, np.ndarray], unshared: set[int]
+) -> None:
+    """Run one op's backward and add each input's gradient into ``grads``.
+
+    ``unshared`` collects the tensors whose gradient is an array nothing else refers to:
+    a sum made here, or (for a leaf) an array the backward made for that input alone.
+    """
     input_grads = node.function.backward(node.ctx, grad)
     if not isinstance(input_grads, tuple):
         input_grads = (input_grads,)
@@ -628,7 +646,36 @@ def _backward_one(node: Node, grad: np.ndarray, grads: dict[int, np.ndarray]) ->
                 "input's shape (did the op forget unbroadcast?)."
             )
         key = id(parent)
-        grads[key] = g if key not in grads else grads[key] + g
+        if key in grads:
+            grads[key] = grads[key] + g
+            unshared.add(key)
+        else:
+            grads[key] = g
+            if (
+                parent._node is None
+                and g.nbytes >= _CHECK_SHARING_FROM_BYTES
+                and _made_for_this_input(g, grad, input_grads, node.ctx)
+            ):
+                unshared.add(key)
+
+
+# A leaf's gradient is checked for sharing only from this size up: the check costs about
+# as much as copying 128 KiB, so a smaller gradient is simply copied.
+_CHECK_SHARING_FROM_BYTES = 128 * 1024
+
+
+def _made_for_this_input(g: np.ndarray, grad: np.ndarray, input_grads: tuple, ctx: Context) -> bool:
+    """Whether a backward made ``g`` (one of its ``input_grads``) for that input alone.
+
+    So g must be writable (a broadcast view is not) and share no memory with the gradient
+    the backward was given (Add passes that on, reshape returns a view of it), with any
+    array saved in ctx, or with the other gradients returned: among all of those, g only
+    overlaps itself.
+    """
+    if not g.flags.writeable:
+        return False
+    arrays = [grad, *vars(ctx).values(), *input_grads]
+    return sum(isinstance(a, np.ndarray) and np.may_share_memory(g, a) for a in arrays) == 1
 
 
 from gradlib import ops  # noqa: E402  (ops builds on Tensor and Function above)

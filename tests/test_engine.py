@@ -562,3 +562,124 @@ def test_leaf_grad_is_not_aliased_to_a_gradient_a_hook_kept():
     (x * 3.0).sum().backward()
     x.grad *= 0
     np.testing.assert_array_equal(kept[0].data, [3.0, 3.0])
+
+
+# ----- leaf gradients: kept without a copy only when nothing else refers to them ----------
+
+# 256 KiB of float64: large enough for the engine to check whether it must copy a gradient.
+BIG = (256, 128)
+
+
+def _address(array: np.ndarray) -> int:
+    return array.__array_interface__["data"][0]
+
+
+class Double(Function):
+    """out = 2 x; its backward makes a new array and records only where it lives."""
+
+    addresses: list = []
+
+    @staticmethod
+    def forward(ctx, x):
+        return 2 * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        dx = 2 * grad
+        Double.addresses.append(_address(dx))
+        return dx
+
+
+class KeepsItsGradient(Function):
+    """out = x; its backward returns an array it also keeps in ctx."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.ones = np.ones_like(x)
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ctx.ones
+
+
+class SameForBoth(Function):
+    """out = x + y; its backward makes one new array and returns it for both inputs."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return x + y
+
+    @staticmethod
+    def backward(ctx, grad):
+        both = grad * 1.0
+        return both, both
+
+
+class ToFloat64(Function):
+    """out = x; its backward returns a float64 gradient whatever x's dtype."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.astype(np.float64) * 2
+
+
+def test_big_is_big_enough_for_the_engine_to_check_for_sharing():
+    assert np.zeros(BIG).nbytes >= engine._CHECK_SHARING_FROM_BYTES
+
+
+def test_a_large_gradient_made_for_one_leaf_alone_is_kept_without_a_copy():
+    x = gl.tensor(np.ones(BIG), requires_grad=True)
+    Double.apply(x).backward(np.ones(BIG))
+    assert _address(x.grad) == Double.addresses[-1]
+    np.testing.assert_array_equal(x.grad, 2.0)
+    first = x.grad
+    Double.apply(x).backward(np.ones(BIG))  # accumulates into a new array
+    np.testing.assert_array_equal(x.grad, 4.0)
+    np.testing.assert_array_equal(first, 2.0)
+
+
+def test_large_gradients_that_are_shared_are_copied():
+    grad = np.ones(BIG)
+    x, y = (gl.tensor(np.zeros(BIG), requires_grad=True) for _ in range(2))
+    (x + y).backward(grad)  # Add hands the gradient it was given to both inputs
+    x.grad *= 2
+    np.testing.assert_array_equal(y.grad, 1.0)
+    np.testing.assert_array_equal(grad, 1.0)
+    z = gl.tensor(np.zeros(BIG), requires_grad=True)
+    z.reshape(-1).backward(grad.reshape(-1))  # a view of the gradient passed in
+    z.grad += 1
+    np.testing.assert_array_equal(grad, 1.0)
+    m = gl.tensor(np.zeros(BIG), requires_grad=True)
+    m.mean().backward()  # a read-only broadcast view of a new array
+    m.grad *= m.grad.size
+    np.testing.assert_allclose(m.grad, 1.0, rtol=1e-12)
+    k = gl.tensor(np.zeros(BIG), requires_grad=True)
+    out = KeepsItsGradient.apply(k)
+    out.backward(grad)
+    k.grad *= 3
+    np.testing.assert_array_equal(out._node.ctx.ones, 1.0)
+    u, v = (gl.tensor(np.zeros(BIG), requires_grad=True) for _ in range(2))
+    SameForBoth.apply(u, v).backward(grad)
+    u.grad *= 5
+    np.testing.assert_array_equal(v.grad, 1.0)
+
+
+def test_a_large_gradient_a_hook_kept_is_not_the_leafs_grad():
+    kept = []
+    x = gl.tensor(np.ones(BIG), requires_grad=True)
+    x.register_hook(lambda g: kept.append(g))
+    Double.apply(x).backward(np.ones(BIG))
+    x.grad *= 0
+    np.testing.assert_array_equal(kept[0].data, 2.0)
+
+
+def test_a_large_float64_gradient_of_a_float32_leaf_is_stored_as_float32():
+    x = gl.tensor(np.ones(BIG, dtype=np.float32), requires_grad=True)
+    ToFloat64.apply(x).backward(np.ones(BIG, dtype=np.float32))
+    assert x.grad.dtype == np.float32
+    np.testing.assert_array_equal(x.grad, 2.0)

@@ -108,7 +108,10 @@ class Linear(Function):
         dweight = grad2.T @ x.reshape(-1, weight.shape[1]) if _needs_grad(ctx, 1) else None
         if not ctx.has_bias:
             return dx, dweight
-        return dx, dweight, grad2.sum(axis=0)
+        # grad2.sum(axis=0), as one matrix-vector product: BLAS sums the rows about twice
+        # as fast as numpy's .sum(axis=0) does.
+        dbias = np.ones(len(grad2), grad2.dtype) @ grad2
+        return dx, dweight, dbias
 
 
 # ----- conv2d --------------------------------------------------------------------

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import gradlib as gl
-from gradlib import Context, gradcheck
+from gradlib import Context, engine, gradcheck, normalization
 from gradlib import functional as F
 from gradlib.normalization import BatchNorm, LayerNorm
 
@@ -136,6 +136,68 @@ def test_batch_norm_function_on_numpy_arrays_closed_form(rng):
     assert len(BatchNorm.backward(ctx, grad)) == 1
 
 
+@pytest.mark.parametrize("length", [1, 5, 63, 64, 100])
+def test_batch_norm_sums_of_products_are_the_same_for_short_and_long_rows(length, rng):
+    # Rows of 64 values or more are summed with matrix products, shorter ones with einsum.
+    a, b = rng.standard_normal((2, 3, 7, length))
+    expected = (a * b).sum(axis=(0, 2))
+    np.testing.assert_allclose(normalization._sum_of_products(a, b), expected, rtol=1e-12)
+
+
+def test_batch_norm_backward_by_hand_twice_gives_the_same_gradients(rng):
+    # Training keeps x - mean for the backward, which turns it into dx in place; a second
+    # backward must compute x - mean again, not start from the first one's dx.
+    shape = (4, 3, 8, 8)
+    x, grad = rng.normal(1.0, 2.0, shape), rng.standard_normal(shape)
+    weight, bias = rng.standard_normal(3), rng.standard_normal(3)
+    ctx = Context()
+    out = BatchNorm.forward(ctx, x, None, None, weight, bias, training=True)
+    out_before, grad_before = out.copy(), grad.copy()
+    first = BatchNorm.backward(ctx, grad)
+    first_before = [a.copy() for a in first]
+    second = BatchNorm.backward(ctx, grad)
+    for a, a_before, b in zip(first, first_before, second):
+        np.testing.assert_array_equal(a, a_before)  # the second did not change the first
+        np.testing.assert_allclose(b, a_before, rtol=1e-12, atol=1e-15)
+        assert not np.shares_memory(a, b)
+    np.testing.assert_array_equal(out, out_before)
+    np.testing.assert_array_equal(grad, grad_before)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_batch_norm_gradients_do_not_change_later(dtype, rng):
+    # The engine keeps a large gradient (here the float64 one) as the leaf's .grad when
+    # nothing else refers to it, and copies a smaller one (the float32 one), or one a hook
+    # was shown. Either way, the first backward's results, the gradient passed in and what
+    # the hooks were shown must not change later.
+    shape = (16, 4, 16, 16)
+    data = rng.normal(1.0, 2.0, shape).astype(dtype)
+    assert (data.nbytes >= engine._CHECK_SHARING_FROM_BYTES) == (dtype == np.float64)
+    grad = rng.standard_normal(shape).astype(dtype)
+    grad_before = grad.copy()
+    weight = gl.tensor(rng.standard_normal(4).astype(dtype), requires_grad=True)
+    x, x_hooked = (gl.tensor(data, requires_grad=True) for _ in range(2))
+    shown = {"out": [], "x": []}
+    x_hooked.register_hook(lambda g: shown["x"].append(g))
+    out = F.batch_norm(x, None, None, weight, None, training=True)
+    out.register_hook(lambda g: shown["out"].append(g))
+    out.backward(grad)
+    F.batch_norm(x_hooked, None, None, weight, None, training=True).backward(grad)
+    first = x.grad
+    first_before = first.copy()
+    np.testing.assert_array_equal(x_hooked.grad, first_before)
+    out.backward(grad)  # through the same graph again: the gradients add up
+    np.testing.assert_array_equal(first, first_before)
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(x.grad, 2 * first_before, rtol=rtol)
+    x_hooked.grad *= 0  # changing .grad in place changes nothing a hook kept
+    np.testing.assert_array_equal(shown["x"][0].data, first_before)
+    for g in shown["out"]:
+        np.testing.assert_array_equal(g.data, grad_before)
+    np.testing.assert_array_equal(grad, grad_before)
+    assert x.grad.dtype == x_hooked.grad.dtype == dtype
+
+
 # ----- batch_norm: errors -----------------------------------------------------------
 
 
@@ -202,7 +264,13 @@ def test_layer_norm_bad_shapes_are_explained():
 # ----- PyTorch cross-checks ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("shape", [(8, 3), (6, 3, 4, 4)], ids=["BatchNorm1d", "BatchNorm2d"])
+@pytest.mark.parametrize(
+    "shape",
+    [(8, 3), (6, 3, 4, 4), (32, 4, 16, 16)],
+    # rows of H * W >= 64 values take the other route for the sums of products, and the
+    # input's gradient (256 KiB) is large enough to be kept without a copy (test_engine.py)
+    ids=["BatchNorm1d", "BatchNorm2d", "BatchNorm2d-long-rows"],
+)
 def test_batch_norm_training_steps_match_torch(torch, shape, rng):
     channels = shape[1]
     weight, bias = rng.standard_normal(channels), rng.standard_normal(channels)

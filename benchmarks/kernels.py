@@ -6,6 +6,8 @@ Every case is forward + backward from the same inputs, in float32 and float64:
 - ``max_pool2d`` / ``avg_pool2d`` on (64, 16, 32, 32): kernel 2 stride 2, kernel 3 stride 1;
 - ``conv2d``: N=64, 8 -> 16 channels, 3x3, padding 1, on 16x16;
 - ``batch_norm`` on (64, 16, 32, 32) in training mode, with weight and bias;
+- ``layer_norm`` on (128, 128), over the last axis, with weight and bias: the widest hidden
+  layer of the vanishing/exploding-gradients notebook (batch 128, width 32-128);
 - ``cross_entropy`` on (256, 10).
 
 Before anything is timed, every implementation runs once and its results (outputs and
@@ -237,15 +239,23 @@ def build_naive_pool(torch: Any, dtype: str, kind: str, k: int, s: int) -> dict[
 CONV_INPUT, CONV_WEIGHT, CONV_PADDING = (64, 8, 16, 16), (16, 8, 3, 3), 1
 
 
-def build_conv2d(torch: Any, dtype: str) -> dict[str, Impl]:
-    rng = np.random.default_rng(3)
-    x, w, b, g = _grad_tensors(rng, dtype, CONV_INPUT, CONV_WEIGHT, (16,), (64, 16, 16, 16))
+def _input_weight_bias_impls(
+    torch: Any,
+    arrays: tuple[np.ndarray, np.ndarray, np.ndarray],
+    g: np.ndarray,
+    gradlib_op: Callable[..., Any],
+    torch_op: Callable[..., Any],
+) -> dict[str, Impl]:
+    """gradlib's and PyTorch's ``op(x, weight, bias)``, forward + backward with gradient g.
+
+    Each result is [out, dx, dweight, dbias]; the PyTorch one only when torch is given.
+    """
     state: dict[str, Any] = {}
-    x_gl, w_gl, b_gl = (gl.tensor(a, requires_grad=True) for a in (x, w, b))
+    x_gl, w_gl, b_gl = (gl.tensor(a, requires_grad=True) for a in arrays)
 
     def gradlib_run() -> None:
         x_gl.grad = w_gl.grad = b_gl.grad = None
-        out = F.conv2d(x_gl, w_gl, b_gl, padding=CONV_PADDING)
+        out = gradlib_op(x_gl, w_gl, b_gl)
         out.backward(g)
         state[GRADLIB] = out
 
@@ -254,12 +264,12 @@ def build_conv2d(torch: Any, dtype: str) -> dict[str, Impl]:
     }
 
     if torch is not None:
-        x_t, w_t, b_t = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+        x_t, w_t, b_t = (torch.tensor(a, requires_grad=True) for a in arrays)
         g_t = torch.from_numpy(g)
 
         def torch_run() -> None:
             x_t.grad = w_t.grad = b_t.grad = None
-            out = torch.nn.functional.conv2d(x_t, w_t, b_t, padding=CONV_PADDING)
+            out = torch_op(x_t, w_t, b_t)
             out.backward(g_t)
             state[TORCH] = out
 
@@ -267,60 +277,85 @@ def build_conv2d(torch: Any, dtype: str) -> dict[str, Impl]:
             torch_run,
             lambda: [_torch_array(t) for t in (state[TORCH], x_t.grad, w_t.grad, b_t.grad)],
         )
-
-    def numpy_run() -> None:
-        out, xp = ref.conv2d_forward(x, w, b, CONV_PADDING)
-        state[NUMPY] = [out, *ref.conv2d_backward(g, xp, w, CONV_PADDING)]
-
-    impls[NUMPY] = Impl(numpy_run, lambda: state[NUMPY])
     return impls
 
 
-# ----- batch norm -------------------------------------------------------------------------
+def build_conv2d(torch: Any, dtype: str) -> dict[str, Impl]:
+    rng = np.random.default_rng(3)
+    x, w, b, g = _grad_tensors(rng, dtype, CONV_INPUT, CONV_WEIGHT, (16,), (64, 16, 16, 16))
+    impls = _input_weight_bias_impls(
+        torch,
+        (x, w, b),
+        g,
+        lambda *xwb: F.conv2d(*xwb, padding=CONV_PADDING),
+        lambda *xwb: torch.nn.functional.conv2d(*xwb, padding=CONV_PADDING),
+    )
+    numpy_state: list[np.ndarray] = []
+
+    def numpy_run() -> None:
+        out, xp = ref.conv2d_forward(x, w, b, CONV_PADDING)
+        numpy_state[:] = [out, *ref.conv2d_backward(g, xp, w, CONV_PADDING)]
+
+    impls[NUMPY] = Impl(numpy_run, lambda: numpy_state)
+    return impls
+
+
+# ----- batch norm and layer norm ------------------------------------------------------------
+
+
+LAYER_NORM_INPUT = (128, 128)
+
+
+def _affine_parameters(rng: np.random.Generator, dtype: str, size: int):
+    """A weight near 1 and a bias near 0, as a trained normalisation layer has."""
+    weight = (1 + 0.1 * rng.standard_normal(size)).astype(dtype)
+    bias = (0.1 * rng.standard_normal(size)).astype(dtype)
+    return weight, bias
 
 
 def build_batch_norm(torch: Any, dtype: str) -> dict[str, Impl]:
     rng = np.random.default_rng(4)
     x, g = _grad_tensors(rng, dtype, POOL_INPUT, POOL_INPUT)
-    weight = (1 + 0.1 * rng.standard_normal(16)).astype(dtype)
-    bias = (0.1 * rng.standard_normal(16)).astype(dtype)
-    state: dict[str, Any] = {}
-    x_gl, w_gl, b_gl = (gl.tensor(a, requires_grad=True) for a in (x, weight, bias))
+    weight, bias = _affine_parameters(rng, dtype, 16)
     stats_gl = [np.zeros(16, dtype), np.ones(16, dtype)]
-
-    def gradlib_run() -> None:
-        x_gl.grad = w_gl.grad = b_gl.grad = None
-        out = F.batch_norm(x_gl, *stats_gl, w_gl, b_gl, training=True)
-        out.backward(g)
-        state[GRADLIB] = out
-
-    impls = {
-        GRADLIB: Impl(gradlib_run, lambda: [state[GRADLIB].data, x_gl.grad, w_gl.grad, b_gl.grad])
-    }
-
-    if torch is not None:
-        x_t, w_t, b_t = (torch.tensor(a, requires_grad=True) for a in (x, weight, bias))
-        g_t = torch.from_numpy(g)
-        stats_t = [torch.zeros(16, dtype=x_t.dtype), torch.ones(16, dtype=x_t.dtype)]
-
-        def torch_run() -> None:
-            x_t.grad = w_t.grad = b_t.grad = None
-            out = torch.nn.functional.batch_norm(x_t, *stats_t, w_t, b_t, training=True)
-            out.backward(g_t)
-            state[TORCH] = out
-
-        impls[TORCH] = Impl(
-            torch_run,
-            lambda: [_torch_array(t) for t in (state[TORCH], x_t.grad, w_t.grad, b_t.grad)],
-        )
-
+    stats_t = [torch.from_numpy(s.copy()) for s in stats_gl] if torch is not None else []
+    impls = _input_weight_bias_impls(
+        torch,
+        (x, weight, bias),
+        g,
+        lambda x, w, b: F.batch_norm(x, *stats_gl, w, b, training=True),
+        lambda x, w, b: torch.nn.functional.batch_norm(x, *stats_t, w, b, training=True),
+    )
     stats_np = [np.zeros(16, dtype), np.ones(16, dtype)]
+    numpy_state: list[np.ndarray] = []
 
     def numpy_run() -> None:
         out, x_hat, inv_std = ref.batch_norm_forward(x, weight, bias, *stats_np)
-        state[NUMPY] = [out, *ref.batch_norm_backward(g, x_hat, inv_std, weight)]
+        numpy_state[:] = [out, *ref.batch_norm_backward(g, x_hat, inv_std, weight)]
 
-    impls[NUMPY] = Impl(numpy_run, lambda: state[NUMPY])
+    impls[NUMPY] = Impl(numpy_run, lambda: numpy_state)
+    return impls
+
+
+def build_layer_norm(torch: Any, dtype: str) -> dict[str, Impl]:
+    rng = np.random.default_rng(6)
+    features = LAYER_NORM_INPUT[-1]
+    x, g = _grad_tensors(rng, dtype, LAYER_NORM_INPUT, LAYER_NORM_INPUT)
+    weight, bias = _affine_parameters(rng, dtype, features)
+    impls = _input_weight_bias_impls(
+        torch,
+        (x, weight, bias),
+        g,
+        lambda x, w, b: F.layer_norm(x, features, w, b),
+        lambda x, w, b: torch.nn.functional.layer_norm(x, (features,), w, b),
+    )
+    numpy_state: list[np.ndarray] = []
+
+    def numpy_run() -> None:
+        out, x_hat, inv_std = ref.layer_norm_forward(x, weight, bias)
+        numpy_state[:] = [out, *ref.layer_norm_backward(g, x_hat, inv_std, weight)]
+
+    impls[NUMPY] = Impl(numpy_run, lambda: numpy_state)
     return impls
 
 
@@ -377,6 +412,9 @@ def kernel_cases() -> list[KernelCase]:
         ("avg_pool2d k3 s1", pool_size, 2.5, partial(build_pool, kind="avg", k=3, s=1)),
         ("conv2d 3x3 pad 1", f"{CONV_INPUT}, 8->16 ch", 3.0, build_conv2d),
         ("batch_norm train", pool_size, 1.5, build_batch_norm),
+        # Layer norm does batch norm's work per sample instead of per channel (statistics,
+        # then a per-feature affine map), so it gets the same target.
+        ("layer_norm", f"{LAYER_NORM_INPUT}, over the last axis", 1.5, build_layer_norm),
         ("cross_entropy", "(256, 10)", 1.5, build_cross_entropy),
     ]
     return [

@@ -153,6 +153,28 @@ def batch_norm_backward(grad, x_hat, inv_std, weight):
     return dx, dweight, dbias
 
 
+# ----- layer norm ----------------------------------------------------------------------
+
+
+def layer_norm_forward(x, weight, bias, eps=1e-5):
+    """Layer norm of each row of x (N, D) over its D features; returns out, x_hat and inv_std."""
+    mean = x.mean(axis=1, keepdims=True)
+    centred = x - mean
+    var = np.einsum("nd,nd->n", centred, centred)[:, None] / x.shape[1]
+    inv_std = 1.0 / np.sqrt(var + eps)
+    x_hat = centred * inv_std
+    return x_hat * weight + bias, x_hat, inv_std
+
+
+def layer_norm_backward(grad, x_hat, inv_std, weight):
+    """dx = inv_std * (dx_hat - mean(dx_hat) - x_hat * mean(dx_hat * x_hat)), per row."""
+    dx_hat = grad * weight
+    mean_dx_hat = dx_hat.mean(axis=1, keepdims=True)
+    mean_dx_hat_x_hat = np.einsum("nd,nd->n", dx_hat, x_hat)[:, None] / x_hat.shape[1]
+    dx = (dx_hat - mean_dx_hat - x_hat * mean_dx_hat_x_hat) * inv_std
+    return dx, np.einsum("nd,nd->d", grad, x_hat), grad.sum(axis=0)
+
+
 # ----- cross-entropy ----------------------------------------------------------------------
 
 

@@ -25,6 +25,7 @@ KERNELS = [
     "avg_pool2d k3 s1",
     "conv2d 3x3 pad 1",
     "batch_norm train",
+    "layer_norm",
     "cross_entropy",
 ]
 NAIVE = ["max_pool2d k2 s2", "max_pool2d k3 s1", "avg_pool2d k2 s2", "avg_pool2d k3 s1"]

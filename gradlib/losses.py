@@ -27,6 +27,12 @@ Two kinds of target:
 'none'. Options after ``target`` are keyword-only: write ``reduction='sum'``,
 which also works in PyTorch. A target that does not fit (wrong shape, wrong
 dtype, a class index out of range) raises an error that says what to change.
+
+The regression losses also give their second derivative, per element, as a
+static method on plain numpy arrays (the diagonal of the Hessian; Newton's method
+and XGBoost-style boosting divide by it)::
+
+    HuberLoss.second_derivative(a, delta=1.0)   # 1 where |a| < delta, else 0
 """
 
 from __future__ import annotations
@@ -194,6 +200,12 @@ def _check_positive(op: str, name: str, value: float, allow_zero: bool = False) 
 # ----- regression losses -----------------------------------------------------------------
 
 
+def _real_dtype(diff: Any) -> np.dtype:
+    """The dtype of a second derivative: the residuals' float dtype, float64 for integers."""
+    dtype = np.asarray(diff).dtype
+    return dtype if dtype.kind == "f" else np.dtype(np.float64)
+
+
 class MSELoss(Function):
     """Mean squared error: loss_i = (x_i - y_i)^2.
 
@@ -216,6 +228,11 @@ class MSELoss(Function):
         dx = 2 * ctx.diff * g
         return dx, -dx
 
+    @staticmethod
+    def second_derivative(diff: np.ndarray) -> np.ndarray:
+        """d^2 loss_i / dx_i^2 = 2 for every residual a = x - y: the same curvature everywhere."""
+        return np.full(np.shape(diff), 2.0, dtype=_real_dtype(diff))
+
 
 class L1Loss(Function):
     """Mean absolute error: loss_i = |x_i - y_i|.
@@ -235,6 +252,17 @@ class L1Loss(Function):
         g = _spread(grad, ctx.diff.shape, ctx.reduction, ctx.diff.dtype)
         dx = g * np.sign(ctx.diff)
         return dx, -dx
+
+    @staticmethod
+    def second_derivative(diff: np.ndarray) -> np.ndarray:
+        """d^2 loss_i / dx_i^2 = 0 for a != 0: |a| is straight on each side of 0.
+
+        At a = 0 the slope jumps from -1 to +1, so there is no second derivative
+        (the curvature is all in that one point); 0 is returned there too, as
+        autograd frameworks do. A Newton step divides by it, so MAE gives Newton
+        nothing to work with.
+        """
+        return np.zeros(np.shape(diff), dtype=_real_dtype(diff))
 
 
 class HuberLoss(Function):
@@ -262,6 +290,17 @@ class HuberLoss(Function):
         g = _spread(grad, ctx.diff.shape, ctx.reduction, ctx.diff.dtype)
         dx = g * np.clip(ctx.diff, -ctx.delta, ctx.delta)
         return dx, -dx
+
+    @staticmethod
+    def second_derivative(diff: np.ndarray, delta: float = 1.0) -> np.ndarray:
+        """d^2 loss_i / dx_i^2 = 1 where |a| < delta, 0 where |a| > delta.
+
+        It jumps at |a| = delta, where the slope clip(a, -delta, delta) has a
+        corner; 0 is returned there (PyTorch's double backward agrees). Outside
+        delta the loss is straight: it has no curvature for a Newton step to use.
+        """
+        _check_positive("huber_loss", "delta", delta)
+        return (np.abs(diff) < delta).astype(_real_dtype(diff))
 
 
 class SmoothL1Loss(Function):
@@ -295,6 +334,16 @@ class SmoothL1Loss(Function):
         dx = g * slope
         return dx, -dx
 
+    @staticmethod
+    def second_derivative(diff: np.ndarray, beta: float = 1.0) -> np.ndarray:
+        """d^2 loss_i / dx_i^2 = 1 / beta where |a| < beta, 0 where |a| > beta
+        (Huber's divided by beta; 0 at |a| = beta, and everywhere when beta = 0)."""
+        _check_positive("smooth_l1_loss", "beta", beta, allow_zero=True)
+        dtype = _real_dtype(diff)
+        if beta == 0:
+            return np.zeros(np.shape(diff), dtype=dtype)
+        return ((np.abs(diff) < beta) / beta).astype(dtype)
+
 
 class PseudoHuberLoss(Function):
     """Pseudo-Huber loss (not in PyTorch): a Huber loss smooth everywhere.
@@ -324,6 +373,17 @@ class PseudoHuberLoss(Function):
         g = _spread(grad, ctx.diff.shape, ctx.reduction, ctx.diff.dtype)
         dx = g * ctx.diff / ctx.root
         return dx, -dx
+
+    @staticmethod
+    def second_derivative(diff: np.ndarray, delta: float = 1.0) -> np.ndarray:
+        """d^2 loss_i / dx_i^2 = (1 + (a / delta)^2)^(-3/2): smooth, positive everywhere.
+
+        1 at a = 0 (like Huber's inside), falling off as (delta / |a|)^3 far out,
+        with no jump anywhere. XGBoost's ``reg:pseudohubererror`` uses this hessian.
+        """
+        _check_positive("pseudo_huber_loss", "delta", delta)
+        diff = np.asarray(diff, dtype=_real_dtype(diff))
+        return np.hypot(1, diff / delta) ** -3
 
 
 # ----- binary classification ------------------------------------------------------------

@@ -937,3 +937,97 @@ def test_bad_options_raise_clear_errors():
         F.cross_entropy(np.float64(1.0), np.array(0))
     with pytest.raises(ValueError, match=r"one sample, so target must be one class index"):
         F.cross_entropy(np.ones(3), np.array([0, 1]))
+
+
+# ----- second derivatives of the regression losses (Newton steps) ----------------------------
+
+# name -> (class, options, its loss as a function of the residual in torch ops or None
+# (then torch's own loss), kinks)
+SECOND_DERIVATIVES = {
+    "mse": (losses.MSELoss, {}, "mse_loss", [0.0]),
+    "l1": (losses.L1Loss, {}, "l1_loss", [0.0]),
+    "huber 1": (losses.HuberLoss, {"delta": 1.0}, "huber_loss", [1.0, -1.0]),
+    "huber 0.5": (losses.HuberLoss, {"delta": 0.5}, "huber_loss", [0.5, -0.5]),
+    "smooth_l1 2": (losses.SmoothL1Loss, {"beta": 2.0}, "smooth_l1_loss", [2.0, -2.0]),
+    "smooth_l1 0": (losses.SmoothL1Loss, {"beta": 0.0}, "smooth_l1_loss", [0.0]),
+    "pseudo_huber 1": (losses.PseudoHuberLoss, {"delta": 1.0}, None, []),
+    "pseudo_huber 0.3": (losses.PseudoHuberLoss, {"delta": 0.3}, None, []),
+}
+
+
+def _elementwise_gradient(cls, a, options):
+    """d loss_i / d x_i for every element, from the loss's own numpy backward."""
+    ctx = Context()
+    cls.forward(ctx, a, np.zeros_like(a), reduction="none", **options)
+    return cls.backward(ctx, np.ones_like(a))[0]
+
+
+@pytest.mark.parametrize("name", SECOND_DERIVATIVES)
+def test_second_derivative_is_the_slope_of_the_gradient(name, rng):
+    cls, options, _, kinks = SECOND_DERIVATIVES[name]
+    a = residuals_away_from(rng, (4, 5), kinks, gap=0.05)
+    h = 1e-6
+    numeric = (
+        _elementwise_gradient(cls, a + h, options) - _elementwise_gradient(cls, a - h, options)
+    ) / (2 * h)
+    np.testing.assert_allclose(cls.second_derivative(a, **options), numeric, atol=1e-7)
+
+
+@pytest.mark.parametrize("name", SECOND_DERIVATIVES)
+def test_second_derivative_matches_torch_double_backward(torch, name, rng):
+    cls, options, torch_name, kinks = SECOND_DERIVATIVES[name]
+    a = rng.normal(scale=2.0, size=12)
+    a[: len(kinks)] = kinks  # exactly at the kinks: the conventions must agree there too
+    x = torch.tensor(a, requires_grad=True)
+    if torch_name is None:  # pseudo-Huber, written with torch ops
+        delta = options["delta"]
+        losses_t = delta**2 * (torch.sqrt(1 + (x / delta) ** 2) - 1)
+    else:
+        losses_t = getattr(torch.nn.functional, torch_name)(
+            x, torch.zeros_like(x), reduction="none", **options
+        )
+    (grad,) = torch.autograd.grad(losses_t.sum(), x, create_graph=True)
+    if grad.requires_grad:
+        (second,) = torch.autograd.grad(grad.sum(), x)
+    else:  # torch knows the gradient is piecewise constant
+        second = torch.zeros_like(x)
+    np.testing.assert_allclose(
+        cls.second_derivative(a, **options), second.numpy(force=True), atol=1e-12
+    )
+
+
+def test_second_derivative_values_and_jumps():
+    a = np.array([-3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0])
+    np.testing.assert_array_equal(losses.MSELoss.second_derivative(a), np.full(7, 2.0))
+    np.testing.assert_array_equal(losses.L1Loss.second_derivative(a), np.zeros(7))
+    np.testing.assert_array_equal(
+        losses.HuberLoss.second_derivative(a, delta=1.0), [0, 0, 1, 1, 1, 0, 0]
+    )
+    np.testing.assert_allclose(
+        losses.SmoothL1Loss.second_derivative(a, beta=2.0), [0, 0.5, 0.5, 0.5, 0.5, 0.5, 0]
+    )
+    # pseudo-Huber: 1 at 0, 2^(-3/2) at |a| = delta, about (delta / |a|)^3 far out, no jump
+    ph = losses.PseudoHuberLoss.second_derivative(np.array([0.0, 1.0, -1.0, 1e3]), delta=1.0)
+    np.testing.assert_allclose(ph, [1.0, 2**-1.5, 2**-1.5, 1e-9], rtol=1e-5)
+    around = np.array([1.0 - 1e-9, 1.0 + 1e-9])
+    assert np.ptp(losses.HuberLoss.second_derivative(around)) == 1.0
+    assert np.ptp(losses.PseudoHuberLoss.second_derivative(around)) < 1e-8
+
+
+def test_second_derivative_keeps_float32_and_makes_integers_float():
+    a32 = np.array([0.5, 2.0], dtype=np.float32)
+    for cls in (losses.MSELoss, losses.L1Loss, losses.HuberLoss, losses.SmoothL1Loss):
+        assert cls.second_derivative(a32).dtype == np.float32
+        assert cls.second_derivative(np.array([0, 2])).dtype == np.float64
+    assert losses.PseudoHuberLoss.second_derivative(a32).dtype == np.float32
+    assert losses.PseudoHuberLoss.second_derivative([0, 2]).dtype == np.float64
+    assert losses.HuberLoss.second_derivative(np.zeros((2, 3))).shape == (2, 3)
+
+
+def test_second_derivative_checks_its_option():
+    with pytest.raises(ValueError, match="huber_loss: delta must be > 0, got 0"):
+        losses.HuberLoss.second_derivative(np.ones(2), delta=0)
+    with pytest.raises(ValueError, match="smooth_l1_loss: beta must be >= 0, got -1"):
+        losses.SmoothL1Loss.second_derivative(np.ones(2), beta=-1)
+    with pytest.raises(ValueError, match="pseudo_huber_loss: delta must be > 0"):
+        losses.PseudoHuberLoss.second_derivative(np.ones(2), delta=-2.0)

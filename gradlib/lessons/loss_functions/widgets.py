@@ -1,0 +1,173 @@
+"""Notebook 06, the widget: the robust-regression lab (``RobustRegressionLab``).
+
+A line is fitted by gradient descent to points with outliers, under the loss the learner
+picks; each update runs the descent again (300 steps of the loss's forward and backward on
+40 points) and redraws the data with the fitted line, each point's pull on the line, and
+the loss above its minimum at every step.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from gradlib.lessons.loss_functions.maths import (
+    REGRESSION_LOSSES,
+    TRUE_INTERCEPT,
+    TRUE_SLOPE,
+    best_line,
+    descend,
+    line_with_outliers,
+    pulls,
+    regression_loss,
+)
+from gradlib.plotting import PALETTE, plain_log_ticks, round_ticks, widget_figure
+from gradlib.widgets import Dropdown, IntSlider, LogSlider, Slider, Toggle, Widget
+
+__all__ = ["RobustRegressionLab"]
+
+LAB_STEPS = 300  # gradient-descent steps per update: a few milliseconds on 40 points
+
+
+class RobustRegressionLab(Widget):
+    """Gradient descent on a line's slope and intercept under MSE, MAE, Huber or
+    Pseudo-Huber, with outliers: the data and the fitted line (top left), each point's
+    pull -d loss_i / d prediction_i on the fitted line (bottom left), and the mean loss
+    above its minimum at each step (right)."""
+
+    controls = {
+        "loss": Dropdown(list(REGRESSION_LOSSES), "MSE", label="loss"),
+        "delta": Slider(1.0, 0.1, 5.0, step=0.1, label="delta (Huber)"),
+        "lr": LogSlider(0.1, -2.5, -0.3, step=0.1, label="learning rate"),
+        "outliers": IntSlider(4, 0, 12, label="outliers"),
+        "size": Slider(15.0, 0.0, 25.0, step=1.0, label="outlier size"),
+        "schedule": Toggle(["fixed", "decaying"], "fixed", label="rate"),
+    }
+    moved = {"loss": "MAE", "lr": 0.3, "outliers": 8, "schedule": "decaying"}
+
+    LOSS_FLOOR = 1e-12  # loss - minimum below this is drawn at the floor (log axis)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._best: dict[tuple, tuple[np.ndarray, float]] = {}
+
+    def build(self) -> Figure:
+        from matplotlib.collections import LineCollection
+
+        fig, axes = widget_figure(
+            width=11.5,
+            height=4.5,
+            nrows=2,
+            ncols=2,
+            gridspec_kw={"height_ratios": [2.3, 1.0], "width_ratios": [1.25, 1.0]},
+            margins={
+                "left": 0.065,
+                "right": 0.985,
+                "bottom": 0.11,
+                "top": 0.92,
+                "wspace": 0.2,
+                "hspace": 0.1,
+            },
+        )
+        data, pull = axes[0, 0], axes[1, 0]
+        grid = axes[0, 1].get_gridspec()
+        axes[0, 1].remove()
+        axes[1, 1].remove()
+        curve = fig.add_subplot(grid[:, 1])
+
+        xs = np.array([-2.6, 2.6])
+        data.plot(
+            xs,
+            TRUE_SLOPE * xs + TRUE_INTERCEPT,
+            color=PALETTE["black"],
+            linewidth=1.2,
+            label="clean truth",
+        )
+        (self.clean,) = data.plot(
+            [], [], "o", color=PALETTE["sky"], markersize=5, label="clean points"
+        )
+        (self.outliers,) = data.plot(
+            [], [], "X", color=PALETTE["vermillion"], markersize=8, label="outliers"
+        )
+        (self.fit,) = data.plot(
+            xs, [0, 0], color=PALETTE["orange"], linewidth=2.6, label="fitted line"
+        )
+        self.xs = xs
+        data.set_xlim(-2.7, 2.7)
+        data.set_ylabel("y")
+        data.tick_params(labelbottom=False)
+        data.legend(loc="upper left", fontsize=8.5, ncol=2, framealpha=1)
+        self.data_title = data.set_title("", y=1.0)
+        round_ticks(data, "y")
+
+        self.clean_pulls = LineCollection([], colors=PALETTE["blue"], linewidths=2.2)
+        self.outlier_pulls = LineCollection([], colors=PALETTE["vermillion"], linewidths=2.2)
+        pull.add_collection(self.clean_pulls)
+        pull.add_collection(self.outlier_pulls)
+        pull.axhline(0.0, color=PALETTE["black"], linewidth=0.8)
+        pull.set_xlim(-2.7, 2.7)
+        pull.set_xlabel("x")
+        pull.set_ylabel("pull on the line")
+        round_ticks(pull, "x")
+
+        steps = np.arange(LAB_STEPS + 1)
+        (self.gap,) = curve.plot(
+            steps, np.full(LAB_STEPS + 1, np.nan), color=PALETTE["orange"], linewidth=1.6
+        )
+        curve.set_yscale("log")
+        curve.set_xlim(0, LAB_STEPS)
+        curve.set_ylim(self.LOSS_FLOOR / 3, 1e4)
+        curve.set_xlabel("step k")
+        curve.set_ylabel("mean loss − its minimum")
+        plain_log_ticks(curve, "y", numticks=6)
+        round_ticks(curve, "x")
+        self.curve_title = curve.set_title("", y=1.0)
+        self.data, self.pull = data, pull
+        return fig
+
+    def _best_for(self, loss: str, delta: float, x: np.ndarray, y: np.ndarray, key: tuple):
+        """The loss's exact best line and its mean loss (cached: the same data and loss)."""
+        if key not in self._best:
+            line = best_line(x, y, loss, delta)
+            path = descend(x, y, loss, delta, lr=0.0, steps=0, start=tuple(line))
+            self._best[key] = (line, float(path.losses[0]))
+        return self._best[key]
+
+    def update(
+        self, loss: str, delta: float, lr: float, outliers: int, size: float, schedule: str
+    ) -> str:
+        kind = regression_loss(loss)
+        x, y, is_outlier = line_with_outliers(outliers, size)
+        path = descend(x, y, loss, delta, lr=lr, steps=LAB_STEPS, schedule=schedule)
+        key = (loss, delta if kind.uses_delta else None, outliers, size)
+        best, best_loss = self._best_for(loss, delta, x, y, key)
+        finite = np.isfinite(path.losses)
+        last = int(np.flatnonzero(finite)[-1])
+        w, b = path.slopes[last], path.intercepts[last]
+
+        self.clean.set_data(x[~is_outlier], y[~is_outlier])
+        self.outliers.set_data(x[is_outlier], y[is_outlier])
+        self.fit.set_ydata(w * self.xs + b)
+        low, high = y.min(), y.max()
+        self.data.set_ylim(low - 1.5, high + 0.55 * (high - low) + 1.5)  # room for the legend
+        self.data_title.set_text(f"{kind.label(delta)}: fitted slope {w:.2f}, intercept {b:.2f}")
+
+        force = pulls(w * x + b, y, loss, delta)
+        segments = np.stack([np.column_stack([x, 0 * x]), np.column_stack([x, force])], axis=1)
+        self.clean_pulls.set_segments(segments[~is_outlier])
+        self.outlier_pulls.set_segments(segments[is_outlier])
+        reach = float(np.abs(force).max()) if np.isfinite(force).all() else 1.0
+        self.pull.set_ylim(-1.15 * max(reach, 1e-9), 1.15 * max(reach, 1e-9))
+        round_ticks(self.pull, "y", nbins=3)
+
+        gap = np.where(finite, np.maximum(path.losses - best_loss, self.LOSS_FLOOR), np.nan)
+        self.gap.set_ydata(gap)
+        self.curve_title.set_text(f"lr = {lr:.3g}, {schedule} rate")
+
+        outcome = f"after {last} steps: diverged" if path.diverged else f"after {LAB_STEPS} steps"
+        return (
+            f"{kind.label(delta)}, lr = {lr:.3g} ({schedule}), {outliers} outliers of size "
+            f"{size:g}: {outcome}, slope {w:.3f}, intercept {b:.3f} | clean truth "
+            f"{TRUE_SLOPE:g}, {TRUE_INTERCEPT:g} | this loss's best line {best[0]:.3f}, "
+            f"{best[1]:.3f} | loss above its minimum {gap[last]:.1e}"
+        )

@@ -115,18 +115,57 @@ def test_derivative_explorer_prints_the_estimates():
     assert isinstance(fig, Figure) and len(fig.axes) == 2
     left, right = fig.axes
     curve, tangent, forward_secant, central_secant, forward_points, central_points = left.lines
-    np.testing.assert_allclose(curve.get_ydata(), np.sin(curve.get_xdata()))
+    # the left panel shows distances from the point (1, f(1))
+    np.testing.assert_allclose(curve.get_ydata(), np.sin(1 + curve.get_xdata()) - np.sin(1.0))
     assert _line_slope(tangent) == pytest.approx(np.cos(1.0))
     assert _line_slope(forward_secant) == pytest.approx(forward)
     assert _line_slope(central_secant) == pytest.approx(central)
-    assert forward_points.get_visible() and list(forward_points.get_xdata()) == [1.0, 1.1]
-    assert left.get_title() == "Secants with h = 1.0e-01 at x = 1"
+    np.testing.assert_allclose(forward_points.get_xdata(), [0.0, 0.1])
+    np.testing.assert_allclose(central_points.get_xdata(), [-0.1])
+    assert left.get_title() == "Secants with h = 1.0e-01, near x = 1"
     # the marked errors on the right sit at h, at the printed errors
     forward_error, central_error = right.lines[1], right.lines[3]
     assert list(forward_error.get_xdata()) == [0.1]
     assert forward_error.get_ydata()[0] == pytest.approx(abs(forward - np.cos(1.0)))
     assert central_error.get_ydata()[0] == pytest.approx(abs(central - np.cos(1.0)))
     assert right.get_title() == "Error against h (float64)"
+
+
+@pytest.mark.parametrize("h", [10**-0.5, 0.03, 1e-3, 1e-6, 1e-12])
+def test_derivative_explorer_zooms_with_h(h):
+    # The window is 1 +- 3h: the points x = 1 +- h always sit a third of the way to its
+    # edges, so the secants stay visible as h shrinks and the curve straightens out.
+    widget = d.DerivativeExplorer()
+    widget.draw(function="sin", h=h, precision="float64")
+    left = widget.figure.axes[0]
+    curve, _, _, _, forward_points, central_points = left.lines
+    low, high = left.get_xlim()
+    assert low == pytest.approx(-1.05 * 3 * h) and high == pytest.approx(1.05 * 3 * h)
+    assert forward_points.get_xdata()[1] == pytest.approx(h, rel=1e-3)
+    assert central_points.get_xdata()[0] == pytest.approx(-h, rel=1e-3)
+    bottom, top = left.get_ylim()
+    values = curve.get_ydata()
+    assert bottom < values.min() and values.max() < top
+    assert values.max() - values.min() == pytest.approx(6 * h * np.cos(1.0), rel=0.25)
+    tick_labels = left.xaxis.get_major_formatter()
+    assert "e" not in tick_labels(0.0, 0) and tick_labels(0.0, 0) == "0"
+
+
+def test_derivative_explorer_shows_float32_rounding_at_tiny_steps():
+    # Below float32's spacing of numbers at 1 (1.19e-7) the window stops shrinking, and
+    # 1 + 1e-9 rounds to 1: the forward point sits on x = 1 and its secant is flat.
+    widget = d.DerivativeExplorer()
+    widget.draw(function="exp", h=1e-9, precision="float32")
+    left = widget.figure.axes[0]
+    curve, tangent, forward_secant, _, forward_points, _ = left.lines
+    spacing = float(np.spacing(np.float32(1.0)))
+    assert left.get_xlim()[1] == pytest.approx(1.05 * 100 * spacing)
+    assert list(forward_points.get_xdata()) == [0.0, 0.0]
+    assert np.all(forward_secant.get_ydata() == 0)
+    assert _line_slope(tangent) == pytest.approx(np.e)
+    # the curve's x values are float32 numbers: whole multiples of the spacing
+    steps = curve.get_xdata() / (spacing / 2)
+    np.testing.assert_allclose(steps, np.round(steps), atol=1e-6)
 
 
 def test_derivative_explorer_moved_shows_other_numbers_and_image():
@@ -138,9 +177,8 @@ def test_derivative_explorer_moved_shows_other_numbers_and_image():
     curve_before = right.lines[0].get_ydata().copy()
     second = widget.draw(function="exp", h=1e-7, precision="float32")
     assert widget.figure is fig
-    assert first.startswith("sin at x = 1 in float64") and second.startswith(
-        "exp at x = 1 in float32"
-    )
+    assert first.startswith("sin, float64, h = 1.0e-01: exact f'(1)")
+    assert second.startswith("exp, float32, h = 1.0e-07: exact f'(1)")
     # float32 cannot tell 1 + 1e-7 from 1 + 1.19e-7: the forward estimate is 0, error e
     assert right.lines[1].get_ydata()[0] == pytest.approx(np.e, rel=1e-6)
     assert not np.allclose(right.lines[0].get_ydata(), curve_before)
@@ -148,8 +186,10 @@ def test_derivative_explorer_moved_shows_other_numbers_and_image():
         right.lines[0].get_ydata(),
         np.maximum(d.difference_errors("exp", "float32", average=False)["forward"], 1e-17),
     )
-    np.testing.assert_allclose(left.lines[0].get_ydata(), np.exp(left.lines[0].get_xdata()))
-    assert not left.lines[4].get_visible()  # the points of a tiny h would sit on each other
+    x = np.float32(1) + left.lines[0].get_xdata().astype(np.float32)
+    np.testing.assert_allclose(left.lines[0].get_ydata(), np.exp(x) - np.exp(np.float32(1)))
+    # 1 + 1e-7 in float32 is the next number after 1, 1 + 1.19e-7
+    assert left.lines[4].get_xdata()[1] == float(np.spacing(np.float32(1.0)))
     assert left.get_legend().get_texts()[0].get_text() == "f(x) = exp"
     assert right.get_title() == "Error against h (float32)"
     assert plotting.render_png(fig) != png
@@ -242,7 +282,7 @@ def test_directional_explorer_prints_the_gradient():
     fig = widget.figure
     norm = np.hypot(2 + 0.5 * np.exp(0.5), 3 + np.exp(0.5))
     assert f"|grad f| = {norm:.3f}" in text
-    assert f"largest D_u f in the sweep = {norm:.3f}" in text
+    assert f"largest D_u f = {norm:.3f}" in text
     assert isinstance(fig, Figure) and len(fig.axes) == 2
     left, right = fig.axes
     gradient_arrow, u_arrow = left.patches

@@ -31,7 +31,7 @@ __all__ = ["contour_labels", "draw_contours", "plot_difference_errors", "plot_pa
 
 def plot_difference_errors(name: str = "sin"):
     """The U-shaped error curves (mean over AVERAGE_POINTS) in float64 and float32; returns fig."""
-    fig, axes = new_figure(ncols=2, width=11.0, height=4.3, sharey=True)
+    fig, axes = new_figure(ncols=2, width=11.0, height=3.8, sharey=True)
     styles = {"forward": COLORS[0], "central": COLORS[1]}
     for ax, precision in zip(axes, PRECISIONS):
         errors = difference_errors(name, precision)

@@ -35,10 +35,13 @@ __all__ = [
     "STATIONARY_NORM",
     "STEPS",
     "X0",
+    "BestStep",
     "Example",
     "autodiff_grad",
     "best_step",
     "best_step_theory",
+    "best_steps",
+    "best_steps_table",
     "central_difference",
     "contour_tangent",
     "difference_errors",
@@ -162,6 +165,57 @@ def best_step_theory(name: str, precision: str) -> dict[str, float]:
         "forward": float(np.sqrt(2 * eps * size / d2)),
         "central": float(np.cbrt(1.5 * eps * size / d3)),
     }
+
+
+@dataclass(frozen=True)
+class BestStep:
+    """The best step of one difference for one function in one precision."""
+
+    function: str
+    precision: str
+    difference: str  # "forward" or "central"
+    measured: float  # the step in STEPS with the smallest mean error
+    model: float  # the minimiser of error_model
+    rule_of_thumb: float  # sqrt(eps) for forward, eps ** (1/3) for central differences
+    best_error: float  # the smallest mean error, at the measured step
+
+
+def best_steps() -> list[BestStep]:
+    """``BestStep`` for every function of ``EXAMPLES``, precision and difference (16 rows)."""
+    rows = []
+    for name in EXAMPLES:
+        for precision, dtype in PRECISIONS.items():
+            eps = float(np.finfo(dtype).eps)
+            errors = difference_errors(name, precision)
+            model = best_step_theory(name, precision)
+            for difference, thumb in (("forward", np.sqrt(eps)), ("central", np.cbrt(eps))):
+                rows.append(
+                    BestStep(
+                        name,
+                        precision,
+                        difference,
+                        measured=best_step(errors[difference]),
+                        model=model[difference],
+                        rule_of_thumb=float(thumb),
+                        best_error=float(errors[difference].min()),
+                    )
+                )
+    return rows
+
+
+def best_steps_table(rows: list[BestStep]) -> str:
+    """The rows of ``best_steps`` as a table, one line each under a header."""
+    lines = [
+        "function  precision  difference   best h: measured    model   model/measured"
+        "   rule of thumb   best error"
+    ]
+    for row in rows:
+        lines.append(
+            f"{row.function:8s}  {row.precision:9s}  {row.difference:10s}  {row.measured:17.1e}"
+            f"  {row.model:7.1e}  {row.model / row.measured:15.1f}  {row.rule_of_thumb:14.1e}"
+            f"  {row.best_error:11.1e}"
+        )
+    return "\n".join(lines)
 
 
 # ----- a function of two variables -----------------------------------------------------

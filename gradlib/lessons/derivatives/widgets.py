@@ -1,15 +1,20 @@
 """Notebook 01, the widgets: the step size of a finite difference, and the direction u.
 
 ``DerivativeExplorer``: a function, the step h and the precision; the forward and central
-secants beside the tangent at x = 1, and where h sits on the U-shaped error curve.
+secants beside the tangent at x = 1, in a window that zooms with h, and where h sits on the
+U-shaped error curve.
 ``DirectionalExplorer``: a point and the angle of a unit vector u; the contours with the
 gradient and u, and the rate of change D_u f for every angle.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from gradlib.lessons.derivatives.figures import draw_contours
 from gradlib.lessons.derivatives.maths import (
@@ -36,7 +41,8 @@ __all__ = ["DerivativeExplorer", "DirectionalExplorer", "contour_tangent_near"]
 
 class DerivativeExplorer(Widget):
     """Forward and central differences of f at x = 1 with step h: the secants beside the
-    tangent (left), and the error against h, with this h marked (right)."""
+    tangent, in a window that zooms with h (left), and the error against h, with this h
+    marked (right)."""
 
     controls = {
         "function": Dropdown(list(EXAMPLES), "sin", label="f(x)"),
@@ -45,29 +51,40 @@ class DerivativeExplorer(Widget):
     }
     moved = {"function": "exp", "h": 1e-7, "precision": "float32"}
 
-    XS = np.linspace(X0 - 0.6, X0 + 0.6, 121)  # the x range of the left panel
+    ZOOM = 3.0  # the left panel shows x = 1 - ZOOM h .. 1 + ZOOM h
+    # ... but never less than this many spacings of the precision's numbers at x = 1 on
+    # each side: float32 has only about 8 million numbers between 1 and 2.
+    MIN_SPACINGS = 100
+    OFFSETS = np.linspace(-1.0, 1.0, 121)  # the curve's points, as fractions of the window
     ERROR_FLOOR = 1e-17  # an error of exactly 0 cannot be drawn on a log axis
 
     def build(self) -> Figure:
         fig, (left, right) = widget_figure(
             ncols=2,
             width=11.0,
-            height=4.2,
-            margins={"left": 0.08, "right": 0.98, "bottom": 0.13, "top": 0.91, "wspace": 0.25},
+            height=3.8,
+            margins={"left": 0.09, "right": 0.98, "bottom": 0.145, "top": 0.9, "wspace": 0.27},
         )
-        xs, later = self.XS, np.full_like(self.XS, np.nan)  # the y values come with each update
-        (self.curve,) = left.plot(xs, later, color=PALETTE["black"], label="f(x)")
+        later = np.full_like(self.OFFSETS, np.nan)  # the values come with each update
+        (self.curve,) = left.plot(self.OFFSETS, later, color=PALETTE["black"], label="f(x)")
         (self.tangent,) = left.plot(
-            xs, later, color=PALETTE["green"], label="tangent (exact slope)"
+            self.OFFSETS, later, color=PALETTE["green"], label="tangent (exact slope)"
         )
         # Each secant is the straight line through the two points its difference uses.
-        (self.forward_secant,) = left.plot(xs, later, "--", color=COLORS[0], label="forward secant")
-        (self.central_secant,) = left.plot(xs, later, ":", color=COLORS[1], label="central secant")
+        (self.forward_secant,) = left.plot(
+            self.OFFSETS, later, "--", color=COLORS[0], label="forward secant"
+        )
+        (self.central_secant,) = left.plot(
+            self.OFFSETS, later, ":", color=COLORS[1], label="central secant"
+        )
         (self.forward_points,) = left.plot([], [], "o", color=COLORS[0])
         (self.central_points,) = left.plot([], [], "o", color=COLORS[1])
-        left.set_xlim(xs[0] - 0.06, xs[-1] + 0.06)
-        left.set_xlabel("x")
-        left.set_ylabel("f(x)")
+        # Near x = 1 with a tiny h the numbers differ only in their last digits: the axes
+        # show the distances from the point (1, f(1)) instead.
+        left.set_xlabel("x - 1")
+        left.set_ylabel("f(x) - f(1)")
+        for axis in (left.xaxis, left.yaxis):
+            axis.set_major_formatter(FuncFormatter(_short_label(axis)))
         # y=1.0 skips matplotlib's automatic title placement, which measures the tick labels.
         self.left_title = left.set_title("", y=1.0)
         self.function_label = left.legend(loc="upper left", fontsize=9).get_texts()[0]
@@ -92,6 +109,11 @@ class DerivativeExplorer(Widget):
         self.left = left
         return fig
 
+    def window(self, h: float, precision: str) -> float:
+        """Half the width of the left panel: ZOOM h, at least MIN_SPACINGS numbers."""
+        spacing = float(np.spacing(_dtype(precision)(X0)))
+        return max(self.ZOOM * h, self.MIN_SPACINGS * spacing)
+
     def update(self, function: str, h: float, precision: str) -> str:
         example, dtype = _example(function), _dtype(precision)
         x0, step = dtype(X0), dtype(h)
@@ -100,19 +122,27 @@ class DerivativeExplorer(Widget):
             "forward": float(forward_difference(example.f, x0, step)),
             "central": float(central_difference(example.f, x0, step)),
         }
-        xs = self.XS
-        span = example.f(xs)
-        f0, f_plus, f_minus = (float(example.f(x)) for x in (X0, X0 + h, X0 - h))
-        self.curve.set_ydata(span)
-        self.tangent.set_ydata(f0 + exact * (xs - X0))
-        self.forward_secant.set_ydata(f0 + estimates["forward"] * (xs - X0))
-        self.central_secant.set_ydata(f_minus + estimates["central"] * (xs - X0 + h))
-        self.forward_points.set_data([X0, X0 + h], [f0, f_plus])
-        self.central_points.set_data([X0 - h], [f_minus])
-        for points in (self.forward_points, self.central_points):
-            points.set_visible(h > 0.01)  # only once they are far enough apart to see
-        self.left.set_ylim(span.min() - 0.15 * np.ptp(span), span.max() + 0.15 * np.ptp(span))
-        self.left_title.set_text(f"Secants with h = {h:.1e} at x = 1")
+        # Everything on the left is computed in the chosen precision, as the differences
+        # are: x itself is rounded, and so is each value of f (a staircase in float32).
+        f0 = float(example.f(x0))
+
+        def rounded(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            x = (x0 + np.asarray(x, dtype=dtype)).astype(dtype)
+            return x.astype(np.float64) - X0, example.f(x).astype(np.float64) - f0
+
+        xs, curve = rounded(self.window(h, precision) * self.OFFSETS)
+        (minus, plus), (f_minus, f_plus) = rounded(np.array([-step, step]))
+        self.curve.set_data(xs, curve)
+        self.tangent.set_data(xs, exact * xs)
+        self.forward_secant.set_data(xs, estimates["forward"] * xs)
+        self.central_secant.set_data(xs, f_minus + estimates["central"] * (xs - minus))
+        self.forward_points.set_data([0.0, plus], [0.0, f_plus])
+        self.central_points.set_data([minus], [f_minus])
+        self.left.set_xlim(1.05 * xs[0], 1.05 * xs[-1])
+        low, high = curve.min(), curve.max()
+        pad = 0.15 * (high - low) if high > low else 1e-12
+        self.left.set_ylim(low - pad, high + pad)
+        self.left_title.set_text(f"Secants with h = {h:.1e}, near x = 1")
         self.function_label.set_text(f"f(x) = {function}")
 
         errors = difference_errors(function, precision, average=False)
@@ -125,7 +155,7 @@ class DerivativeExplorer(Widget):
 
         forward, central = estimates["forward"], estimates["central"]
         return (
-            f"{function} at x = 1 in {precision}, h = {h:.1e}: exact f'(1) = {exact:.10f} | "
+            f"{function}, {precision}, h = {h:.1e}: exact f'(1) = {exact:.10f} | "
             f"forward {forward:.10f} (error {abs(forward - exact):.1e}) | "
             f"central {central:.10f} (error {abs(central - exact):.1e})"
         )
@@ -152,8 +182,8 @@ class DirectionalExplorer(Widget):
         fig, (left, right) = widget_figure(
             ncols=2,
             width=11.0,
-            height=4.6,
-            margins={"left": 0.07, "right": 0.98, "bottom": 0.12, "top": 0.92, "wspace": 0.22},
+            height=3.8,
+            margins={"left": 0.07, "right": 0.98, "bottom": 0.14, "top": 0.905, "wspace": 0.22},
         )
         draw_contours(left, labels=True)
         # zorder 3: the point, the arrows and the tangent lie over the contour labels.
@@ -268,8 +298,19 @@ class DirectionalExplorer(Widget):
         return (
             where + f"grad f = ({grad[0]:.3f}, {grad[1]:.3f}), |grad f| = {norm:.3f} at "
             f"{grad_angle:.1f} deg | D_u f at {angle:.0f} deg = {current:.3f} | largest "
-            f"D_u f in the sweep = {sweep[best]:.3f} at {ANGLES_DEG[best]:.0f} deg"
+            f"D_u f = {sweep[best]:.3f} at {ANGLES_DEG[best]:.0f} deg"
         )
+
+
+def _short_label(axis: Any) -> Callable[[float, Any], str]:
+    """Tick labels such as "0.05" or "-2e-12", each readable alone: matplotlib's default
+    would write "-2" and put the factor "1e-12" above the axis, on top of the title."""
+
+    def label(value: float, _position: Any) -> str:
+        low, high = axis.get_view_interval()
+        return "0" if abs(value) < 1e-9 * (high - low) else f"{value:.3g}"
+
+    return label
 
 
 def contour_tangent_near(x: float, y: float) -> np.ndarray | None:

@@ -327,10 +327,29 @@ CLAIMS: dict[str, Claim] = {
             "C16",
             "classification prefers cross-entropy to MSE because sigmoid/softmax + MSE learns "
             "slowly at first",
-            "Measured in notebook 07, on one neuron and on the digits.",
+            "A saturated neuron needs 232 epochs with MSE and 17 with CE to bring its output "
+            "below 0.5; on the digits (5 seeds) softmax + MSE is slower at the same small "
+            "learning rate (3.8 against 2.4 epochs to 90% at lr 1) and reaches 90% at no rate "
+            "within 10 epochs from a confidently wrong start (CE: 2.8), but from the default "
+            "start, each at its best rate, it needs 2.8 epochs against 2.4.",
             Part("a saturated sigmoid neuron learns slowly with MSE, not with CE", "07", True),
             Part(
-                "on the digits, softmax + MSE learns slower than CE from the same start", "07", None
+                "on the digits at the same small learning rate, softmax + MSE learns slower "
+                "than CE",
+                "07",
+                True,
+            ),
+            Part(
+                "on the digits from the default start, softmax + MSE learns much slower than CE "
+                "at each loss's best learning rate",
+                "07",
+                False,
+            ),
+            Part(
+                "on the digits from a confidently wrong start, softmax + MSE learns much slower "
+                "than CE at each loss's best learning rate",
+                "07",
+                True,
             ),
         ),
         _claim(
@@ -344,7 +363,10 @@ CLAIMS: dict[str, Claim] = {
         _claim(
             "C18",
             "cross-entropy is convex, so a global optimum is reached",
-            "Convex in the logits and in a linear model's weights; not in a network's weights.",
+            "Convex in the logits (the Hessian diag(p) - p p^T had no negative eigenvalue at "
+            "1,000 points) and along 100 random lines of softmax regression's weights, but not "
+            "in a network's: halfway between two trained 64-32-10 networks the cost rose from "
+            "0.08 to 0.34.",
             Part("cross-entropy is convex in the logits", "07", True),
             Part("it is convex in the weights of softmax regression", "07", True),
             Part("it is convex in an MLP's weights", "07", False),

@@ -1,0 +1,168 @@
+"""Notebook 07 (why classification uses cross-entropy, not MSE): one saturated neuron, the
+gradient at the logits, the digits, convexity, and the probabilistic view.
+
+Import it as ``from gradlib.lessons import cross_entropy_vs_mse as lesson``; everything
+below is ``lesson.<name>``. Each concern has its own file, in the order the notebook
+uses them:
+
+- ``maths.py``: Nielsen's neuron under both costs (with backward() and by formula), the
+  costs of a batch of logits, their gradients derived and checked (softmax Jacobian,
+  finite-difference Jacobians and Hessians), and the likelihoods and calibration bins;
+- ``experiment.py``: softmax + quadratic cost against softmax + cross-entropy on the
+  digits, over learning rates, seeds and two starts;
+- ``convexity.py``: Hessians in the logits, costs along lines in weight space, the
+  midpoint test, and a network's hidden units permuted;
+- ``figures.py``: the static figures;
+- ``widgets.py``: ``NeuronLab``, the neuron trained from any start with either cost;
+- ``exercises.py``: the checkers of the three exercises.
+"""
+
+from gradlib.lessons.cross_entropy_vs_mse.convexity import (
+    MidpointGap,
+    NetworkCost,
+    bends_down,
+    ce_logit_hessians,
+    linear_model_line,
+    midpoint_gap,
+    network_line,
+    permute_hidden_units,
+    random_direction,
+)
+from gradlib.lessons.cross_entropy_vs_mse.exercises import (
+    GRADIENT_NEURON,
+    PREDICTION_EPOCHS,
+    PREDICTION_STARTS,
+    check_neuron_gradients,
+    check_prediction,
+    check_softmax_ce_grad,
+    softmax_ce_grad_cases,
+)
+from gradlib.lessons.cross_entropy_vs_mse.experiment import (
+    BATCH_SIZE,
+    EPOCHS,
+    EVALS_PER_EPOCH,
+    LEARNING_RATES,
+    SEEDS,
+    SIZES,
+    STARTS,
+    TARGET_ACCURACY,
+    WRONG_CLASS,
+    WRONG_LOGIT,
+    DigitsRun,
+    DigitsSweep,
+    digits,
+    digits_sweep,
+    make_network,
+    network_parameters,
+    set_network_parameters,
+    train_digits,
+)
+from gradlib.lessons.cross_entropy_vs_mse.figures import (
+    COST_COLORS,
+    plot_convexity_slices,
+    plot_epochs_to_target,
+    plot_learning_curves,
+    plot_nielsen_runs,
+    plot_push,
+    plot_reliability,
+)
+from gradlib.lessons.cross_entropy_vs_mse.maths import (
+    COSTS,
+    NIELSEN_BOOK,
+    NIELSEN_EPOCHS,
+    NIELSEN_LR,
+    NIELSEN_STARTS,
+    NeuronRun,
+    ReliabilityBins,
+    book_animation_run,
+    categorical_nll,
+    classification_cost,
+    epochs_until_below,
+    gaussian_nll,
+    logit_gradient,
+    logit_gradient_formula,
+    neuron_cost,
+    neuron_gradient,
+    neuron_run,
+    numerical_hessian,
+    numerical_jacobian,
+    one_hot,
+    push_scenarios,
+    quadratic_cost,
+    reliability,
+    second_differences,
+    sigmoid_prime,
+    softmax_jacobian,
+)
+from gradlib.lessons.cross_entropy_vs_mse.widgets import NeuronLab
+
+__all__ = [
+    "BATCH_SIZE",
+    "COSTS",
+    "COST_COLORS",
+    "EPOCHS",
+    "EVALS_PER_EPOCH",
+    "GRADIENT_NEURON",
+    "LEARNING_RATES",
+    "NIELSEN_BOOK",
+    "NIELSEN_EPOCHS",
+    "NIELSEN_LR",
+    "NIELSEN_STARTS",
+    "PREDICTION_EPOCHS",
+    "PREDICTION_STARTS",
+    "SEEDS",
+    "SIZES",
+    "STARTS",
+    "TARGET_ACCURACY",
+    "WRONG_CLASS",
+    "WRONG_LOGIT",
+    "DigitsRun",
+    "DigitsSweep",
+    "MidpointGap",
+    "NetworkCost",
+    "NeuronLab",
+    "NeuronRun",
+    "ReliabilityBins",
+    "bends_down",
+    "book_animation_run",
+    "categorical_nll",
+    "ce_logit_hessians",
+    "check_neuron_gradients",
+    "check_prediction",
+    "check_softmax_ce_grad",
+    "classification_cost",
+    "digits",
+    "digits_sweep",
+    "epochs_until_below",
+    "gaussian_nll",
+    "linear_model_line",
+    "logit_gradient",
+    "logit_gradient_formula",
+    "make_network",
+    "midpoint_gap",
+    "network_line",
+    "network_parameters",
+    "neuron_cost",
+    "neuron_gradient",
+    "neuron_run",
+    "numerical_hessian",
+    "numerical_jacobian",
+    "one_hot",
+    "permute_hidden_units",
+    "plot_convexity_slices",
+    "plot_epochs_to_target",
+    "plot_learning_curves",
+    "plot_nielsen_runs",
+    "plot_push",
+    "plot_reliability",
+    "push_scenarios",
+    "quadratic_cost",
+    "random_direction",
+    "reliability",
+    "second_differences",
+    "set_network_parameters",
+    "sigmoid_prime",
+    "softmax_ce_grad_cases",
+    "softmax_jacobian",
+    "train_digits",
+]

@@ -1,0 +1,256 @@
+"""Notebook 07, the exercise checkers: both gradients of one neuron by hand, a prediction
+about two starts, and the softmax + cross-entropy gradient of a batch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from gradlib.activations import softmax_array, stable_sigmoid
+from gradlib.exercises import Feedback, check_array, check_function, read_numbers
+from gradlib.lessons.cross_entropy_vs_mse.maths import (
+    COSTS,
+    NIELSEN_LR,
+    logit_gradient,
+    neuron_gradient,
+    neuron_run,
+    one_hot,
+)
+
+__all__ = [
+    "GRADIENT_NEURON",
+    "PREDICTION_EPOCHS",
+    "PREDICTION_STARTS",
+    "check_neuron_gradients",
+    "check_prediction",
+    "check_softmax_ce_grad",
+    "softmax_ce_grad_cases",
+]
+
+# ----- exercise 1: both gradients of one neuron by hand ---------------------------------------
+
+# x = 2 and y = 1 (not Nielsen's x = 1, y = 0), so that forgetting x, or sigma'(z), or
+# the sign gives a different number each time.
+GRADIENT_NEURON = {"w": -1.0, "b": 0.5, "x": 2.0, "y": 1.0}
+
+
+def _gradient_slips() -> list[tuple[int, float, str]]:
+    """The likely slips in (quadratic dC/dw, cross-entropy dC/dw): entry, value, advice."""
+    w, b, x, y = (GRADIENT_NEURON[k] for k in ("w", "b", "x", "y"))
+    a = float(stable_sigmoid(np.float64(w * x + b)))
+    slope = a * (1 - a)
+    return [
+        (
+            0,
+            (a - y) * x,
+            "your quadratic dC/dw is (a - y) x: the chain rule through the "
+            "sigmoid adds the factor sigma'(z) = a (1 - a).",
+        ),
+        (
+            0,
+            (a - y) * a * x,
+            "your quadratic dC/dw uses sigma(z) = a where sigma'(z) = a (1 - a) belongs.",
+        ),
+        (0, (a - y) * slope, "your quadratic dC/dw has no factor x: that is dC/db; dz/dw = x = 2."),
+        (
+            0,
+            -(a - y) * slope * x,
+            "your quadratic dC/dw has the wrong sign: dC/da = a - y, not y - a.",
+        ),
+        (
+            1,
+            (a - y) * slope * x,
+            "your cross-entropy dC/dw still has sigma'(z): dC/da = "
+            "(a - y) / (a (1 - a)) and sigma'(z) = a (1 - a) cancel.",
+        ),
+        (1, a - y, "your cross-entropy dC/dw has no factor x: that is dC/db; dz/dw = x = 2."),
+        (
+            1,
+            -(a - y) * x,
+            "your cross-entropy dC/dw has the wrong sign: it is (a - y) x, not (y - a) x.",
+        ),
+    ]
+
+
+def check_neuron_gradients(answer: Any) -> Feedback:
+    """Exercise 1: [quadratic dC/dw, cross-entropy dC/dw] at ``GRADIENT_NEURON``, worked
+    by hand, checked against gradlib's backward() without revealing the values."""
+    w, b, x, y = (GRADIENT_NEURON[k] for k in ("w", "b", "x", "y"))
+    expected = [neuron_gradient(w, b, cost, x, y)[1] for cost in COSTS]
+    verdict = check_array(
+        answer,
+        expected,
+        name="your [quadratic dC/dw, cross-entropy dC/dw]",
+        reveal=False,
+        rtol=1e-3,
+        atol=1e-4,
+        entry_names=("quadratic dC/dw", "cross-entropy dC/dw"),
+    )
+    if verdict:
+        return verdict
+    got = read_numbers(answer)
+    if isinstance(got, Feedback) or got.shape != (2,):
+        return verdict
+    hints = [
+        advice
+        for entry, value, advice in _gradient_slips()
+        if np.isclose(got[entry], value, rtol=1e-3, atol=1e-4)
+        and not np.isclose(got[entry], expected[entry], rtol=1e-3, atol=1e-4)
+    ]
+    if np.allclose(got[::-1], expected, rtol=1e-3, atol=1e-4):
+        hints = ["the two entries are swapped: the quadratic cost's gradient comes first."]
+    return Feedback(False, " ".join([verdict.message, *(f"Hint: {h}" for h in hints)]))
+
+
+# ----- exercise 2: predict which start learns faster -----------------------------------------
+
+PREDICTION_STARTS = {"A": (-0.5, -0.5), "B": (-2.5, -2.5)}  # (w, b), input 1, target 1
+PREDICTION_EPOCHS = 20
+
+
+def _cost_drops() -> dict[str, dict[str, float]]:
+    """How far each start's cost falls in ``PREDICTION_EPOCHS`` epochs, per cost."""
+    drops: dict[str, dict[str, float]] = {}
+    for cost in COSTS:
+        drops[cost] = {}
+        for name, (w, b) in PREDICTION_STARTS.items():
+            run = neuron_run(w, b, NIELSEN_LR, cost, PREDICTION_EPOCHS, x=1.0, y=1.0)
+            drops[cost][name] = float(run.cost_values[0] - run.cost_values[-1])
+    return drops
+
+
+def check_prediction(prediction: Any) -> Feedback:
+    """Exercise 2: ``{"quadratic": "A" or "B", "cross-entropy": "A" or "B"}``, the start
+    whose cost falls more in the first 20 epochs. Checked by running both (the run is the
+    point of the exercise, so the feedback shows what it measured)."""
+    if prediction is None or prediction is Ellipsis:
+        return Feedback(False, "your prediction is still empty; replace the placeholder.")
+    if not isinstance(prediction, dict):
+        return Feedback(
+            False,
+            f"your prediction should be a dict such as {{'quadratic': 'A', 'cross-entropy': "
+            f"'A'}}, but it is a {type(prediction).__name__}.",
+        )
+    if set(prediction) != set(COSTS):
+        return Feedback(
+            False,
+            f"your prediction needs exactly the keys {list(COSTS)}, it has {list(prediction)}.",
+        )
+    bad = {cost: pick for cost, pick in prediction.items() if pick not in PREDICTION_STARTS}
+    if bad:
+        return Feedback(False, f"each prediction is 'A' or 'B'; got {bad}.")
+    drops = _cost_drops()
+    faster = {cost: max(d, key=d.get) for cost, d in drops.items()}
+    measured = "; ".join(
+        f"{cost}: A's cost fell by {d['A']:.3f}, B's by {d['B']:.3f}" for cost, d in drops.items()
+    )
+    wrong = [cost for cost in COSTS if prediction[cost] != faster[cost]]
+    if not wrong:
+        return Feedback(
+            True,
+            f"measured over {PREDICTION_EPOCHS} epochs: {measured}. Under the quadratic cost "
+            "the far-off start B is stuck (sigma'(z) is tiny there); under cross-entropy "
+            "the step is a - y, largest where the neuron is most wrong.",
+        )
+    why = {
+        "quadratic": "B sits at z = -5, where sigma'(z) is about 0.007, and the quadratic "
+        "cost's step carries that factor",
+        "cross-entropy": "cross-entropy's step is (a - y) x, with no sigma'(z): the start "
+        "that is more wrong takes the larger steps",
+    }
+    return Feedback(
+        False,
+        f"measured over {PREDICTION_EPOCHS} epochs: {measured}. Your prediction for "
+        + " and for ".join(
+            f"{cost} ({prediction[cost]}) does not match: {why[cost]}" for cost in wrong
+        )
+        + ".",
+    )
+
+
+# ----- exercise 3: the gradient of softmax + cross-entropy for a batch -------------------------
+
+
+def softmax_ce_grad_cases() -> list[tuple[np.ndarray, np.ndarray]]:
+    """(logits (N, K), labels (N,)) test cases: N != K everywhere, and one with logits
+    near 1000, where exp overflows unless each row's maximum is subtracted first."""
+    rng = np.random.default_rng(7)
+    return [
+        (rng.normal(size=(4, 3)), np.array([0, 2, 1, 2])),
+        (rng.normal(scale=3.0, size=(5, 10)), np.array([3, 3, 9, 0, 5])),
+        (1000.0 + rng.normal(size=(6, 4)), np.array([1, 0, 3, 3, 2, 0])),
+    ]
+
+
+def _reference(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """dC/dz of the mean cross-entropy, from gradlib's backward()."""
+    return logit_gradient(logits, labels, "cross-entropy")
+
+
+def _batch_slips(logits: np.ndarray, labels: np.ndarray) -> list[tuple[np.ndarray, str]]:
+    n, k = logits.shape
+    p = softmax_array(logits, axis=1)
+    Y = one_hot(labels, k)
+    columns = softmax_array(logits, axis=0)
+    return [
+        (
+            p - Y,
+            f"it is N = {n} times too large: divide by N, the batch size (the cost is "
+            "the mean over the batch).",
+        ),
+        (
+            (p - Y) / k,
+            f"it is divided by K = {k}, the number of classes; the mean is over "
+            f"the N = {n} samples.",
+        ),
+        (
+            (columns - Y) / n,
+            "your softmax is taken down each column (axis=0): each row is one "
+            "sample, so normalise along axis=1 (with keepdims=True).",
+        ),
+        (
+            columns - Y,
+            "your softmax is taken along axis=0 (it should be axis=1), and the "
+            "1/N of the mean is missing.",
+        ),
+        (p / n, "it is softmax / N: the one-hot targets were not subtracted."),
+        (
+            (Y - p) / n,
+            "the sign is flipped: the gradient is (p - one_hot) / N; its negative "
+            "is the direction gradient descent moves in.",
+        ),
+    ]
+
+
+def check_softmax_ce_grad(function: Callable[..., Any] | None) -> Feedback:
+    """Exercise 3: ``function(logits, labels)`` returns dC/dlogits of the mean cross-entropy
+    of a batch, (softmax(logits) - one_hot(labels)) / N, checked on three batches; the
+    usual slips (a missing 1/N, the softmax along the wrong axis, ...) are named."""
+    name = "softmax_ce_grad"
+    cases = softmax_ce_grad_cases()
+    verdict = check_function(function, _reference, cases, name=name)
+    if verdict or function is None:
+        return verdict
+    for number, (logits, labels) in enumerate(cases, start=1):
+        try:
+            got = read_numbers(function(logits.copy(), labels.copy()))
+        except Exception:  # check_function already reported it
+            return verdict
+        if isinstance(got, Feedback) or got.shape != logits.shape:
+            return verdict
+        if np.isnan(got).any() or np.isinf(got).any():
+            return Feedback(
+                False,
+                f"{name} gives nan or inf on test case {number}, whose logits are near "
+                f"{logits.mean():.0f}: exp overflows. Subtract each row's maximum before "
+                "exp (softmax does not change).",
+            )
+        if np.allclose(got, _reference(logits, labels), rtol=1e-4, atol=1e-6):
+            continue
+        for value, advice in _batch_slips(logits, labels):
+            if np.allclose(got, value, rtol=1e-4, atol=1e-6):
+                return Feedback(False, f"{name} is wrong on test case {number}: {advice}")
+        return verdict
+    return verdict

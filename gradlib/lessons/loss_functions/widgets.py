@@ -35,13 +35,14 @@ class RobustRegressionLab(Widget):
     pull -d loss_i / d prediction_i on the fitted line (bottom left), and the mean loss
     above its minimum at each step (right)."""
 
+    # Two rows on a slide: the data and the loss, then the descent.
     controls = {
         "loss": Dropdown(list(REGRESSION_LOSSES), "MSE", label="loss"),
-        "delta": Slider(1.0, 0.1, 5.0, step=0.1, label="delta (Huber)"),
-        "lr": LogSlider(0.1, -2.5, -0.3, step=0.1, label="learning rate"),
         "outliers": IntSlider(4, 0, 12, label="outliers"),
         "size": Slider(15.0, 0.0, 25.0, step=1.0, label="outlier size"),
+        "lr": LogSlider(0.1, -2.5, -0.3, step=0.1, label="learning rate"),
         "schedule": Toggle(["fixed", "decaying"], "fixed", label="rate"),
+        "delta": Slider(1.0, 0.1, 5.0, step=0.1, label="delta (Huber)"),
     }
     moved = {"loss": "MAE", "lr": 0.3, "outliers": 8, "schedule": "decaying"}
 
@@ -56,14 +57,14 @@ class RobustRegressionLab(Widget):
 
         fig, axes = widget_figure(
             width=11.5,
-            height=4.5,
+            height=4.0,
             nrows=2,
             ncols=2,
             gridspec_kw={"height_ratios": [2.3, 1.0], "width_ratios": [1.25, 1.0]},
             margins={
                 "left": 0.065,
                 "right": 0.985,
-                "bottom": 0.11,
+                "bottom": 0.12,
                 "top": 0.92,
                 "wspace": 0.2,
                 "hspace": 0.1,
@@ -164,10 +165,11 @@ class RobustRegressionLab(Widget):
         self.gap.set_ydata(gap)
         self.curve_title.set_text(f"lr = {lr:.3g}, {schedule} rate")
 
-        outcome = f"after {last} steps: diverged" if path.diverged else f"after {LAB_STEPS} steps"
+        # delta is always shown: MSE and MAE ignore it, and the line says so
+        loss_text = kind.label(delta) if kind.uses_delta else f"{loss} (delta {delta:g} unused)"
+        outcome = f"diverged at step {last}, " if path.diverged else ""
         return (
-            f"{kind.label(delta)}, lr = {lr:.3g} ({schedule}), {outliers} outliers of size "
-            f"{size:g}: {outcome}, slope {w:.3f}, intercept {b:.3f} | clean truth "
-            f"{TRUE_SLOPE:g}, {TRUE_INTERCEPT:g} | this loss's best line {best[0]:.3f}, "
-            f"{best[1]:.3f} | loss above its minimum {gap[last]:.1e}"
+            f"{loss_text}, {outliers} outliers of size {size:g}, lr {lr:.3g} {schedule}: "
+            f"{outcome}slope {w:.3f}, intercept {b:.3f}; best line {best[0]:.3f}, "
+            f"{best[1]:.3f}; clean {TRUE_SLOPE:g}, {TRUE_INTERCEPT:g}"
         )

@@ -69,6 +69,47 @@ def test_below_prints_the_next_power_of_ten(value, text):
     assert bp.below(value) == text
 
 
+# ----- the two passes, observed --------------------------------------------------------------
+
+
+def test_mlp_loss_is_the_mean_cross_entropy_of_the_mlp(problem):
+    X, y, params = problem
+    loss = bp.mlp_loss(X, y, *[gl.tensor(p) for p in params])
+    logits = np.maximum(X @ params[0] + params[1], 0) @ params[2] + params[3]
+    log_p = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    assert loss.item() == pytest.approx(-log_p[np.arange(N), y].mean(), rel=1e-12)
+
+
+def test_observe_passes_sees_the_forward_order_then_the_reverse(problem):
+    X, y, params = problem
+    passes = bp.observe_passes(X, y, *params)
+    weights = ["W1", "b1", "W2", "b2"]
+    computed = ["X@W1", "Z1", "H", "H@W2", "Z2", "log_p", "picked", "mean", "L"]
+    assert passes.forward == weights + computed
+    assert passes.backward[: len(computed)] == computed[::-1]
+    assert sorted(passes.backward[len(computed) :]) == sorted(weights)
+    assert passes.inputs["Z1"] == ["X@W1", "b1"] and passes.inputs["H@W2"] == ["H", "W2"]
+    assert passes.inputs["X@W1"] == ["W1"]  # X is data: not watched
+    assert passes.each_gradient_once() and passes.gradient_before_inputs()
+    loss, grads = gradlib_grads(X, y, params)
+    assert passes.loss == loss.item()
+    for name, grad in zip(weights, grads):
+        np.testing.assert_array_equal(passes.grads[name], grad)
+
+
+def test_pass_order_checks_can_fail(problem):
+    X, y, params = problem
+    passes = bp.observe_passes(X, y, *params)
+    swapped = passes.backward.copy()
+    swapped[0], swapped[1] = swapped[1], swapped[0]  # "mean" finished before "L"
+    wrong = bp.PassOrder(passes.forward, swapped, passes.inputs, passes.loss, passes.grads)
+    assert wrong.each_gradient_once() and not wrong.gradient_before_inputs()
+    twice = bp.PassOrder(
+        passes.forward, passes.backward + ["H"], passes.inputs, passes.loss, passes.grads
+    )
+    assert not twice.each_gradient_once()
+
+
 # ----- forward mode ----------------------------------------------------------------------------
 
 
@@ -144,6 +185,21 @@ def test_reverse_mode_cost_includes_the_input_gradient_when_it_is_needed(problem
     Z2 = F.relu(X_leaf @ leaves[0] + leaves[1]) @ leaves[2] + leaves[3]
     cost = bp.reverse_mode_cost(Z2.sum())
     assert cost.backward_macs == 2 * cost.forward_macs
+
+
+def test_gradient_costs_by_width_count_each_method(problem):
+    X, y, _ = problem
+    widths = [2, 4, 8]
+    costs = bp.gradient_costs_by_width(X, y, widths, classes=C, seed=3)
+    assert costs.widths == widths
+    for width, size, reverse, forward, fd in zip(
+        widths, costs.sizes, costs.reverse, costs.forward, costs.finite_differences
+    ):
+        assert size == D * width + width + width * C + C
+        one_forward = N * D * width + N * width * C
+        assert reverse == one_forward + (N * D * width + 2 * N * width * C)
+        assert forward == size * (2 * N * D * width + 3 * N * width * C)
+        assert fd == 2 * size * one_forward
 
 
 def test_plot_gradient_costs_draws_three_distinct_lines_and_the_ratio():

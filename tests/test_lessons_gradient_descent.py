@@ -22,6 +22,35 @@ def close_figures():
     plt.close("all")
 
 
+# ----- one step against the gradient (claim C5) ----------------------------------------------
+
+
+def _bowl(x, y):
+    return x**2 + y**2
+
+
+def test_one_step_on_a_bowl_decreases_by_the_predicted_amount_times_one_minus_lr():
+    # f = |p|**2, g = 2p: a step against g gives (1 - 2 lr)**2 |p|**2, a decrease of
+    # 4 lr (1 - lr) |p|**2 against the prediction lr |g|**2 = 4 lr |p|**2
+    points = np.array([[1.0, 2.0], [-0.5, 0.3], [3.0, -1.0]])
+    rows = gd.one_step_check(_bowl, points, [0.01, 0.3, 1.2])
+    assert [row.lr for row in rows] == [0.01, 0.3, 1.2]
+    for row in rows:
+        assert row.ratio == pytest.approx(1 - row.lr, rel=1e-12)
+        assert row.up == 1.0
+    assert rows[0].down == 1.0 and rows[1].down == 1.0
+    assert rows[2].down == 0.0  # |1 - 2 lr| = 1.4 > 1: every step overshoots uphill
+
+
+def test_one_step_check_on_himmelblau_needs_small_steps():
+    points = np.random.default_rng(0).uniform(-5, 5, size=(200, 2))
+    small, large = gd.one_step_check(gd.himmelblau, points, [1e-5, 1e-1])
+    assert (small.down, small.up) == (1.0, 1.0) and small.ratio == pytest.approx(1, abs=0.01)
+    assert large.down < 0.5
+    table = gd.one_step_table([small, large]).splitlines()
+    assert len(table) == 3 and table[1].split()[:3] == ["1e-05", "100.0%", "100.0%"]
+
+
 # ----- one dimension ------------------------------------------------------------------------
 
 
@@ -152,6 +181,62 @@ def test_steps_to_tolerance_reports_divergence():
     assert gd.steps_to_tolerance(10.0, 0.25, max_steps=500) == -1  # lr > 2/L = 0.2
 
 
+@pytest.mark.parametrize("curvature", [1.0, 4.0, 10.0])
+def test_heavy_ball_matrix_steps_like_the_heavy_ball(curvature):
+    # the path along one axis is A**k (x_0, x_0): before the first step v = 0, x_{-1} = x_0
+    kappa, lr, beta = 10.0, 0.15, 0.4
+    start = (1.0, 0.0) if curvature == 1.0 else (0.0, 1.0)
+    axis = 0 if curvature == 1.0 else 1
+    path = gd.descent_path_2d(curvature if axis else kappa, lr, start, 8, momentum=beta)[:, axis]
+    A = gd.heavy_ball_matrix(lr, beta, curvature)
+    state = np.array([1.0, 1.0])
+    for k in range(1, 9):
+        state = A @ state
+        assert state[0] == pytest.approx(path[k], rel=1e-12, abs=1e-15)
+
+
+def test_polyak_tuning_gives_every_curvature_the_rate_sqrt_beta():
+    kappa = 10.0
+    lr, beta = gd.heavy_ball_parameters(kappa)
+    for curvature in np.linspace(1.0, kappa, 7):
+        moduli = np.abs(np.linalg.eigvals(gd.heavy_ball_matrix(lr, beta, curvature)))
+        np.testing.assert_allclose(moduli, np.sqrt(beta), rtol=1e-6)
+    # outside [mu, L] the eigenvalues are real and one of them is larger
+    for curvature in (0.5, 12.0):
+        assert np.abs(np.linalg.eigvals(gd.heavy_ball_matrix(lr, beta, curvature))).max() > (
+            np.sqrt(beta) * 1.01
+        )
+    # at the two ends the eigenvalue is repeated: t**2 = 4 beta
+    for curvature in (1.0, kappa):
+        t = 1 + beta - lr * curvature
+        assert t**2 == pytest.approx(4 * beta, rel=1e-12)
+
+
+@pytest.mark.parametrize("beta", [0.0, 0.3, 0.8])
+def test_heavy_ball_is_stable_below_two_times_one_plus_beta_over_L(beta):
+    L = 10.0
+    limit = 2 * (1 + beta) / L
+    for lr, stable in ((0.99 * limit, True), (1.01 * limit, False)):
+        radius = np.abs(np.linalg.eigvals(gd.heavy_ball_matrix(lr, beta, L))).max()
+        assert (radius < 1) == stable
+        ends = gd.descent_path_2d(L, lr, (0.0, 1.0), 3000, momentum=beta)[-1]
+        assert (np.abs(ends[1]) < 1) == stable
+
+
+def test_count_steps_measures_both_methods():
+    counts = gd.count_steps([2.0, 10.0, 100.0], tol=1e-6)
+    assert counts.gd.tolist() == [
+        gd.steps_to_tolerance(k, gd.best_learning_rate(k)) for k in (2.0, 10.0, 100.0)
+    ]
+    assert counts.hb.tolist() == [
+        gd.steps_to_tolerance(k, *gd.heavy_ball_parameters(k)) for k in (2.0, 10.0, 100.0)
+    ]
+    np.testing.assert_allclose(counts.gd_rule, np.array([2.0, 10.0, 100.0]) / 2 * np.log(1e6))
+    assert np.all(np.abs(counts.gd - np.ceil(counts.gd_exact)) <= 1)
+    table = counts.table().splitlines()
+    assert len(table) == 4 and table[2].split()[:2] == ["10", str(counts.gd[1])]
+
+
 # ----- the non-convex surface -------------------------------------------------------------------
 
 
@@ -194,6 +279,43 @@ def test_different_starts_reach_different_minima():
     index, distance = gd.nearest_minimum(ends)
     assert sorted(index.tolist()) == [0, 1, 2, 3]
     assert distance.max() < 1e-5
+
+
+def test_himmelblau_gradient_and_hessian_match_gradlib():
+    point = (0.7, -1.3)
+    x = gl.tensor(point[0], requires_grad=True)
+    y = gl.tensor(point[1], requires_grad=True)
+    gd.himmelblau(x, y).backward()
+    np.testing.assert_allclose(gd.himmelblau_gradient(*point), [x.grad, y.grad], rtol=1e-12)
+    h = 1e-6
+    columns = [
+        (
+            gd.himmelblau_gradient(*(np.array(point) + h * e))
+            - gd.himmelblau_gradient(*(np.array(point) - h * e))
+        )
+        / (2 * h)
+        for e in np.eye(2)
+    ]
+    np.testing.assert_allclose(gd.himmelblau_hessian(*point), np.array(columns).T, rtol=1e-6)
+
+
+def test_himmelblau_has_four_minima_four_saddles_and_one_local_maximum():
+    points = gd.himmelblau_stationary_points()
+    kinds = [p.kind for p in points]
+    assert kinds.count("local minimum") == 4 and kinds.count("saddle point") == 4
+    assert kinds.count("local maximum") == 1
+    for p in points:
+        assert np.linalg.norm(gd.himmelblau_gradient(p.x, p.y)) < 1e-9
+    minima = np.array([[p.x, p.y] for p in points if p.kind == "local minimum"])
+    _, distance = gd.nearest_minimum(minima)
+    assert distance.max() < 1e-5
+    (peak,) = [p for p in points if p.kind == "local maximum"]
+    assert (peak.x, peak.y) == pytest.approx((-0.270845, -0.923039), abs=1e-6)
+    assert peak.value == pytest.approx(181.6165, abs=1e-4) and np.all(peak.eigenvalues < 0)
+    # a local maximum only: f is unbounded above (it grows like 2 t**4 along x = y = t)
+    assert gd.himmelblau(5.0, 5.0) > peak.value
+    values = [round(p.value, 6) for p in points]
+    assert values == sorted(values) and values[-1] == round(peak.value, 6)
 
 
 def test_in_place_update_keeps_the_parameter_a_leaf():
@@ -251,18 +373,48 @@ def test_fit_takes_one_step_per_batch_in_a_seeded_random_order():
     np.testing.assert_array_equal(w, w2)
 
 
-def test_fit_noise_level_follows_lr_over_batch_size():
-    # the claim of the notebook: equal lr / B, equal jiggle; four times lr / B, more jiggle
+def _least_squares(X, y):
+    A = np.column_stack([X, np.ones(len(y))])
+    coef = np.linalg.lstsq(A, y, rcond=None)[0]
+    return coef, np.mean((A @ coef - y) ** 2)
+
+
+def test_fit_noise_level_grows_with_lr_over_batch_size():
+    # the claim of the notebook: equal lr / B, a similar jiggle (each run with its own
+    # shuffle); four times lr / B, far more jiggle
     X, y, _, _ = gd.make_regression_data()
-    coef = np.linalg.lstsq(np.column_stack([X, np.ones(len(y))]), y, rcond=None)[0]
-    best = np.mean((np.column_stack([X, np.ones(len(y))]) @ coef - y) ** 2)
+    _, best = _least_squares(X, y)
 
-    def plateau(batch_size, lr):
-        return np.mean(gd.fit(X, y, batch_size, lr)[2][-10:] - best)
+    def plateau(batch_size, lr, seed=0):
+        return gd.hover_level(gd.fit(X, y, batch_size, lr, seed=seed)[2], best)
 
-    mini, sgd_same_ratio, sgd = plateau(20, 0.05), plateau(1, 0.0025), plateau(1, 0.01)
+    mini, sgd_same_ratio, sgd = plateau(20, 0.05), plateau(1, 0.0025, seed=1), plateau(1, 0.01)
     assert 0.5 < sgd_same_ratio / mini < 2
     assert sgd > 5 * mini
+
+
+def test_sgd_with_the_mini_batches_shuffle_retraces_them():
+    # lr / B equal and the same order: 20 small steps add up to nearly one batch step, so
+    # SGD ends far closer to the mini-batch run than either is to least squares
+    X, y, _, _ = gd.make_regression_data()
+    coef, _ = _least_squares(X, y)
+    w_mini, b_mini, _ = gd.fit(X, y, 20, 0.05, seed=0)
+    mini = np.r_[w_mini, b_mini]
+    same = np.r_[gd.fit(X, y, 1, 0.0025, seed=0)[:2]]
+    other = np.r_[gd.fit(X, y, 1, 0.0025, seed=1)[:2]]
+    assert np.abs(same - mini).max() < 0.2 * np.abs(mini - coef).max()
+    assert np.abs(other - mini).max() > 0.5 * np.abs(mini - coef).max()
+
+
+def test_fit_table_lists_least_squares_and_every_run():
+    X, y, _, _ = gd.make_regression_data()
+    coef, best = _least_squares(X, y)
+    runs = {"full": gd.fit(X, y, 200, 0.3), "sgd": gd.fit(X, y, 1, 0.01, epochs=3)}
+    lines = gd.fit_table(runs, coef, best).splitlines()
+    assert len(lines) == 4 and lines[1].startswith("least squares")
+    assert lines[2].startswith("full") and lines[2].endswith("< 1e-10")
+    assert lines[3].split()[-1] == f"{gd.hover_level(runs['sgd'][2], best):.1e}"
+    assert gd.hover_level(np.array([5.0, 3.0, 2.0, 1.5]), 1.0, last=2) == pytest.approx(0.75)
 
 
 def test_descent_step_cases_are_fresh_copies_with_several_weights_first():

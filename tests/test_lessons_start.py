@@ -68,7 +68,7 @@ def test_tangent_line_returns_the_numbers_and_draws_the_tangent() -> None:
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert labels == ["f(x) = x**3 - 3x", "tangent, slope f'(x) = 0.00"]
     image = PIL.Image.open(io.BytesIO(plotting.render_png(fig)))
-    assert image.format == "PNG" and image.size == (700, 400)
+    assert image.format == "PNG" and image.size == (700, 380)
 
 
 def test_tangent_has_the_slope_backward_returns() -> None:

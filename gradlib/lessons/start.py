@@ -101,7 +101,7 @@ class TangentLine(Widget):
 
     def build(self) -> Figure:
         fig, ax = widget_figure(
-            width=7.0, height=4.0, margins={"left": 0.1, "right": 0.97, "bottom": 0.14, "top": 0.9}
+            width=7.0, height=3.8, margins={"left": 0.1, "right": 0.97, "bottom": 0.145, "top": 0.9}
         )
         (self.curve,) = ax.plot([], [], color=COLORS[0], label="f(x)")
         (self.tangent,) = ax.plot([], [], color=PALETTE["vermillion"], label="tangent")

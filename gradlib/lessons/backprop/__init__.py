@@ -3,10 +3,12 @@
 Import it as ``from gradlib.lessons import backprop as bp``; everything below is
 ``bp.<name>``. Each concern has its own file:
 
-- ``maths.py``: ``mlp_loss_jvp`` / ``forward_mode_gradient`` (forward-mode
+- ``maths.py``: ``observe_passes`` (the order of the forward and backward passes of the
+  notebook's MLP, noted by hooks); ``mlp_loss_jvp`` / ``forward_mode_gradient`` (forward-mode
   differentiation of the notebook's two-layer MLP with dual numbers, one pass per
   parameter) and ``reverse_mode_cost`` (what one backward pass costs, read off the
-  recorded graph), both counting multiply-adds; ``BoundarySnapshots``, the decision
+  recorded graph), both counting multiply-adds, and ``gradient_costs_by_width``;
+  ``BoundarySnapshots``, the decision
   boundary recorded during training;
 - ``figures.py``: ``plot_gradient_costs`` and ``plot_snapshot_grid``;
 - ``widgets.py``: ``TrainingStep``, the boundary at a chosen training step;
@@ -29,11 +31,16 @@ from gradlib.lessons.backprop.figures import (
 )
 from gradlib.lessons.backprop.maths import (
     BoundarySnapshots,
+    GradientCosts,
+    PassOrder,
     ReverseModeCost,
     Snapshot,
     below,
     forward_mode_gradient,
+    gradient_costs_by_width,
+    mlp_loss,
     mlp_loss_jvp,
+    observe_passes,
     reverse_mode_cost,
 )
 from gradlib.lessons.backprop.widgets import (
@@ -47,6 +54,8 @@ __all__ = [
     "TRAINING_STEPS",
     "BoundarySnapshots",
     "BuggyLinear",
+    "GradientCosts",
+    "PassOrder",
     "ReverseModeCost",
     "Snapshot",
     "TrainingStep",
@@ -57,9 +66,12 @@ __all__ = [
     "draw_boundary",
     "forward_mode_gradient",
     "gradcheck_summary",
+    "gradient_costs_by_width",
     "linear_backward_reference",
     "linear_exercise_data",
+    "mlp_loss",
     "mlp_loss_jvp",
+    "observe_passes",
     "plot_gradient_costs",
     "plot_snapshot_grid",
     "reverse_mode_cost",

@@ -1,5 +1,6 @@
-"""Notebook 03, the maths: forward mode against reverse mode (counted multiply-adds), and
-snapshots of a decision boundary recorded during training."""
+"""Notebook 03, the maths: the order of the forward and backward passes, observed with
+hooks; forward mode against reverse mode (counted multiply-adds); and snapshots of a
+decision boundary recorded during training."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from typing import Any
 
 import numpy as np
 
+from gradlib import functional as F
 from gradlib.activations import softmax_array
-from gradlib.engine import Tensor, no_grad, topological_order
+from gradlib.engine import Tensor, no_grad, tensor, topological_order
 
 
 def below(value: float, floor: float = 1e-15) -> str:
@@ -23,6 +25,84 @@ def below(value: float, floor: float = 1e-15) -> str:
     if bound == value:
         bound *= 10
     return f"< {bound:.0e}"
+
+
+# ----- the two passes, observed ----------------------------------------------------
+
+
+def mlp_loss(X: np.ndarray, target: np.ndarray, W1: Any, b1: Any, W2: Any, b2: Any) -> Tensor:
+    """The notebook's MLP: mean cross-entropy of relu(X W1 + b1) W2 + b2, as a gradlib graph.
+
+    X (N, D), target (N,) class indices, W1 (D, M), b1 (M,), W2 (M, C), b2 (C,).
+    """
+    Z2 = F.relu(tensor(X) @ W1 + b1) @ W2 + b2
+    return -F.log_softmax(Z2, dim=1)[np.arange(len(target)), target].mean()
+
+
+@dataclass
+class PassOrder:
+    """What one forward and one backward pass of the MLP did, in order.
+
+    ``forward``: the names of the tensors in the order the forward pass computed them;
+    ``backward``: the names in the order ``backward()`` finished their gradients (a hook
+    on each tensor notes it); ``inputs``: each computed tensor's named inputs, read off
+    the recorded graph; ``grads``: the gradients of the four weights.
+    """
+
+    forward: list[str]
+    backward: list[str]
+    inputs: dict[str, list[str]]
+    loss: float
+    grads: dict[str, np.ndarray]
+
+    def each_gradient_once(self) -> bool:
+        """Every tensor of the forward pass had its gradient finished exactly once."""
+        return sorted(self.backward) == sorted(self.forward)
+
+    def gradient_before_inputs(self) -> bool:
+        """Each tensor's gradient was finished before the gradients of its inputs."""
+        finished = {name: k for k, name in enumerate(self.backward)}
+        return all(finished[name] < finished[i] for name, ins in self.inputs.items() for i in ins)
+
+
+def observe_passes(
+    X: np.ndarray, target: np.ndarray, W1: Any, b1: Any, W2: Any, b2: Any
+) -> PassOrder:
+    """Run the MLP forward and backward once, noting when each named tensor is computed
+    (forward) and when its gradient is complete (``register_hook``, as in PyTorch: the
+    engine calls the hook the moment the tensor's whole gradient is known)."""
+    forward: list[str] = []
+    backward: list[str] = []
+    named: dict[int, str] = {}
+
+    def watch(name: str, t: Tensor) -> Tensor:
+        forward.append(name)
+        named[id(t)] = name
+        t.register_hook(lambda grad: backward.append(name))
+        return t
+
+    weights = {
+        name: watch(name, tensor(value, requires_grad=True))
+        for name, value in zip(("W1", "b1", "W2", "b2"), (W1, b1, W2, b2))
+    }
+    XW1 = watch("X@W1", tensor(X) @ weights["W1"])
+    Z1 = watch("Z1", XW1 + weights["b1"])
+    H = watch("H", F.relu(Z1))
+    HW2 = watch("H@W2", H @ weights["W2"])
+    Z2 = watch("Z2", HW2 + weights["b2"])
+    log_p = watch("log_p", F.log_softmax(Z2, dim=1))
+    picked = watch("picked", log_p[np.arange(len(target)), target])
+    mean = watch("mean", picked.mean())
+    loss = watch("L", -mean)
+    if backward:
+        raise RuntimeError("observe_passes: a gradient was finished before backward() ran")
+    inputs = {}
+    for t in (XW1, Z1, H, HW2, Z2, log_p, picked, mean, loss):
+        parents = t._node.parents
+        inputs[named[id(t)]] = [named[id(p)] for p in parents if id(p) in named]
+    loss.backward()
+    grads = {name: w.grad.copy() for name, w in weights.items()}
+    return PassOrder(forward, backward, inputs, loss.item(), grads)
 
 
 # ----- forward mode vs reverse mode ------------------------------------------------
@@ -92,6 +172,42 @@ def forward_mode_gradient(
             _, grads[k][index] = mlp_loss_jvp(X, target, params, tangents, macs)
             passes += 1
     return grads, passes, macs[0]
+
+
+@dataclass
+class GradientCosts:
+    """Multiply-adds of the full gradient of MLPs of several hidden widths."""
+
+    widths: list[int]
+    sizes: list[int]  # the number of weights of each
+    reverse: list[int]  # one forward and one backward pass
+    forward: list[int]  # forward mode: one pass per weight
+    finite_differences: list[int]  # two forward passes per weight
+
+
+def gradient_costs_by_width(
+    X: np.ndarray, target: np.ndarray, widths: list[int], classes: int = 2, seed: int = 1
+) -> GradientCosts:
+    """``reverse_mode_cost`` and ``forward_mode_gradient`` for a 2-layer MLP of each hidden
+    width (random weights from ``default_rng(seed)``, zero biases)."""
+    rng = np.random.default_rng(seed)
+    costs = GradientCosts(list(widths), [], [], [], [])
+    for width in widths:
+        arrays = [
+            rng.standard_normal((X.shape[1], width)),
+            np.zeros(width),
+            rng.standard_normal((width, classes)),
+            np.zeros(classes),
+        ]
+        size = sum(a.size for a in arrays)
+        leaves = [tensor(a, requires_grad=True) for a in arrays]
+        graph = reverse_mode_cost(mlp_loss(X, target, *leaves))
+        _, _, forward_macs = forward_mode_gradient(X, target, arrays)
+        costs.sizes.append(size)
+        costs.reverse.append(graph.forward_macs + graph.backward_macs)
+        costs.forward.append(forward_macs)
+        costs.finite_differences.append(2 * size * graph.forward_macs)
+    return costs
 
 
 @dataclass

@@ -67,7 +67,9 @@ class TrainingStep(Widget):
 
     def build(self) -> Figure:
         fig, ax = widget_figure(
-            width=6.6, height=4.4, margins={"left": 0.1, "right": 0.97, "bottom": 0.13, "top": 0.92}
+            width=6.2,
+            height=3.8,
+            margins={"left": 0.1, "right": 0.97, "bottom": 0.145, "top": 0.91},
         )
         self.image, self.boundary = draw_boundary(ax, self.snapshots, self.snapshots.snapshots[0])
         # an explicit title height skips matplotlib's measuring of the tick labels beneath it

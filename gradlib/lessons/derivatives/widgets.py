@@ -34,7 +34,7 @@ from gradlib.lessons.derivatives.maths import (
     forward_difference,
 )
 from gradlib.plotting import COLORS, PALETTE, plain_log_ticks, round_ticks, widget_figure
-from gradlib.widgets import Dropdown, LogSlider, Slider, Toggle, Widget
+from gradlib.widgets import Dropdown, LogSlider, Slider, Widget
 
 __all__ = ["DerivativeExplorer", "DirectionalExplorer", "contour_tangent_near"]
 
@@ -47,7 +47,7 @@ class DerivativeExplorer(Widget):
     controls = {
         "function": Dropdown(list(EXAMPLES), "sin", label="f(x)"),
         "h": LogSlider(0.1, -12, -0.5, step=0.25, label="h"),
-        "precision": Toggle(list(PRECISIONS), "float64", label="precision"),
+        "precision": Dropdown(list(PRECISIONS), "float64", label="precision"),
     }
     moved = {"function": "exp", "h": 1e-7, "precision": "float32"}
 

@@ -3,11 +3,14 @@
 Import it as ``from gradlib.lessons import gradient_descent as gd``; everything below is
 ``gd.<name>``. Each concern has its own file:
 
-- ``maths.py``: gradient descent on f(x) = L/2 x**2 and the learning rate past which it
-  diverges (found by bisection); descent with and without heavy-ball momentum on the
-  ill-conditioned quadratic (x1**2 + kappa x2**2) / 2 with the classical tuned settings;
-  Himmelblau's surface and descent from many starts at once; the regression data and
-  full-batch, mini-batch or stochastic gradient descent on it with gradlib;
+- ``maths.py``: one step against the gradient from many points (claim C5); gradient
+  descent on f(x) = L/2 x**2 and the learning rate past which it diverges (found by
+  bisection); descent with and without heavy-ball momentum on the ill-conditioned
+  quadratic (x1**2 + kappa x2**2) / 2 with the classical tuned settings, the 2x2 matrix of
+  one heavy-ball step, and the steps needed against kappa; Himmelblau's surface, its
+  stationary points (Newton's method, classified by the Hessian) and descent from many
+  starts at once; the regression data, full-batch, mini-batch or stochastic gradient
+  descent on it with gradlib, and a table against least squares;
 - ``figures.py``: the static figures;
 - ``widgets.py``: ``LearningRateExplorer`` (the learning rate on a parabola);
 - ``exercises.py``: the checkers of the two exercises.
@@ -30,17 +33,29 @@ from gradlib.lessons.gradient_descent.figures import (
 from gradlib.lessons.gradient_descent.maths import (
     HIMMELBLAU_MINIMA,
     L_DEMO,
+    OneStep,
+    StationaryPoint,
+    StepCounts,
     basin_map,
     best_learning_rate,
+    count_steps,
     descend,
     descent_path_2d,
     divergence_threshold,
     diverges,
     fit,
+    fit_table,
+    heavy_ball_matrix,
     heavy_ball_parameters,
     himmelblau,
+    himmelblau_gradient,
+    himmelblau_hessian,
+    himmelblau_stationary_points,
+    hover_level,
     make_regression_data,
     nearest_minimum,
+    one_step_check,
+    one_step_table,
     quadratic_path,
     regime,
     steps_to_tolerance,
@@ -56,20 +71,32 @@ __all__ = [
     "L_DEMO",
     "WIDGET_STEPS",
     "LearningRateExplorer",
+    "OneStep",
+    "StationaryPoint",
+    "StepCounts",
     "basin_map",
     "best_learning_rate",
     "check_descent_step",
     "check_learning_rate",
+    "count_steps",
     "descend",
     "descent_path_2d",
     "descent_step_cases",
     "divergence_threshold",
     "diverges",
     "fit",
+    "fit_table",
+    "heavy_ball_matrix",
     "heavy_ball_parameters",
     "himmelblau",
+    "himmelblau_gradient",
+    "himmelblau_hessian",
+    "himmelblau_stationary_points",
+    "hover_level",
     "make_regression_data",
     "nearest_minimum",
+    "one_step_check",
+    "one_step_table",
     "plot_basins",
     "plot_descent_paths",
     "plot_loss_curves",

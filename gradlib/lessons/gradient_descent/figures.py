@@ -53,52 +53,46 @@ def plot_regimes(L: float = L_DEMO, x0: float = 2.5, steps: int = 20):
 
 
 def plot_descent_paths(kappa: float = 10.0, start: Any = (-9.0, 2.5), steps: int = 30):
-    """Plain gradient descent (zig-zag) and heavy ball: paths on the contours (top) and
-    the distance to the minimum against the step (bottom). Returns the figure."""
+    """Plain gradient descent (zig-zag) and heavy ball: paths on the contours (left) and
+    the distance to the minimum against the step (right). Returns the figure."""
     lr_gd = best_learning_rate(kappa)
     lr_hb, beta = heavy_ball_parameters(kappa)
     long = 2 * steps
     gd = descent_path_2d(kappa, lr_gd, start, long)
     hb = descent_path_2d(kappa, lr_hb, start, long, momentum=beta)
     runs = (
-        (gd, COLORS[0], f"gradient descent, lr = 2/(L + mu) = {lr_gd:.3f}"),
-        (hb, COLORS[1], f"heavy ball, lr = {lr_hb:.3f}, momentum = {beta:.3f}"),
+        (gd, COLORS[0], f"gradient descent\nlr = 2/(L + mu) = {lr_gd:.3f}"),
+        (hb, COLORS[1], f"heavy ball\nlr = {lr_hb:.3f}, momentum = {beta:.3f}"),
     )
 
-    fig, (top, bottom) = new_figure(
-        nrows=2, width=10.0, height=8.0, gridspec_kw={"height_ratios": [1.0, 1.1]}
+    fig, (left, right) = new_figure(
+        ncols=2, width=11.0, height=4.0, gridspec_kw={"width_ratios": [1.7, 1.0]}
     )
     x1 = np.linspace(-10, 10, 201)
     x2 = np.linspace(-3.5, 3.5, 101)
     g1, g2 = np.meshgrid(x1, x2)
     levels = 0.5 * (np.linspace(0.6, 10, 9) ** 2)
-    top.contour(g1, g2, 0.5 * (g1**2 + kappa * g2**2), levels=levels, colors="0.75", linewidths=1)
-    for path, color, label in runs:
-        top.plot(
-            path[: steps + 1, 0],
-            path[: steps + 1, 1],
-            "-o",
-            color=color,
-            markersize=3.5,
-            label=label,
-        )
-    top.plot([start[0]], [start[1]], "s", color=PALETTE["black"], label="start")
-    top.plot([0], [0], "*", color=PALETTE["vermillion"], markersize=14, label="minimum")
-    top.set_aspect("equal")
-    top.set_xlim(-10, 10)
-    top.set_ylim(-3.5, 3.5)
-    top.set_xlabel("x1 (curvature mu = 1)")
-    top.set_ylabel(f"x2 (curvature L = {kappa:g})")
-    top.set_title(f"The first {steps} steps on f = (x1² + {kappa:g} x2²) / 2")
-    top.legend(loc="upper right", fontsize=9, framealpha=0.95)
+    left.contour(g1, g2, 0.5 * (g1**2 + kappa * g2**2), levels=levels, colors="0.75", linewidths=1)
+    for path, color, _ in runs:
+        left.plot(path[: steps + 1, 0], path[: steps + 1, 1], "-o", color=color, markersize=3.5)
+    left.plot([start[0]], [start[1]], "s", color=PALETTE["black"])
+    left.annotate("start", start, xytext=(6, 4), textcoords="offset points", fontsize=10)
+    left.plot([0], [0], "*", color=PALETTE["vermillion"], markersize=14)
+    left.set_aspect("equal")
+    left.set_xlim(-10, 10)
+    left.set_ylim(-3.5, 3.5)
+    left.set_xlabel("x1 (curvature mu = 1)")
+    left.set_ylabel(f"x2 (curvature L = {kappa:g})")
+    left.set_title(f"The first {steps} steps on f = (x1² + {kappa:g} x2²) / 2")
 
     k = np.arange(long + 1)
     for path, color, label in runs:
-        bottom.semilogy(k, np.linalg.norm(path, axis=1), color=color, label=label.split(",")[0])
-    bottom.set_xlabel("step k")
-    bottom.set_ylabel("|x_k| (distance to the minimum)")
-    bottom.set_title(f"Distance to the minimum, condition number kappa = {kappa:g}")
-    bottom.legend(loc="upper right", fontsize=10)
+        right.semilogy(k, np.linalg.norm(path, axis=1), color=color, label=label)
+    right.set_xlabel("step k")
+    right.set_ylabel("|x_k| (distance to the minimum)")
+    right.set_title(f"Distance to the minimum (kappa = {kappa:g})")
+    right.set_ylim(None, 1e7)  # room for the legend above the curves
+    right.legend(loc="upper right", fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -136,7 +130,7 @@ def plot_basins(paths: np.ndarray, lr: float, steps: int, n: int = 61):
 
     grid, basin = basin_map(n, lr, steps)
     colors = [COLORS[0], COLORS[1], COLORS[2], COLORS[5]]
-    fig, (left, right) = new_figure(ncols=2, width=12.0, height=5.2)
+    fig, (left, right) = new_figure(ncols=2, width=10.5, height=4.6)
     left.pcolormesh(
         grid,
         grid,

@@ -5,12 +5,64 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 import numpy as np
 
 from gradlib.engine import Tensor, no_grad, tensor
+
+# ----- one step against the gradient (claim C5) -------------------------------------------
+
+
+@dataclass(frozen=True)
+class OneStep:
+    """What one step of size ``lr`` did at many points, against and along the gradient."""
+
+    lr: float
+    down: float  # the fraction of the steps against the gradient that lowered f
+    up: float  # the fraction of the steps along the gradient that raised f
+    ratio: float  # the median of actual decrease / predicted decrease lr |g|**2
+
+
+def one_step_check(f: Callable[[Any, Any], Any], points: Any, lrs: list[float]) -> list[OneStep]:
+    """One step against and one along the gradient of f(x, y) from every row of ``points``
+    (shape (n, 2)), for each learning rate: how often f goes down and up, and how the
+    decrease compares with the first-order prediction lr |g|**2.
+
+    The gradients come from gradlib: the loss is the sum of f over the n points, and each
+    point's f depends on that point only, so one backward() gives all n gradients.
+    """
+    points = np.asarray(points, dtype=np.float64)
+    px = tensor(points[:, 0].copy(), requires_grad=True)
+    py = tensor(points[:, 1].copy(), requires_grad=True)
+    f(px, py).sum().backward()
+    g = np.stack([px.grad, py.grad], axis=1)
+    f0 = f(points[:, 0], points[:, 1])
+    rows = []
+    for lr in lrs:
+        against, along = points - lr * g, points + lr * g
+        f_against, f_along = f(against[:, 0], against[:, 1]), f(along[:, 0], along[:, 1])
+        ratio = np.median((f0 - f_against) / (lr * (g**2).sum(axis=1)))
+        rows.append(
+            OneStep(lr, float(np.mean(f_against < f0)), float(np.mean(f_along > f0)), float(ratio))
+        )
+    return rows
+
+
+def one_step_table(rows: list[OneStep]) -> str:
+    """The rows of ``one_step_check`` as a table."""
+    lines = [
+        "     lr   f down after a step against g   f up after a step along g   actual / predicted"
+    ]
+    for row in rows:
+        lines.append(
+            f"{row.lr:7.0e}   {row.down:6.1%}                          {row.up:6.1%}"
+            f"                      {row.ratio:8.3f}"
+        )
+    return "\n".join(lines)
+
 
 # ----- one dimension: f(x) = L/2 x**2 ------------------------------------------------------
 
@@ -132,6 +184,66 @@ def steps_to_tolerance(
     return -1
 
 
+def heavy_ball_matrix(lr: float, momentum: float, curvature: float) -> np.ndarray:
+    """The 2x2 matrix A of one heavy-ball step along a direction of curvature lambda.
+
+    On f = lambda/2 x**2 the step v <- momentum v - lr lambda x, x <- x + v is, with
+    v_k = x_k - x_{k-1},  x_{k+1} = (1 + momentum - lr lambda) x_k - momentum x_{k-1},  so
+
+        (x_{k+1}, x_k) = A (x_k, x_{k-1}),   A = [[1 + momentum - lr lambda, -momentum],
+                                                  [1,                         0        ]].
+    """
+    return np.array([[1.0 + momentum - lr * curvature, -momentum], [1.0, 0.0]])
+
+
+@dataclass(frozen=True)
+class StepCounts:
+    """Steps to shrink |x| by ``tol`` on (x1**2 + kappa x2**2) / 2, for each kappa: gradient
+    descent at lr = 2/(L + mu) and the tuned heavy ball, measured and predicted."""
+
+    kappas: np.ndarray
+    tol: float
+    gd: np.ndarray  # measured, gradient descent
+    gd_exact: np.ndarray  # ln(1/tol) / ln(1/rho), rho = (kappa - 1)/(kappa + 1)
+    gd_rule: np.ndarray  # (kappa / 2) ln(1/tol)
+    hb: np.ndarray  # measured, heavy ball
+    hb_rule: np.ndarray  # (sqrt(kappa) / 2) ln(1/tol)
+
+    def table(self) -> str:
+        lines = [
+            " kappa   GD steps  ln(1/tol)/ln(1/rho)  (kappa/2)ln(1/tol)"
+            "   heavy-ball steps  (sqrt(kappa)/2)ln(1/tol)"
+        ]
+        for row in zip(self.kappas, self.gd, self.gd_exact, self.gd_rule, self.hb, self.hb_rule):
+            kappa, gd, exact, rule, hb, hb_rule = row
+            lines.append(
+                f"{kappa:6.0f}   {gd:8d}   {exact:12.1f}          {rule:10.1f}"
+                f"          {hb:8d}          {hb_rule:10.1f}"
+            )
+        return "\n".join(lines)
+
+
+def count_steps(kappas: Any, tol: float = 1e-6) -> StepCounts:
+    """``steps_to_tolerance`` from (1, 1) for each kappa, with and without momentum."""
+    kappas = np.asarray(kappas, dtype=np.float64)
+    log_tol = np.log(1 / tol)
+    rho = (kappas - 1) / (kappas + 1)
+    gd = [steps_to_tolerance(k, best_learning_rate(k), tol=tol) for k in kappas]
+    hb = []
+    for kappa in kappas:
+        lr, momentum = heavy_ball_parameters(kappa)
+        hb.append(steps_to_tolerance(kappa, lr, momentum=momentum, tol=tol))
+    return StepCounts(
+        kappas=kappas,
+        tol=tol,
+        gd=np.array(gd),
+        gd_exact=log_tol / np.log(1 / rho),
+        gd_rule=kappas / 2 * log_tol,
+        hb=np.array(hb),
+        hb_rule=np.sqrt(kappas) / 2 * log_tol,
+    )
+
+
 # ----- a non-convex surface --------------------------------------------------------------
 
 # Himmelblau (1972): four minima, all with f = 0.
@@ -143,6 +255,73 @@ HIMMELBLAU_MINIMA = np.array(
 def himmelblau(x: Any, y: Any) -> Any:
     """f(x, y) = (x**2 + y - 11)**2 + (x + y**2 - 7)**2, on numpy arrays or gradlib Tensors."""
     return (x**2 + y - 11) ** 2 + (x + y**2 - 7) ** 2
+
+
+def himmelblau_gradient(x: float, y: float) -> np.ndarray:
+    """(df/dx, df/dy) of Himmelblau's function, by hand."""
+    a, b = x**2 + y - 11, x + y**2 - 7
+    return np.array([4 * x * a + 2 * b, 2 * a + 4 * y * b])
+
+
+def himmelblau_hessian(x: float, y: float) -> np.ndarray:
+    """The Hessian (the 2x2 matrix of second derivatives) of Himmelblau's function."""
+    return np.array(
+        [[12 * x**2 + 4 * y - 42, 4 * x + 4 * y], [4 * x + 4 * y, 4 * x + 12 * y**2 - 26]]
+    )
+
+
+@dataclass(frozen=True)
+class StationaryPoint:
+    """A point where the gradient is zero, and what the Hessian says it is."""
+
+    x: float
+    y: float
+    value: float  # f there
+    eigenvalues: np.ndarray  # of the Hessian, ascending: the curvatures along its eigenvectors
+
+    @property
+    def kind(self) -> str:
+        """Both curvatures positive: a local minimum; both negative: a local maximum; one of
+        each: a saddle point."""
+        if self.eigenvalues[0] > 0:
+            return "local minimum"
+        if self.eigenvalues[-1] < 0:
+            return "local maximum"
+        return "saddle point"
+
+
+def himmelblau_stationary_points(
+    grid: int = 11, iterations: int = 50, limit: float = 5.0
+) -> list[StationaryPoint]:
+    """Every stationary point of Himmelblau's function that Newton's method reaches from a
+    grid x grid square of starts in [-limit, limit]**2, each once, sorted by f.
+
+    Newton's method for grad f = 0 steps p <- p - H(p)^-1 grad f(p): it goes to the nearest
+    stationary point of any kind (minimum, maximum or saddle), not only downhill.
+    """
+    found: list[np.ndarray] = []
+    for sx in np.linspace(-limit, limit, grid):
+        for sy in np.linspace(-limit, limit, grid):
+            p = np.array([sx, sy])
+            for _ in range(iterations):
+                try:
+                    p = p - np.linalg.solve(himmelblau_hessian(*p), himmelblau_gradient(*p))
+                except np.linalg.LinAlgError:  # a singular Hessian: no Newton step from here
+                    break
+            converged = np.linalg.norm(himmelblau_gradient(*p)) < 1e-9
+            if converged and not any(np.allclose(p, q, atol=1e-6) for q in found):
+                found.append(p)
+    points = [
+        StationaryPoint(
+            float(p[0]),
+            float(p[1]),
+            float(himmelblau(p[0], p[1])),
+            np.linalg.eigvalsh(himmelblau_hessian(*p)),
+        )
+        for p in found
+    ]
+    # Sorted by f, then by position (the four minima all have f = 0 up to rounding).
+    return sorted(points, key=lambda point: (round(point.value, 6), point.x, point.y))
 
 
 def descend(
@@ -241,3 +420,31 @@ def fit(
                 b -= lr * b.grad
         history.append(full_loss())
     return w.data.copy(), float(b.data), np.array(history)
+
+
+def hover_level(history: np.ndarray, best_loss: float, last: int = 10) -> float:
+    """How far above the least-squares loss a run ends: the mean of loss - best_loss over
+    its ``last`` epochs (a noisy run jiggles, so one epoch alone would be a lottery)."""
+    return float(np.mean(np.asarray(history)[-last:] - best_loss))
+
+
+def fit_table(
+    runs: dict[str, tuple[np.ndarray, float, np.ndarray]], best: np.ndarray, best_loss: float
+) -> str:
+    """Each run of ``fit`` (label -> (w, b, history)) against the least-squares parameters
+    ``best`` = (w1, w2, b) with loss ``best_loss``: its parameters, the largest difference
+    from ``best``, and its ``hover_level``."""
+    lines = [
+        "method                              w1        w2        b"
+        "     max |difference|   hovers at",
+        f"least squares (lstsq)             {best[0]:7.4f}   {best[1]:7.4f}   {best[2]:6.4f}"
+        f"    (loss {best_loss:.6f})",
+    ]
+    for label, (w, b, history) in runs.items():
+        gap = np.abs(np.r_[w, b] - best).max()
+        hover = hover_level(history, best_loss)
+        level = f"{hover:.1e}" if hover > 1e-10 else "< 1e-10"
+        lines.append(
+            f"{label:34s}{w[0]:7.4f}   {w[1]:7.4f}   {b:6.4f}    {gap:.1e}            {level}"
+        )
+    return "\n".join(lines)

@@ -40,8 +40,8 @@ class LearningRateExplorer(Widget):
         fig, (left, right) = widget_figure(
             ncols=2,
             width=11.0,
-            height=4.2,
-            margins={"left": 0.07, "right": 0.98, "bottom": 0.13, "top": 0.91, "wspace": 0.25},
+            height=3.8,
+            margins={"left": 0.07, "right": 0.98, "bottom": 0.145, "top": 0.9, "wspace": 0.25},
         )
         (self.parabola,) = left.plot([], [], color=PALETTE["black"], linewidth=1.5)
         (self.iterates,) = left.plot(

@@ -13,6 +13,23 @@ with ``+=`` into the matching slice of the input's gradient. When windows
 overlap (stride < kernel) an input pixel sits in several windows and collects
 a gradient from each of them; the ``+=`` adds them up.
 
+The maths (notebook 04's notation). Window ``W_o`` is the set of (padded) input
+cells that output ``o`` reads, and ``g_o = dL/d out_o`` the upstream gradient.
+Both poolings are linear in x near x: ``out = J x`` with one row of J per output,
+
+    mean:  J[o, i] = 1 / |W_o|  for i in W_o        (|W_o| = kH * kW, or the real
+                                                      cells with count_include_pad=False)
+    max:   J[o, i] = 1  for i = a(o) = argmax_{i in W_o} x_i, else 0
+
+so the backward is the vector-Jacobian product ``dL/dx = J^T g``:
+
+    mean:  dL/dx_i = sum over the windows o that contain i of g_o / |W_o|
+    max:   dL/dx_i = sum over the windows o whose maximum is i of g_o
+
+and ``sum_i dL/dx_i = sum_o g_o * (row sum of J over the real inputs)``. The gradient
+sum is kept whenever each row sums to 1: always for max pooling, and for mean pooling
+unless count_include_pad=True puts padding in a window (its share is lost).
+
 Conventions follow PyTorch: ``stride=None`` means ``stride = kernel_size``;
 ``H_out = (H + 2 * padding - kernel) // stride + 1``; padding is at most half
 the kernel; max pooling pads with -inf and avg pooling with zeros.
@@ -137,7 +154,9 @@ class MaxPool2d(Function):
     Shapes: x (N, C, H, W) or (C, H, W) -> out (N, C, H_out, W_out) or (C, H_out, W_out).
 
     Gradient: each window sends its whole ``grad[n, c, h, w]`` to the one input
-    that was its maximum; every other input of the window gets nothing from it.
+    that was its maximum; every other input of the window gets nothing from it
+    (dL/dx_i = sum of g_o over the windows o whose maximum is i, so the sum of dL/dx
+    equals the sum of grad).
     Conventions (PyTorch's):
 
     - ties: the FIRST maximum in row-major order inside the window takes the gradient;
@@ -227,7 +246,10 @@ class AvgPool2d(Function):
     Padding is zeros. ``count_include_pad=True`` (PyTorch's default) divides by
     kH * kW, padding included; ``False`` divides by the number of real inputs in
     the window. Gradient: every input of a window gets ``grad / divisor`` from it
-    (added over overlapping windows). Example (PyTorch agrees): a 2x2 input of ones,
+    (added over overlapping windows): dL/dx_i = sum of g_o / divisor_o over the windows
+    o that contain i. With count_include_pad=True the padding cells of a border window
+    take their share too, and it is dropped with the padding, so the sum of dL/dx is
+    smaller than the sum of grad. Example (PyTorch agrees): a 2x2 input of ones,
     kernel 2, stride 1, padding 1 has 9 windows and each input is in 4 of them;
     with count_include_pad=True each gives 1/4, so every input gets 1.0; with False
     the windows cover 1, 2, 2 and 4 real inputs, so 1 + 1/2 + 1/2 + 1/4 = 2.25.

@@ -339,6 +339,20 @@ def test_clamp_min_zero_has_gradient_one_at_zero(torch):
     np.testing.assert_array_equal(grad, [1.0, 1.0, 0.0])
 
 
+def test_relu_written_four_ways_at_zero(torch):
+    """max(x, 0) spelled four ways has four rules at 0 (notebook 04): relu 0, clamp 1 (its
+    bounds are inclusive), maximum 0.5 (a tie splits), x * (x > 0) 0 (the mask is constant)."""
+    values = [-1.0, 0.0, 2.0]
+    spellings = [
+        (F.relu, torch.relu, 0.0),
+        (lambda t: t.clamp(min=0.0), lambda t: t.clamp(min=0.0), 1.0),
+        (lambda t: gl.maximum(t, 0.0), lambda t: torch.maximum(t, torch.zeros_like(t)), 0.5),
+        (lambda t: t * (t > 0), lambda t: t * (t > 0), 0.0),
+    ]
+    for ours, theirs, at_zero in spellings:
+        np.testing.assert_array_equal(grads_of(torch, ours, theirs, values), [0.0, at_zero, 1.0])
+
+
 def test_abs_gradient_at_zero(torch):
     grad = grads_of(torch, gl.abs, torch.abs, [-2.0, 0.0, -0.0, 3.0])
     np.testing.assert_array_equal(grad, [-1.0, 0.0, 0.0, 1.0])

@@ -425,8 +425,13 @@ def test_pooling_figure_shows_every_number():
     result = lesson.pool_grid(lesson.preset_grid("random integers"), "mean", 3, 1, 1)
     fig = lesson.plot_pooling(result)
     numbers = [[c for c in ax.collections if isinstance(c, PathCollection)][0] for ax in fig.axes]
-    # input 8x8 with padding; output 6x6 with two lines each; gradient 8x8
+    # input 8x8 with padding; output 6x6 with two lines each; gradient 8x8 (the padding's
+    # lost shares included)
     assert [len(c.get_paths()) for c in numbers] == [64, 72, 64]
+    kept = lesson.pool_grid(lesson.preset_grid("random integers"), "mean", 3, 1, 1, False)
+    fig = lesson.plot_pooling(kept)
+    gradient = [c for c in fig.axes[2].collections if isinstance(c, PathCollection)][0]
+    assert len(gradient.get_paths()) == 36  # padding with no share is left blank
 
 
 # ----- the pooling lab --------------------------------------------------------------------------

@@ -272,7 +272,9 @@ class GridPanel:
 class PoolingPanels:
     """Three GridPanels for one pooling: the padded input with its windows outlined, the
     output with the upstream gradient g under each value, and the input gradient (grey:
-    received nothing; light vermillion: the share that fell on padding and is lost)."""
+    received nothing; light vermillion: the share that fell on padding and is lost). When
+    the windows do not overlap, each output and the cells its g reached share a colour;
+    when they do, the gradient's cells are shaded by their value."""
 
     def __init__(self, axes: Any, fontsize: float = 10.0) -> None:
         from matplotlib.collections import LineCollection
@@ -323,15 +325,26 @@ class PoolingPanels:
 
         # the input gradient over the padded grid
         grad = result.dx_padded
-        top = max(float(np.nanmax(np.abs(grad))), 1e-12)
-        colors = _blues(grad, top)
+        if result.stride >= k:
+            # windows do not overlap: each cell shows the colour of the window whose g it got
+            colors = np.ones(padded_shape + (3,))
+            for index, (top, left) in enumerate(result.windows):
+                colors[top : top + k, left : left + k] = _tint(_window_color(*divmod(index, out_w)))
+        else:  # a cell may collect from several windows: shade by how much it got
+            colors = _blues(grad, max(float(np.nanmax(np.abs(grad))), 1e-12))
         nothing = real & (grad == 0)
         colors[nothing] = NOTHING_FILL
         lost = ~real & (grad != 0)
         colors[~real] = PADDING_FILL
         colors[lost] = LOST_FILL
-        texts = [[cell_text(v) for v in row] for row in grad]
-        text_colors = np.where(nothing | (~real & ~lost), "0.55", "black")
+        # padding that took no share stays blank, so it does not look like an input that
+        # received nothing
+        shown = real | lost
+        texts = [
+            [cell_text(v) if keep else "" for v, keep in zip(row, keep_row)]
+            for row, keep_row in zip(grad, shown)
+        ]
+        text_colors = np.where(nothing, "0.55", "black")
         styles = np.where(lost, "italic", "normal")
         self.gradient.show(colors, texts, text_colors, styles)
 

@@ -126,7 +126,7 @@ def plot_dead_units(panels: dict[str, dict[str, Any]], units: int):
 
 def plot_invariance_examples(image: np.ndarray, transforms: dict[str, Any], pool: Any):
     """One digit under each transform (top) and its 2x2 max-pooled features (bottom)."""
-    fig, axes = new_figure(ncols=len(transforms), nrows=2, width=10.5, height=4.3)
+    fig, axes = new_figure(ncols=len(transforms), nrows=2, width=10.0, height=4.0)
     for column, (name, transform) in enumerate(transforms.items()):
         moved = transform(image[None])[0]
         for row, picture in enumerate((moved, pool(moved[None])[0])):

@@ -64,26 +64,22 @@ def test_neuron_gradient_is_the_formula(w, b, x, y):
     assert dw == pytest.approx((a - y) * x) and db == pytest.approx(a - y)
 
 
-def test_neuron_cost_matches_pytorch(torch):
+@pytest.mark.parametrize("cost", lesson.COSTS)
+@pytest.mark.parametrize("y", [0.0, 1.0])
+def test_neuron_cost_matches_pytorch(torch, cost, y):
     z = np.array([-30.0, -2.0, 0.3, 4.0, 30.0])
-    for y in (0.0, 1.0):
-        target = torch.full((5,), y)
-        zt = torch.tensor(z, requires_grad=True)
-        cross = torch.nn.functional.binary_cross_entropy_with_logits(zt, target, reduction="sum")
-        cross.backward()
-        leaf = gl.tensor(z, requires_grad=True)
-        mine = lesson.neuron_cost(leaf, y, "cross-entropy")
-        mine.backward()
-        assert mine.item() == pytest.approx(cross.item())
-        np.testing.assert_allclose(leaf.grad, zt.grad.numpy(), atol=1e-12)
-        zt = torch.tensor(z, requires_grad=True)
-        quad = 0.5 * ((torch.sigmoid(zt) - target) ** 2).sum()
-        quad.backward()
-        leaf = gl.tensor(z, requires_grad=True)
-        mine = lesson.neuron_cost(leaf, y, "quadratic")
-        mine.backward()
-        assert mine.item() == pytest.approx(quad.item())
-        np.testing.assert_allclose(leaf.grad, zt.grad.numpy(), atol=1e-12)
+    target = torch.full((5,), y)
+    zt = torch.tensor(z, requires_grad=True)
+    if cost == "cross-entropy":
+        theirs = torch.nn.functional.binary_cross_entropy_with_logits(zt, target, reduction="sum")
+    else:
+        theirs = 0.5 * ((torch.sigmoid(zt) - target) ** 2).sum()
+    theirs.backward()
+    leaf = gl.tensor(z, requires_grad=True)
+    mine = lesson.neuron_cost(leaf, y, cost)
+    mine.backward()
+    assert mine.item() == pytest.approx(theirs.item())
+    np.testing.assert_allclose(leaf.grad, zt.grad.numpy(), atol=1e-12)
 
 
 def test_neuron_cost_rejects_an_unknown_cost():
@@ -524,11 +520,11 @@ def test_check_softmax_ce_grad_reports_overflow_placeholders_and_errors():
 def test_neuron_lab_shows_the_book_numbers_and_follows_the_cost():
     lab = lesson.NeuronLab()
     text = lab.draw()
-    assert "output a = 0.9820 -> 0.2028 after 300 epochs" in text
-    assert "first dC/dw = 0.0173 = (a - y) σ'(z) x = 0.9820 × 0.0177 × 1" in text
+    assert text.startswith("a: 0.9820 -> 0.2028 in 300 epochs (cross-entropy: 0.0120)")
+    assert "first dC/dw = (a - y) σ'(z) x = 0.9820 × 0.0177 × 1 = 0.0173" in text
     assert lab.output.get_color() == lesson.COST_COLORS["quadratic"]
     text = lab.draw(cost="cross-entropy", w=0.6, b=0.9)
-    assert "first dC/dw = 0.8176 = (a - y) x = 0.8176 × 1" in text
+    assert "first dC/dw = (a - y) x = 0.8176 × 1 = 0.8176" in text
     assert lab.output.get_color() == lesson.COST_COLORS["cross-entropy"]
     assert len(lab.output.get_xdata()) == 301
     lab.draw(epochs=50)

@@ -145,7 +145,7 @@ def plot_learning_curves(
     """Test accuracy against epochs: the mean over seeds and the band from the lowest to the
     highest seed. ``panels``: (title, start, {cost: learning rate}) per panel; the learning
     rates are added to each title."""
-    fig, axes = new_figure(ncols=len(panels), width=11.5, height=4.2, sharey=True)
+    fig, axes = new_figure(ncols=len(panels), width=11.5, height=4.0, sharey=True)
     for ax, (title, start, rates) in zip(np.atleast_1d(axes), panels):
         for cost, lr in rates.items():
             epochs, curves = sweep.accuracy_curves(start, cost, lr)
@@ -213,15 +213,16 @@ def plot_convexity_slices(
     return fig
 
 
-def plot_reliability(bins: Mapping[str, ReliabilityBins], labels: Mapping[str, str] | None = None):
-    """Reliability diagram (left: accuracy against confidence per bin, the diagonal is
-    perfect calibration) and how many predictions fall in each bin (right)."""
+def plot_reliability(bins: Mapping[str, ReliabilityBins], min_count: int = 10):
+    """Reliability diagram (left: accuracy against confidence in each bin that holds at
+    least ``min_count`` predictions, the diagonal is perfect calibration) and how many
+    predictions fall in each bin (right)."""
     fig, (left, right) = new_figure(ncols=2, width=11.0, height=4.2)
     left.plot([0, 1], [0, 1], ":", color=PALETTE["black"], linewidth=1.5, label="calibrated")
     width = 0.4 * np.diff(next(iter(bins.values())).edges)
     for k, (cost, b) in enumerate(bins.items()):
-        name = labels[cost] if labels else cost
-        used = b.counts > 0
+        name = cost
+        used = b.counts >= min_count  # a bin of 1 or 2 predictions says little
         left.plot(
             b.confidence[used],
             b.accuracy[used],
@@ -242,7 +243,7 @@ def plot_reliability(bins: Mapping[str, ReliabilityBins], labels: Mapping[str, s
     left.set_ylim(-0.02, 1.02)
     left.set_xlabel("confidence (largest predicted probability)")
     left.set_ylabel("accuracy in the bin")
-    left.set_title("Reliability diagram")
+    left.set_title(f"Reliability (bins of {min_count}+ predictions)")
     left.legend(loc="upper left", fontsize=10)
     right.set_yscale("log")
     right.set_xlabel("confidence bin")

@@ -37,8 +37,8 @@ class NeuronLab(Widget):
         fig, (output, cost, factors) = widget_figure(
             ncols=3,
             width=11.4,
-            height=4.0,
-            margins={"left": 0.06, "right": 0.985, "bottom": 0.14, "top": 0.84, "wspace": 0.28},
+            height=3.3,
+            margins={"left": 0.06, "right": 0.985, "bottom": 0.16, "top": 0.81, "wspace": 0.28},
         )
         # the labels and colours come with each update: they follow the chosen cost
         (self.other_output,) = output.plot([], [], "--", linewidth=1.5, label="other cost")
@@ -77,7 +77,7 @@ class NeuronLab(Widget):
         for ax in (output, cost, factors):
             round_ticks(ax)
         self.axes = (output, cost, factors)
-        self.heading = fig.suptitle("", y=0.975, fontsize=12)
+        self.heading = fig.suptitle("", y=0.985, fontsize=12)
         return fig
 
     def update(self, w: float, b: float, lr: float, cost: str, epochs: int) -> str:
@@ -120,7 +120,6 @@ class NeuronLab(Widget):
         else:
             factors = f"(a - y) x = {run.error[0]:.4f} × {run.x:g}"
         return (
-            f"{cost}, lr {lr:.2f}, start (w, b) = ({w:.1f}, {b:.1f}): output a = "
-            f"{run.a[0]:.4f} -> {run.a[-1]:.4f} after {epochs} epochs "
-            f"({other}: {ghost.a[-1]:.4f}) | first dC/dw = {dC_dw:.4f} = {factors}"
+            f"a: {run.a[0]:.4f} -> {run.a[-1]:.4f} in {epochs} epochs ({other}: "
+            f"{ghost.a[-1]:.4f}) | first dC/dw = {factors} = {dC_dw:.4f}"
         )

@@ -132,9 +132,9 @@ def mlp_loss_jvp(
         H  = relu(Z1)        H_dot  = [Z1 > 0] * Z1_dot                  (N, M)
         Z2 = H W2 + b2       Z2_dot = H_dot W2 + H W2_dot + b2_dot       (N, C)
         L  = mean_i -log softmax(Z2)[i, target_i]
-                             L_dot  = sum((softmax(Z2) - Y) / N * Z2_dot)
+                             L_dot  = sum((softmax(Z2) - T) / N * Z2_dot)
 
-    Y is the one-hot target (N, C). With the tangent of a single weight set to 1
+    T is the one-hot target (N, C). With the tangent of a single weight set to 1
     (all others 0), L_dot is dL/d(that weight): one pass per weight. ``macs`` (a
     one-element list) accumulates the multiply-adds of the five matrix products.
     """
@@ -151,8 +151,8 @@ def mlp_loss_jvp(
     P = softmax_array(Z2, axis=1)
     n = len(target)
     loss = -np.mean(np.log(P[np.arange(n), target]))
-    Y = np.eye(Z2.shape[1])[target]
-    return float(loss), float(np.sum((P - Y) / n * Z2_dot))
+    T = np.eye(Z2.shape[1])[target]
+    return float(loss), float(np.sum((P - T) / n * Z2_dot))
 
 
 def forward_mode_gradient(

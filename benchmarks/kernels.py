@@ -8,7 +8,9 @@ Every case is forward + backward from the same inputs, in float32 and float64:
 - ``batch_norm`` on (64, 16, 32, 32) in training mode, with weight and bias;
 - ``layer_norm`` on (128, 128), over the last axis, with weight and bias: the widest hidden
   layer of the vanishing/exploding-gradients notebook (batch 128, width 32-128);
-- ``cross_entropy`` on (256, 10).
+- ``cross_entropy`` on (256, 10);
+- ``relu`` and ``sigmoid`` on (256, 1024): an activation layer's forward and backward, the
+  cost notebook 04 compares.
 
 Before anything is timed, every implementation runs once and its results (outputs and
 gradients, or the loss and updated weights) must agree with gradlib's: a benchmark of
@@ -359,6 +361,56 @@ def build_layer_norm(torch: Any, dtype: str) -> dict[str, Impl]:
     return impls
 
 
+# ----- activations ----------------------------------------------------------------------
+
+ACTIVATION_INPUT = (256, 1024)
+ACTIVATIONS = {
+    # name: (gradlib op, PyTorch op name, numpy forward, numpy backward from (g, x, out))
+    "relu": (F.relu, "relu", ref.relu_forward, lambda g, x, out: ref.relu_backward(g, x)),
+    "sigmoid": (
+        F.sigmoid,
+        "sigmoid",
+        ref.sigmoid_forward,
+        lambda g, x, out: ref.sigmoid_backward(g, out),
+    ),
+}
+
+
+def build_activation(torch: Any, dtype: str, name: str) -> dict[str, Impl]:
+    """``name`` applied to one layer's pre-activations, forward + backward: [out, dx]."""
+    gradlib_op, torch_name, numpy_forward, numpy_backward = ACTIVATIONS[name]
+    rng = np.random.default_rng(7)
+    x, g = _grad_tensors(rng, dtype, ACTIVATION_INPUT, ACTIVATION_INPUT)
+    state: dict[str, Any] = {}
+    x_gl = gl.tensor(x, requires_grad=True)
+
+    def gradlib_run() -> None:
+        x_gl.grad = None
+        out = gradlib_op(x_gl)
+        out.backward(g)
+        state[GRADLIB] = out
+
+    impls = {GRADLIB: Impl(gradlib_run, lambda: [state[GRADLIB].data, x_gl.grad])}
+    if torch is not None:
+        x_t, g_t = torch.tensor(x, requires_grad=True), torch.from_numpy(g)
+        torch_op = getattr(torch.nn.functional, torch_name)
+
+        def torch_run() -> None:
+            x_t.grad = None
+            out = torch_op(x_t)
+            out.backward(g_t)
+            state[TORCH] = out
+
+        impls[TORCH] = Impl(torch_run, lambda: [_torch_array(state[TORCH]), _torch_array(x_t.grad)])
+
+    def numpy_run() -> None:
+        out = numpy_forward(x)
+        state[NUMPY] = [out, numpy_backward(g, x, out)]
+
+    impls[NUMPY] = Impl(numpy_run, lambda: state[NUMPY])
+    return impls
+
+
 # ----- cross-entropy ------------------------------------------------------------------------
 
 
@@ -416,6 +468,11 @@ def kernel_cases() -> list[KernelCase]:
         # then a per-feature affine map), so it gets the same target.
         ("layer_norm", f"{LAYER_NORM_INPUT}, over the last axis", 1.5, build_layer_norm),
         ("cross_entropy", "(256, 10)", 1.5, build_cross_entropy),
+        # Activations, for notebook 04's cost comparison. relu is a compare and a multiply
+        # in any library: the target bounds the engine's price. sigmoid's time is numpy's
+        # exp, which is not vectorised like PyTorch's on every CPU: no target.
+        ("relu", str(ACTIVATION_INPUT), 1.5, partial(build_activation, name="relu")),
+        ("sigmoid", str(ACTIVATION_INPUT), None, partial(build_activation, name="sigmoid")),
     ]
     return [
         KernelCase(name, size, dtype, target, partial(build, dtype=dtype))

@@ -14,6 +14,26 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+# ----- activations ----------------------------------------------------------------------
+
+
+def relu_forward(x: np.ndarray) -> np.ndarray:
+    return np.maximum(x, 0)
+
+
+def relu_backward(grad: np.ndarray, x: np.ndarray) -> np.ndarray:
+    return grad * (x > 0)
+
+
+def sigmoid_forward(x: np.ndarray) -> np.ndarray:
+    e = np.exp(-np.abs(x))  # never overflows
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+def sigmoid_backward(grad: np.ndarray, s: np.ndarray) -> np.ndarray:
+    return grad * s * (1 - s)
+
+
 # ----- MLP training step ----------------------------------------------------------------
 
 

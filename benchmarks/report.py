@@ -185,7 +185,9 @@ def write_markdown(results: Results, path: Path, plot_name: str) -> dict[str, in
         "Medians of one forward + backward (MLP step: forward, backward and the SGD update). "
         "numpy is the same computation written by hand in numpy, with no engine "
         "(benchmarks/numpy_reference.py); gradlib / numpy is the price of the engine. "
-        "avg_pool2d has max_pool2d's targets. conv2d uses stride 1 and padding 1. Before "
+        "avg_pool2d has max_pool2d's targets. conv2d uses stride 1 and padding 1. relu and "
+        "sigmoid are there for notebook 04's cost comparison; sigmoid has no target, since "
+        "its time is numpy's exp, which is not vectorised like PyTorch's on every CPU. Before "
         "timing, every implementation's outputs and gradients were checked to agree with "
         "gradlib's (relative error <= 1e-3 in float32, 1e-8 in float64).",
         "",

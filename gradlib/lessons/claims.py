@@ -252,8 +252,10 @@ CLAIMS: dict[str, Claim] = {
         _claim(
             "C8",
             "ReLU's nonlinearity is weak, so it needs BatchNorm; BatchNorm is a nonlinear mapping",
-            "Loose: a deep ReLU net trains without BatchNorm; at inference BatchNorm is an affine "
-            "map per feature; only in training does a sample's output depend on its batch.",
+            "Loose: a 20-layer ReLU net trained without BatchNorm (91.1% test accuracy, 90.0% "
+            "with it); at inference BatchNorm is an affine map per feature (folded into the "
+            "Linear layer before it, the outputs agree to 1e-12); only in training is it "
+            "nonlinear, through the batch's statistics.",
             Part("a deep ReLU network needs BatchNorm to train", "05", False),
             Part("BatchNorm at inference is a nonlinear map", "05", False),
             Part("BatchNorm in training makes a sample's output depend on its batch", "05", True),
@@ -304,8 +306,10 @@ CLAIMS: dict[str, Claim] = {
             "C13",
             "gradients vanish in deep sigmoid nets and explode with large initial weights; "
             "layers near the output learn faster",
-            "Reproduced: per-layer gradient norms shrink toward the input of sigmoid nets "
-            "(Nielsen's trend) and grow with large weights.",
+            "Reproduced on the digits: in Nielsen's sigmoid nets each hidden layer's gradient "
+            "was 4 to 5 times the one before it (medians 0.012, 0.060, 0.32 against his MNIST "
+            "0.012, 0.060, 0.283), kept that order through 30 epochs of training, and weights "
+            "4/sqrt(n) made gradients grow 1.6 (tanh) to 3 (ReLU) times per layer.",
             Part("gradients vanish toward the input of a deep sigmoid net", "05", True),
             Part("gradients explode with large initial weights", "05", True),
             Part("layers near the output learn faster", "05", True),
@@ -314,13 +318,17 @@ CLAIMS: dict[str, Claim] = {
             "C14",
             "remedies: gradient clipping, L1/L2 regularisation, ReLU/LeakyReLU/ELU, "
             "BatchNorm/LayerNorm, residual connections",
-            "Each remedy tested: all but weight regularisation act on the gradient itself; L2 "
-            "shrinks weights over many steps but does not stop one exploding step.",
+            "Clipping trained a network that reached nan in 4 steps without it, while L1/L2 "
+            "changed its exploding step by 0.0001%; ReLU, LeakyReLU and ELU have slope 1 for "
+            "every positive input; but over 50 layers BatchNorm or LayerNorm alone (ReLU + "
+            "BatchNorm grew 1.2 times per layer, 1.5e4 in all) and residual connections alone "
+            "(ReLU: 9.3e3) did not keep the gradient within 10x for all four activations "
+            "tested; residual connections with LayerNorm did.",
             Part("gradient clipping stops an exploding step", "05", True),
             Part("L1/L2 regularisation stops an exploding step", "05", False),
             Part("the ReLU family does not saturate on the positive side", "05", True),
-            Part("BatchNorm / LayerNorm keep gradient norms flat across depth", "05", True),
-            Part("residual connections keep gradient norms flat across depth", "05", True),
+            Part("BatchNorm / LayerNorm keep gradient norms flat across depth", "05", False),
+            Part("residual connections keep gradient norms flat across depth", "05", False),
         ),
         _claim(
             "C15",

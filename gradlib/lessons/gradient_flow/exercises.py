@@ -1,0 +1,252 @@
+"""Notebook 05, the exercise checkers: an initialisation scale for 20 tanh layers, a
+``clip_grad_norm`` written by the learner, and a vanishing factor predicted from the Jacobians.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from gradlib import functional as F
+from gradlib import init, nn, optim
+from gradlib.engine import Tensor, tensor
+from gradlib.exercises import Feedback, check_array, read_numbers
+from gradlib.lessons.gradient_flow.maths import build_mlp, digit_batch
+from gradlib.recorder import Recorder
+
+# ----- exercise 1: a gain for 20 tanh layers -------------------------------------------------
+
+GAIN_EXERCISE = {"depth": 20, "width": 64, "seeds": (0, 1, 2), "within": 10.0}
+
+
+def tanh_spread(gain: float, seed: int = 0) -> np.ndarray:
+    """||dL/dh_l|| at the 20 hidden layers of a tanh net with weights N(0, gain**2 / fan_in)
+    and zero biases, on the default batch of 128 digits."""
+    depth, width = GAIN_EXERCISE["depth"], GAIN_EXERCISE["width"]
+    model = build_mlp(depth, width, "tanh", "Xavier", seed=seed)
+    rng = np.random.default_rng(seed)
+    for layer in model.linear_layers():
+        init.normal_(layer.weight, 0.0, gain / math.sqrt(layer.in_features), rng)
+        init.zeros_(layer.bias)
+    rec = Recorder(model, types=(nn.Tanh,), keep_outputs=True)
+    X, y = digit_batch()
+    with np.errstate(all="ignore"):
+        F.cross_entropy(model(X), y).backward()
+    return np.array(list(rec.output_grad_stats("norm").values()))
+
+
+def check_init_gain(gain: Any) -> Feedback:
+    """Run 20 tanh layers with weights N(0, gain**2 / n) on three random draws and check
+    that every layer's back-propagated gradient norm is within 10x of every other's."""
+    got = read_numbers(gain, "the gain")
+    if isinstance(got, Feedback):
+        return got
+    if got.size != 1:
+        return Feedback(
+            False, f"the gain is one number g (std = g / sqrt(n)), not shape {got.shape}."
+        )
+    g = float(got.reshape(()))
+    if not np.isfinite(g) or g <= 0:
+        return Feedback(
+            False,
+            f"gain = {g:g}: a standard deviation must be positive (with g = 0 every weight is 0 "
+            "and no gradient reaches the first layers).",
+        )
+    within = GAIN_EXERCISE["within"]
+    norms = [tanh_spread(g, seed) for seed in GAIN_EXERCISE["seeds"]]
+    spreads = [n.max() / n.min() for n in norms]
+    ratio = float(np.median([n[0] / n[-1] for n in norms]))
+    if max(spreads) <= within:
+        return Feedback(
+            True,
+            f"gain = {g:g} keeps all 20 layers within {max(spreads):.1f}x of each other on all "
+            f"three draws (layer 1 / layer 20 = {ratio:.2f}).",
+        )
+    hint = ""
+    if abs(g - 1 / 8) < 0.01 or abs(g - 1 / math.sqrt(3)) < 0.01:
+        hint = (
+            " (Is that a standard deviation? The gain g is the factor in std = g / sqrt(n): "
+            "g = 1 gives std 1/8 for n = 64.)"
+        )
+    if ratio < 1:
+        return Feedback(
+            False,
+            f"gain = {g:g}: from layer 20 back to layer 1 the gradient shrinks {1 / ratio:.2g}x "
+            f"(worst spread {max(spreads):.3g}x): it vanishes. Each layer multiplies it by about "
+            f"g times the mean slope of tanh, below 1 here; try a larger gain.{hint}",
+        )
+    return Feedback(
+        False,
+        f"gain = {g:g}: from layer 20 back to layer 1 the gradient grows {ratio:.3g}x: it "
+        "explodes (the units saturate, yet g times their slope is still above 1); try a "
+        f"smaller gain.{hint}",
+    )
+
+
+# ----- exercise 2: clip_grad_norm ------------------------------------------------------------
+
+
+def reference_clip_grad_norm(grads: list[np.ndarray], max_norm: float) -> list[np.ndarray]:
+    """New arrays: ``grads`` clipped together by gradlib's ``optim.clip_grad_norm_``."""
+    params = []
+    for g in grads:
+        p = tensor(np.zeros_like(g), requires_grad=True)
+        p.grad = np.array(g, dtype=float, copy=True)
+        params.append(p)
+    optim.clip_grad_norm_(params, max_norm)
+    return [p.grad for p in params]
+
+
+def clip_cases() -> list[tuple[list[np.ndarray], float]]:
+    """(gradients, max_norm) test cases: a large gradient in three arrays, a small one that
+    must come back unchanged, a single array, and one where a per-array clip would differ."""
+    rng = np.random.default_rng(5)
+    return [
+        ([rng.standard_normal((3, 4)), rng.standard_normal(4), rng.standard_normal((2, 2))], 1.0),
+        ([0.1 * rng.standard_normal((3, 4)), 0.1 * rng.standard_normal(4)], 2.0),
+        ([np.array([3.0, -4.0])], 2.5),
+        ([np.array([[0.3, 0.4]]), np.array([6.0, 8.0])], 5.0),
+    ]
+
+
+def check_clip_grad_norm(function: Callable | None) -> Feedback:
+    """Compare the learner's ``clip_grad_norm(grads, max_norm)`` with gradlib's on each case."""
+    name = "clip_grad_norm"
+    if function is None:
+        return Feedback(False, f"{name} is not defined yet; write it in the cell above.")
+    for number, (grads, max_norm) in enumerate(clip_cases(), start=1):
+        originals = [g.copy() for g in grads]
+        expected = reference_clip_grad_norm(grads, max_norm)
+        try:
+            got = function(grads, max_norm)
+        except NotImplementedError:
+            return Feedback(False, f"{name} still raises NotImplementedError; fill in its body.")
+        except Exception as error:  # the learner's code: report, do not crash the notebook
+            return Feedback(
+                False, f"{name} raised {type(error).__name__}: {error} (case {number})."
+            )
+        if got is None:
+            return Feedback(False, f"{name} returned None; return the list of clipped arrays.")
+        if any(not np.array_equal(a, b) for a, b in zip(grads, originals)):
+            return Feedback(
+                False,
+                f"{name} changed the arrays it was given (case {number}); return new arrays, "
+                "e.g. [g * scale for g in grads], and leave the inputs as they were.",
+            )
+        got = [g.data if isinstance(g, Tensor) else g for g in got]
+        if len(got) != len(grads):
+            return Feedback(
+                False,
+                f"{name} returned {len(got)} arrays for {len(grads)} gradients (case {number}).",
+            )
+        total = math.sqrt(sum(float(np.sum(g**2)) for g in grads))
+        if all(_close(a, b) for a, b in zip(got, expected)):
+            continue
+        return Feedback(False, _clip_slip(got, grads, expected, total, max_norm, number))
+    return Feedback(True, f"{name} agrees with gradlib's clip_grad_norm_ on all {number} cases.")
+
+
+def _close(a: Any, b: np.ndarray) -> bool:
+    a = np.asarray(a, dtype=float)
+    return a.shape == b.shape and np.allclose(a, b, rtol=1e-4, atol=1e-7)
+
+
+def _clip_slip(got, grads, expected, total, max_norm, number) -> str:
+    """Name the learner's mistake on one case."""
+    where = f"case {number} (total norm {total:.3g}, max_norm {max_norm:g})"
+    if all(_close(a, g) for a, g in zip(got, grads)):
+        return f"{where}: the gradients came back unchanged, but their norm is above max_norm."
+    per_array = [g * min(1.0, max_norm / np.linalg.norm(g)) for g in grads]
+    if all(_close(a, b) for a, b in zip(got, per_array)):
+        return (
+            f"{where}: you clipped each array to max_norm on its own. clip_grad_norm treats all "
+            "the gradients as one long vector: one norm, one factor for all of them."
+        )
+    if total <= max_norm:
+        return (
+            f"{where}: the norm is already below max_norm, so nothing should change; your "
+            "function changed the gradients (clipping only shrinks: use min(1, max_norm / norm))."
+        )
+    if all(_close(a, np.clip(g, -max_norm, max_norm)) for a, g in zip(got, grads)):
+        return (
+            f"{where}: you clamped each entry; that is clipping by value, which turns the "
+            "direction. Clipping by norm scales all entries by one factor."
+        )
+    inverted = [g * total / max_norm for g in grads]
+    if all(_close(a, b) for a, b in zip(got, inverted)):
+        return (
+            f"{where}: the factor is upside down: multiply by max_norm / norm, not norm / max_norm."
+        )
+    size = math.sqrt(sum(float(np.sum(np.asarray(a, dtype=float) ** 2)) for a in got))
+    return (
+        f"{where}: the clipped gradients should have norm {max_norm:g} and keep their "
+        f"direction; yours have norm {size:.4g}. Scale every array by the same factor "
+        "max_norm / norm."
+    )
+
+
+# ----- exercise 3: predict a Jacobian product -------------------------------------------------
+
+CHAIN_EXERCISE = {"layers": 10, "scale": 3.0, "width": 8}
+
+
+def sigmoid_orthogonal_chain(scale: float, layers: int, width: int = 8, seed: int = 0) -> float:
+    """||dL/dh_0|| / ||dL/dh_L|| through ``layers`` sigmoid layers with weights scale * Q_l
+    (Q_l random orthogonal) and biases that hold every unit at z = 0, from gradlib's backward."""
+    rng = np.random.default_rng(seed)
+    h0 = tensor(np.full(width, 0.5), requires_grad=True)
+    h = h0
+    for _ in range(layers):
+        q, _ = np.linalg.qr(rng.standard_normal((width, width)))
+        W = scale * q
+        b = -W @ np.full(width, 0.5)  # z = W h + b = 0 at h = 1/2
+        h = F.sigmoid(tensor(W) @ h + tensor(b))
+    g = rng.standard_normal(width)
+    (h * tensor(g)).sum().backward()
+    return float(np.linalg.norm(h0.grad) / np.linalg.norm(g))
+
+
+def check_chain_prediction(answer: Any) -> Feedback:
+    """``answer = [factor, c]``: the factor ||dL/dh_0|| / ||dL/dh_10|| for scale 3, and the
+    scale c at which the gradient neither vanishes nor explodes. Checked against backward."""
+    got = read_numbers(answer, "your answer")
+    if isinstance(got, Feedback):
+        return got
+    if got.shape != (2,):
+        return Feedback(False, f"give two numbers, [factor, c]; yours has shape {got.shape}.")
+    factor, c = float(got[0]), float(got[1])
+    L, s = CHAIN_EXERCISE["layers"], CHAIN_EXERCISE["scale"]
+    measured = sigmoid_orthogonal_chain(s, L, CHAIN_EXERCISE["width"])
+    slips = {
+        s / 4: "that is one layer's factor s/4; the gradient passes through 10 of them",
+        (1 / 4) ** L: "you left out the weights: each Jacobian is (1/4) 3 Q, and "
+        "||3 Q g|| = 3 ||g||",
+        s**L: "you left out sigmoid'(0) = 1/4, which every layer multiplies in",
+        (4 / s) ** L: "that is upside down: each layer back multiplies the norm by s/4",
+        s / 4 * L: "the factors multiply, they do not add",
+    }
+    if not math.isclose(factor, measured, rel_tol=1e-3):
+        for value, why in slips.items():
+            if math.isclose(factor, value, rel_tol=1e-3):
+                return Feedback(False, f"factor = {factor:.4g}: {why}.")
+        direction = "too large" if factor > measured else "too small"
+        return Feedback(
+            False,
+            f"factor = {factor:.4g} is {direction}. Each layer's Jacobian is diag(sigmoid'(0)) "
+            "W_l: what does it do to a vector's length?",
+        )
+    verdict = check_array(c, 4.0, name="c", reveal=False)
+    if not verdict:
+        return Feedback(
+            False,
+            f"the factor is right (it vanishes: {measured:.4f} after {L} layers); but "
+            f"{verdict.message} The factor per layer is c/4: which c makes it 1?",
+        )
+    return Feedback(
+        True,
+        f"the gradient shrinks to {measured:.4f} of its size over {L} layers ((3/4)^10, "
+        "vanishing), and c = 4 keeps it constant: backward agrees.",
+    )

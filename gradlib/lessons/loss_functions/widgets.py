@@ -57,15 +57,15 @@ class RobustRegressionLab(Widget):
 
         fig, axes = widget_figure(
             width=11.5,
-            height=3.6,  # with its text line and three rows of controls, it fits a 720 px slide
+            height=3.1,  # with its text line and three rows of controls, it fits a 720 px slide
             nrows=2,
             ncols=2,
             gridspec_kw={"height_ratios": [2.3, 1.0], "width_ratios": [1.25, 1.0]},
             margins={
                 "left": 0.065,
                 "right": 0.985,
-                "bottom": 0.135,
-                "top": 0.915,
+                "bottom": 0.155,
+                "top": 0.9,
                 "wspace": 0.2,
                 "hspace": 0.1,
             },
@@ -97,7 +97,7 @@ class RobustRegressionLab(Widget):
         data.set_xlim(-2.7, 2.7)
         data.set_ylabel("y")
         data.tick_params(labelbottom=False)
-        data.legend(loc="upper left", fontsize=8.5, ncol=2, framealpha=1)
+        data.legend(loc="upper left", fontsize=8, ncol=4, framealpha=1)
         self.data_title = data.set_title("", y=1.0)
         round_ticks(data, "y")
 

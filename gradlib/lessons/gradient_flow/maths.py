@@ -365,11 +365,11 @@ def gradient_profile(
     with np.errstate(all="ignore"):  # "too large" can overflow: shown as such, not warned
         loss = F.cross_entropy(model(X), y)
         loss.backward()
-        params = model.parameters()
-        unclipped = np.array(list(rec.weight_grad_norms().values()))
-        finite = all(np.isfinite(p.grad).all() for p in model.parameters())
+        params, linear = model.parameters(), model.linear_layers()
+        unclipped = np.array([np.linalg.norm(layer.weight.grad) for layer in linear])
+        finite = all(np.isfinite(p.grad).all() for p in params)
         scale, angle = clip_gradients(params, clip) if finite else (1.0, 0.0)
-        clipped = np.array(list(rec.weight_grad_norms().values()))
+        clipped = np.array([np.linalg.norm(layer.weight.grad) for layer in linear])
         backprop = np.array(list(rec.output_grad_stats("norm").values()))
     stats = rec.activations
     return FlowProfile(

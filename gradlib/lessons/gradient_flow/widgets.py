@@ -79,7 +79,7 @@ class GradientFlowLab(Widget):
             legend.get_texts()[-1],
             legend.legend_handles[-1],
         )
-        plain_log_ticks(left, "y", numticks=6)
+        plain_log_ticks(left, "y", numticks=5)
 
         low, high, bins = HISTOGRAM
         self.image = right.imshow(
@@ -135,8 +135,8 @@ def _drawable(values: np.ndarray) -> np.ndarray:
 
 
 def _layer_ticks(count: int) -> list[int]:
-    """At most six layer numbers: 1 and multiples of 2, 5 or 10 up to ``count``."""
-    step = next(s for s in (1, 2, 5, 10) if count // s <= 5)
+    """At most five layer numbers: 1 and multiples of 1, 2, 5, 10 or 20 up to ``count``."""
+    step = next(s for s in (1, 2, 5, 10, 20) if count // s <= 4)
     return [1] + [t for t in range(step, count + 1, step) if t != 1]
 
 

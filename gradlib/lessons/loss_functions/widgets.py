@@ -55,26 +55,18 @@ class RobustRegressionLab(Widget):
     def build(self) -> Figure:
         from matplotlib.collections import LineCollection
 
-        fig, axes = widget_figure(
+        fig, (left, curve) = widget_figure(
             width=11.5,
             height=3.1,  # with its text line and three rows of controls, it fits a 720 px slide
-            nrows=2,
             ncols=2,
-            gridspec_kw={"height_ratios": [2.3, 1.0], "width_ratios": [1.25, 1.0]},
-            margins={
-                "left": 0.065,
-                "right": 0.985,
-                "bottom": 0.155,
-                "top": 0.9,
-                "wspace": 0.2,
-                "hspace": 0.1,
-            },
+            gridspec_kw={"width_ratios": [1.25, 1.0]},
+            margins={"left": 0.065, "right": 0.985, "bottom": 0.155, "top": 0.9, "wspace": 0.2},
         )
-        data, pull = axes[0, 0], axes[1, 0]
-        grid = axes[0, 1].get_gridspec()
-        axes[0, 1].remove()
-        axes[1, 1].remove()
-        curve = fig.add_subplot(grid[:, 1])
+        # The left column holds the data above each point's pull, sharing the x axis.
+        rows = left.get_subplotspec().subgridspec(2, 1, height_ratios=[2.3, 1.0], hspace=0.1)
+        left.remove()
+        data = fig.add_subplot(rows[0])
+        pull = fig.add_subplot(rows[1], sharex=data)
 
         xs = np.array([-2.6, 2.6])
         data.plot(
@@ -96,7 +88,7 @@ class RobustRegressionLab(Widget):
         self.xs = xs
         data.set_xlim(-2.7, 2.7)
         data.set_ylabel("y")
-        data.tick_params(labelbottom=False)
+        data.tick_params(labelbottom=False)  # the pull panel below labels the shared x axis
         data.legend(loc="upper left", fontsize=8, ncol=4, framealpha=1)
         self.data_title = data.set_title("", y=1.0)
         round_ticks(data, "y")
@@ -106,9 +98,8 @@ class RobustRegressionLab(Widget):
         pull.add_collection(self.clean_pulls)
         pull.add_collection(self.outlier_pulls)
         pull.axhline(0.0, color=PALETTE["black"], linewidth=0.8)
-        pull.set_xlim(-2.7, 2.7)
         pull.set_xlabel("x")
-        pull.set_ylabel("pull on the line")
+        pull.set_ylabel("pull")
         round_ticks(pull, "x")
 
         steps = np.arange(LAB_STEPS + 1)

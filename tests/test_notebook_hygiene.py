@@ -200,8 +200,26 @@ def check_widgets(nb: nbformat.NotebookNode, path: Path) -> list[str]:
         missing = {"widget", "nbval-ignore-output"} - set(_tags(cell))
         if missing:
             problems.append(f"widget {_where(index, cell)} lacks the tag(s) {sorted(missing)}")
+        # In a live slideshow Shift+Enter on a slide's last cell moves to the next slide: a
+        # cell after the controls, on the same slide, keeps them on screen to be moved.
+        after = nb.cells[index + 1] if index + 1 < len(nb.cells) else None
+        slide_type = (after or {}).get("metadata", {}).get("slideshow", {}).get("slide_type")
+        if slide_type not in ("-", "fragment", "notes"):
+            problems.append(
+                f"widget {_where(index, cell)}: the cell after it must stay on its slide "
+                "(slide_type '-', 'fragment' or 'notes', e.g. a one-line speaker note), or "
+                "running the controls in the slideshow moves on to the next slide"
+            )
     _, unreadable = widget_uses(path)
     return problems + unreadable
+
+
+def check_live_slides_settings(nb: nbformat.NotebookNode, path: Path) -> list[str]:
+    """Live slides are top-aligned (RISE's center false): a centred slide jumps when a cell
+    runs again (its outputs are cleared, then redrawn) and can leave the screen."""
+    if nb.metadata.get("rise", {}).get("center") is not False:
+        return ['set the notebook metadata "rise": {"center": false}']
+    return []
 
 
 def check_sections(nb: nbformat.NotebookNode, path: Path) -> list[str]:
@@ -429,6 +447,7 @@ CHECKS: dict[str, Callable[[nbformat.NotebookNode, Path], list[str]]] = {
     "no_stderr": check_no_stderr,
     "stable_output_text": check_stable_output_text,
     "widgets": check_widgets,
+    "live_slides_settings": check_live_slides_settings,
     "sections": check_sections,
     "slideshow": check_slideshow,
     "solutions": check_solutions,
@@ -525,6 +544,7 @@ def _good_notebook() -> nbformat.NotebookNode:
             tags=["static-twin"],
         ),
         _code("tangent.live()", [widget], tags=["widget", "nbval-ignore-output"]),
+        _md("Move x0 and watch the slope.", "notes"),
         *[copy.deepcopy(c) for c in exercise],
         *[copy.deepcopy(c) for c in exercise],
         _md("## Summary\n- a", "slide"),
@@ -545,6 +565,7 @@ def _good_notebook() -> nbformat.NotebookNode:
             if output.output_type == "execute_result":
                 output.execution_count = count
     nb = new_notebook(cells=cells)
+    nb.metadata["rise"] = {"center": False}
     nb.metadata["kernelspec"] = {
         "name": "python3",
         "display_name": "Python 3 (ipykernel)",
@@ -636,6 +657,14 @@ def _widget_not_live(nb):
 
 def _widget_class_missing(nb):
     _static_twin(nb).source = "tangent = start.NoSuchWidget.display()"
+
+
+def _widget_last_on_its_slide(nb):
+    _cell(nb, lambda c: c.source.startswith("Move x0")).metadata.slideshow.slide_type = "subslide"
+
+
+def _centred_slides(nb):
+    del nb.metadata["rise"]
 
 
 def _no_widget(nb):
@@ -760,6 +789,8 @@ BROKEN = [
     ("widgets", _widget_not_live, "exactly `<name>.live()`"),
     ("widgets", _widget_class_missing, "cannot import gradlib.lessons.start.NoSuchWidget"),
     ("widgets", _no_widget, "no widget cell"),
+    ("widgets", _widget_last_on_its_slide, "the cell after it must stay on its slide"),
+    ("live_slides_settings", _centred_slides, '"rise": {"center": false}'),
     ("sections", _no_section("What you will learn"), "What you will learn"),
     ("sections", _no_section("Before you start"), "Before you start"),
     ("sections", _no_section("Summary"), "Summary"),

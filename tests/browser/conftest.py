@@ -51,6 +51,9 @@ LAB_SETTINGS = {
         "checkForUpdates": False,
     },
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    # The slideshow selects a slide's first code cell some 450 ms after arriving on it; a test
+    # that steps with Shift+Enter would race that move, so it steps from cell to cell only.
+    "jupyterlab-rise/plugin.jupyterlab-settings": {"auto_select": "none"},
 }
 
 

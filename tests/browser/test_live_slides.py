@@ -81,14 +81,20 @@ class Step:
 
 
 def _settle(page) -> dict:
-    """Wait until no cell is running, then return the page's state."""
+    """Wait until no cell is running and the slide has stopped moving; return the state.
+
+    The slideshow lays a slide out again some 250 ms after its content changes, so the
+    slide counts as settled when two readings 150 ms apart agree.
+    """
     deadline = time.monotonic() + CELL_SECONDS
     state = page.evaluate(STATE)
-    while state["busy"] and time.monotonic() < deadline:
-        time.sleep(0.1)
-        state = page.evaluate(STATE)
-    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
-    return page.evaluate(STATE)
+    while time.monotonic() < deadline:
+        time.sleep(0.15)
+        again = page.evaluate(STATE)
+        if not again["busy"] and again == state:
+            return again
+        state = again
+    return state
 
 
 def _drag_first_control(page, cell, twin) -> str | None:
@@ -96,6 +102,11 @@ def _drag_first_control(page, cell, twin) -> str | None:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     before = page.evaluate(TWIN_IMAGE, twin.element_handle())
+    controls = cell.locator(".noUi-handle, .widget-dropdown select")
+    try:
+        controls.first.wait_for(state="visible", timeout=UPDATE_MS)
+    except PlaywrightTimeout:
+        return "its controls did not appear"
     handle = cell.locator(".noUi-handle").first
     if handle.count():
         box = handle.bounding_box()
@@ -143,7 +154,7 @@ def present(page, url: str, path: Path) -> tuple[list[Step], list[str]]:
     steps: list[Step] = []
     state = _settle(page)
     for _ in range(3 * len(nb.cells)):  # a guard: each press normally moves one cell on
-        ran = state["active"]
+        ran = page.evaluate(STATE)["active"]  # read right before the key press
         page.keyboard.press("Shift+Enter")
         state = _settle(page)
         if state["label"] is not None:

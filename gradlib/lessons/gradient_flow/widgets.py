@@ -64,7 +64,9 @@ class GradientFlowLab(Widget):
         (self.weights,) = left.plot(
             [], [], "-o", color=PALETTE["blue"], markersize=3, label="‖∂L/∂W‖"
         )
-        (self.backprop,) = left.plot([], [], "-", color=PALETTE["orange"], label="‖∂L/∂h‖")
+        (self.backprop,) = left.plot(
+            [], [], "-o", color=PALETTE["orange"], markersize=2, label="‖∂L/∂h‖"
+        )
         (self.unclipped,) = left.plot(
             [], [], "--", color=PALETTE["black"], linewidth=1.2, label="‖∂L/∂W‖ unclipped"
         )

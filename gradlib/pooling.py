@@ -15,13 +15,18 @@ a gradient from each of them; the ``+=`` adds them up.
 
 The maths (notebook 04's notation). Window ``W_o`` is the set of (padded) input
 cells that output ``o`` reads, and ``g_o = dL/d out_o`` the upstream gradient.
-Both poolings are linear in x near x: ``out = J x`` with one row of J per output,
+Both poolings are ``out = J x`` with one row of J per output and one column per
+(padded) input cell:
 
     mean:  J[o, i] = 1 / |W_o|  for i in W_o        (|W_o| = kH * kW, or the real
                                                       cells with count_include_pad=False)
     max:   J[o, i] = 1  for i = a(o) = argmax_{i in W_o} x_i, else 0
 
-so the backward is the vector-Jacobian product ``dL/dx = J^T g``:
+Mean pooling is linear: J is the same for every x. Max pooling is piecewise linear:
+J stays the same while no window's maximum moves, and at a tie its row is a choice
+(every split of g_o among the tied cells is a valid subgradient; the convention below
+gives all of it to the first). The backward is the vector-Jacobian product
+``dL/dx = J^T g``:
 
     mean:  dL/dx_i = sum over the windows o that contain i of g_o / |W_o|
     max:   dL/dx_i = sum over the windows o whose maximum is i of g_o
@@ -29,6 +34,11 @@ so the backward is the vector-Jacobian product ``dL/dx = J^T g``:
 and ``sum_i dL/dx_i = sum_o g_o * (row sum of J over the real inputs)``. The gradient
 sum is kept whenever each row sums to 1: always for max pooling, and for mean pooling
 unless count_include_pad=True puts padding in a window (its share is lost).
+
+A gradient check cannot test the convention: at a tie a central difference steps each
+tied cell up (it becomes the maximum: the output rises by h) and down (another tied cell
+takes over: the output stays), so it reports 1/2 for each, whatever backward does. The
+tests therefore compare with finite differences only on inputs without ties.
 
 Conventions follow PyTorch: ``stride=None`` means ``stride = kernel_size``;
 ``H_out = (H + 2 * padding - kernel) // stride + 1``; padding is at most half
@@ -153,9 +163,9 @@ class MaxPool2d(Function):
 
     Shapes: x (N, C, H, W) or (C, H, W) -> out (N, C, H_out, W_out) or (C, H_out, W_out).
 
-    Gradient: each window sends its whole ``grad[n, c, h, w]`` to the one input
-    that was its maximum; every other input of the window gets nothing from it
-    (dL/dx_i = sum of g_o over the windows o whose maximum is i, so the sum of dL/dx
+    Gradient: each window sends its whole ``grad[n, c, h, w]`` (g_o) to the one input
+    a(o) that was its maximum; every other input of the window gets nothing from it
+    (dL/dx_i = sum of g_o over the windows o with a(o) = i, so the sum of dL/dx
     equals the sum of grad).
     Conventions (PyTorch's):
 

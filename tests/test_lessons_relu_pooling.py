@@ -24,7 +24,11 @@ import gradlib as gl  # noqa: E402
 from gradlib import functional as F  # noqa: E402
 from gradlib.activations import ELU, GELU, ReLU, Sigmoid, Tanh  # noqa: E402
 from gradlib.lessons import relu_pooling as lesson  # noqa: E402
-from gradlib.lessons.relu_pooling.exercises import _max_backward_rule  # noqa: E402
+from gradlib.lessons.relu_pooling.exercises import (  # noqa: E402
+    RANDOM_CASES,
+    _max_backward_rule,
+    _random_cases,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -235,6 +239,28 @@ def test_gradient_sums_keep_the_sum_except_with_padding_counted():
     for name, result in sums.items():
         kept = np.isclose(result.input_sum, result.upstream_sum)
         assert kept == (name != "mean k3 s2 p1, pad counted"), name
+
+
+def test_central_differences_see_one_half_at_a_tie_and_at_the_kink():
+    # the notebook's point: a gradient check cannot test the convention at a tie or a kink
+    tie = np.array([[3.0, 3.0], [1.0, 3.0]])
+    numeric = gl.numerical_grad(lambda x: F.max_pool2d(x[None, None], 2).sum(), tie)[0]
+    np.testing.assert_allclose(numeric, [[0.5, 0.5], [0.0, 0.5]])
+    np.testing.assert_array_equal(lesson.pool_grid(tie, "max", 2).dx, [[1.0, 0.0], [0.0, 0.0]])
+    kink = gl.numerical_grad(lambda x: F.relu(x).sum(), np.zeros(1))[0]
+    np.testing.assert_allclose(kink, [0.5])
+
+
+@pytest.mark.parametrize("c, once, twice", [(0.0, 0.0, 0.0), (0.5, 1.0, 0.75), (1.0, 2.0, 2.0)])
+def test_relu_at_0_is_chosen_op_by_op(c, once, twice):
+    """relu(x) - relu(-x) and relu(relu(x)) - relu(-x) both equal x, slope 1; autodiff at 0
+    gives 2c and c^2 + c."""
+
+    def r(x):
+        return F.relu(x, grad_at_zero=c)
+
+    assert lesson.slope_at(lambda x: r(x) - r(-x)) == once
+    assert lesson.slope_at(lambda x: r(r(x)) - r(-x)) == twice
 
 
 def test_grid_text_prints_numbers_without_reprs():
@@ -454,6 +480,8 @@ def test_lab_line_states_the_sums():
     assert "padding 1 (lowered from 2: at most kernel // 2) (pad counted)" in text
     assert "sum of g 49.00, sum of dL/dx 36.00, lost to padding 13.00" in text
     assert isinstance(lab.figure, Figure)
+    lab.draw(kernel=2, stride=1, preset="a single peak")
+    assert lab.result.dx.max() == 4.0  # the peak is the maximum of the four windows around it
 
 
 # ----- exercises ----------------------------------------------------------------------------------
@@ -479,6 +507,20 @@ def test_max_pool_by_hand_accepts_the_answer_and_names_slips():
     verdict = str(lesson.check_max_pool_by_hand(one_cell))
     assert "at (2, 2) yours is 27, which is too small" in verdict and "28" not in verdict
     assert "add up to 44" in verdict
+    assert (
+        "cell (2, 2): it is in the windows of outputs (1, 1), (1, 2), (2, 1) and (2, 2)" in verdict
+    )
+    # a tie given to the wrong cell: the sum is right, the windows of the first wrong cell named
+    wrong_tie = answer.copy()
+    wrong_tie[0, 2], wrong_tie[1, 3] = 0, 3
+    verdict = str(lesson.check_max_pool_by_hand(wrong_tie))
+    assert "cell (0, 2): it is in the windows of outputs (0, 1) and (0, 2)" in verdict
+    assert "add up to" not in verdict
+    corner = answer.copy()
+    corner[0, 0] = 1
+    assert "cell (0, 0): it is in the window of output (0, 0)." in str(
+        lesson.check_max_pool_by_hand(corner)
+    )
     assert "shape (3, 3)" in str(lesson.check_max_pool_by_hand(np.zeros((3, 3))))
 
 
@@ -526,11 +568,42 @@ def test_avg_pool2d_backward_checker():
 
     assert "raised IndexError" in str(lesson.check_avg_pool2d_backward(crashes))
 
+    def no_stride(grad, shape, k, s, p=0, counted=True):
+        return _overwriting(grad, shape, k, 1, p, counted)[..., : shape[2], : shape[3]]
+
+    verdict = str(lesson.check_avg_pool2d_backward(no_stride))
+    assert "case 1 (windows that tile" in verdict and "starts at row r * stride" in verdict
+
+    def undivided(grad, shape, k, s, p=0, counted=True):
+        return lesson.avg_pool2d_backward_reference(grad, shape, k, s, p, counted) * k * k
+
+    verdict = str(lesson.check_avg_pool2d_backward(undivided))
+    assert "dx is 4 times gradlib's everywhere" in verdict and "did not divide" in verdict
+    assert "learning rate" not in verdict
+
+
+def test_avg_pool2d_backward_checker_also_runs_random_cases():
+    cases = _random_cases(np.random.default_rng(1))
+    assert len(cases) == RANDOM_CASES
+    for what, shape, k, _stride, p, _counted in cases:
+        assert what.startswith("random: ") and 2 * p <= k and shape[2] + 2 * p >= k
+    verdict = lesson.check_avg_pool2d_backward(lesson.avg_pool2d_backward_reference)
+    assert f"all {len(lesson.BACKWARD_CASES) + len(cases)} cases" in str(verdict)
+
+    def named_cases_only(grad, shape, k, s, p=0, counted=True):
+        named = {(c[1], c[2], c[3], c[4], c[5]) for c in lesson.BACKWARD_CASES}
+        dx = lesson.avg_pool2d_backward_reference(grad, shape, k, s, p, counted)
+        return dx if (shape, k, s, p, counted) in named else dx + 1.0
+
+    verdict = str(lesson.check_avg_pool2d_backward(named_cases_only))
+    assert f"case {len(lesson.BACKWARD_CASES) + 1} (random: " in verdict
+
 
 def test_predicted_sum_checker():
     assert lesson.check_predicted_sum(49 / 9) and lesson.check_predicted_sum(5.444)
     assert "upstream gradient" in str(lesson.check_predicted_sum(9))
     assert "number of inputs" in str(lesson.check_predicted_sum(25))
+    assert "1/9 of its window's gradient" in str(lesson.check_predicted_sum(49))
     verdict = str(lesson.check_predicted_sum(6))
     assert "too large" in verdict and "5.44" not in verdict
     assert "one number" in str(lesson.check_predicted_sum([1.0, 2.0]))

@@ -99,13 +99,35 @@ def check_max_pool_by_hand(answer: Any) -> Feedback:
     for slip, advice in slips:
         if np.allclose(got, slip):
             return Feedback(False, f"{verdict.message} Hint: {advice}")
+    first_wrong = tuple(int(i) for i in np.argwhere(~np.isclose(got, expected))[0])
+    advice = [_windows_hint(first_wrong)]
     if not np.isclose(got.sum(), HAND_GRAD.sum()):
-        advice = (
-            f"your cells add up to {got.sum():g}, but max pooling passes every window's "
+        advice.append(
+            f"And your cells add up to {got.sum():g}, but max pooling passes every window's "
             "gradient on whole: they should add up to the sum of the upstream gradient."
         )
-        return Feedback(False, f"{verdict.message} Hint: {advice}")
-    return verdict
+    return Feedback(False, f"{verdict.message} Hint: {' '.join(advice)}")
+
+
+def _windows_hint(cell: tuple[int, int]) -> str:
+    """Which windows (named by their output) contain ``cell``: where to look again, without
+    saying which of them it wins."""
+    out_h, out_w = HAND_GRAD.shape
+    windows = [
+        (r, c)
+        for r in range(out_h)
+        for c in range(out_w)
+        if r * HAND_STRIDE <= cell[0] < r * HAND_STRIDE + HAND_KERNEL
+        and c * HAND_STRIDE <= cell[1] < c * HAND_STRIDE + HAND_KERNEL
+    ]
+    names = [str(w) for w in windows]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    plural = "s" if len(windows) > 1 else ""
+    return (
+        f"look again at cell {cell}: it is in the window{plural} of output{plural} {listed}. "
+        "For each, is it that window's first maximum (row-major)? A cell collects the g of "
+        "every window it wins, and nothing from the others."
+    )
 
 
 # ----- exercise 2: avg_pool2d's backward as a function -----------------------------------
@@ -140,6 +162,9 @@ BACKWARD_CASES = (
 )
 
 _ADVICE = {
+    "windows that tile the input": "the window of output (r, c) starts at row r * stride and "
+    "column c * stride of the (padded) input, and each of its kernel_size**2 inputs gets "
+    "grad[:, :, r, c] / kernel_size**2.",
     "overlapping windows (stride < kernel)": "an input in several windows collects a share "
     "from each: add (+=) into dx, do not assign (=).",
     "gaps between windows (stride > kernel)": "a window starts every `stride` inputs; inputs "
@@ -151,15 +176,41 @@ _ADVICE = {
 }
 
 
+RANDOM_CASES = 4  # after the named cases, this many with a random shape and geometry
+
+
+def _random_cases(rng: np.random.Generator, count: int = RANDOM_CASES) -> list[tuple]:
+    """``count`` cases like ``BACKWARD_CASES`` with random shape, kernel, stride, padding
+    (at most kernel // 2, PyTorch's rule) and count_include_pad, each named for its kind."""
+    cases = []
+    for _ in range(count):
+        k, s = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+        p = int(rng.integers(0, k // 2 + 1))
+        h, w = (int(v) for v in rng.integers(max(k - 2 * p, 1) + 1, 9, size=2))
+        shape = (int(rng.integers(1, 3)), int(rng.integers(1, 4)), h, w)
+        counted = bool(rng.integers(0, 2))
+        if p:
+            kind = f"padding, count_include_pad={counted}"
+        elif s < k:
+            kind = "overlapping windows (stride < kernel)"
+        elif s > k:
+            kind = "gaps between windows (stride > kernel)"
+        else:
+            kind = "windows that tile the input"
+        cases.append((f"random: {kind}", shape, k, s, p, counted))
+    return cases
+
+
 def check_avg_pool2d_backward(function: Callable[..., Any] | None, seed: int = 0) -> Feedback:
     """Exercise: ``function(grad, input_shape, kernel_size, stride, padding,
-    count_include_pad)`` returns dL/dx of avg_pool2d. Each case of ``BACKWARD_CASES`` runs
-    with a random upstream gradient; the first case that fails is named, with the advice
-    for that kind of window."""
+    count_include_pad)`` returns dL/dx of avg_pool2d. Each case of ``BACKWARD_CASES``, then
+    ``RANDOM_CASES`` cases of random shape and geometry (seeded), runs with a random upstream
+    gradient; the first case that fails is named, with the advice for that kind of window."""
     if function is None:
         return Feedback(False, "avg_pool2d_backward is not defined yet; write it above.")
     rng = np.random.default_rng(seed)
-    for number, (what, shape, k, s, p, counted) in enumerate(BACKWARD_CASES, start=1):
+    cases = list(BACKWARD_CASES) + _random_cases(np.random.default_rng(seed + 1))
+    for number, (what, shape, k, s, p, counted) in enumerate(cases, start=1):
         out = (shape[0], shape[1], _out_side(shape[2], k, s, p), _out_side(shape[3], k, s, p))
         grad = rng.normal(size=out)
         expected = avg_pool2d_backward_reference(grad, shape, k, s, p, counted)
@@ -178,24 +229,33 @@ def check_avg_pool2d_backward(function: Callable[..., Any] | None, seed: int = 0
         if verdict:
             continue
         got_array = read_numbers(got, "dx")
-        hint = _ADVICE.get(what, "")
+        message, hint = verdict.message, _ADVICE.get(what.removeprefix("random: "), "")
         if not isinstance(got_array, Feedback):
             padded = shape[:2] + (shape[2] + 2 * p, shape[3] + 2 * p)
             if p and got_array.shape == padded:
                 hint = "dx still has the padding rows and columns: cut them off."
-            elif p and not counted and got_array.shape == expected.shape:
-                divided_by_kernel = avg_pool2d_backward_reference(grad, shape, k, s, p, True)
-                if np.allclose(got_array, divided_by_kernel):
-                    hint = _ADVICE[what]
+            elif got_array.shape == expected.shape and k > 1:
+                for factor, slip in (
+                    (
+                        k * k,
+                        "did not divide: each input of a window gets grad / kernel_size**2 "
+                        "(its share of the mean), not the whole grad.",
+                    ),
+                    (1 / (k * k), "divided by kernel_size**2 twice (once is the mean's 1/k^2)."),
+                ):
+                    if np.allclose(got_array, factor * expected):
+                        message = f"dx is {factor:g} times gradlib's everywhere."
+                        hint = f"you {slip}"
         return Feedback(
             False,
-            f"case {number} ({what}: input {shape}, {call}) fails: {verdict.message}"
+            f"case {number} ({what}: input {shape}, {call}) fails: {message}"
             + (f" Hint: {hint}" if hint else ""),
         )
     return Feedback(
         True,
-        f"avg_pool2d_backward agrees with gradlib on all {len(BACKWARD_CASES)} cases "
-        "(tiling, overlap, gaps, padding counted and not).",
+        f"avg_pool2d_backward agrees with gradlib on all {len(cases)} cases "
+        f"({len(BACKWARD_CASES)} named: tiling, overlap, gaps, padding counted and not; "
+        f"{RANDOM_CASES} of random shape and geometry).",
     )
 
 
@@ -233,11 +293,15 @@ def check_predicted_sum(answer: Any) -> Feedback:
     outputs, inputs = jacobian.shape[0], int(np.prod(SUM_CONFIG["input"]))
     if abs(value - expected) <= 5e-3:
         return Feedback(True, f"your predicted sum = {value:.4g}.")
+    real_cells = int(round(expected * SUM_CONFIG["kernel"] ** 2))
     slips = {
         outputs: f"{outputs} is the sum of the upstream gradient (one 1 per output): that is "
         "what reaches the input only if no share falls on the padding.",
         inputs: f"{inputs} is the number of inputs; the sum comes from the windows: each "
         "window passes on (its real inputs) / 9 of its gradient.",
+        real_cells: f"{real_cells} counts the real cells of all the windows (an input once per "
+        "window it is in); but each of them receives 1/9 of its window's gradient, not all "
+        "of it.",
     }
     for slip, advice in slips.items():
         if abs(value - slip) <= 1e-6:

@@ -89,7 +89,7 @@ def plot_activations():
         left.plot(CURVE_X, values, style, color=color, label=name)
         right.plot(CURVE_X, _broken(slopes), style, color=color, label=name)
     right.axhline(0.25, color=PALETTE["black"], linewidth=0.8, linestyle=":")
-    right.text(0.9, 0.28, "1/4: the most sigmoid passes on", fontsize=10)
+    right.text(4.3, 0.28, "1/4: sigmoid's largest slope", fontsize=10, ha="right")
     left.set_ylim(-1.5, 4.0)
     right.set_ylim(-0.2, 1.2)
     for ax, what in ((left, "f(x)"), (right, "f'(x), from backward()")):
@@ -109,7 +109,7 @@ def plot_dead_units(panels: dict[str, dict[str, Any]], units: int):
     ``dead_counts``}. A unit is never active when its pre-activation is <= 0 on every probe
     digit; for ReLU it then passes no gradient at all: it is dead.
     """
-    fig, axes = new_figure(ncols=len(panels), width=11.0, height=3.8, sharey=True)
+    fig, axes = new_figure(ncols=len(panels), width=11.0, height=3.5, sharey=True)
     axes = np.atleast_1d(axes)
     styles = ["-", "--", "-."]
     for ax, (title, runs) in zip(axes, panels.items()):
@@ -118,7 +118,7 @@ def plot_dead_units(panels: dict[str, dict[str, Any]], units: int):
         ax.set_title(title)
         ax.set_xlabel("training step (minibatches of 32)")
         ax.set_ylim(-2, units + 4)
-        ax.legend(loc="center right", fontsize=10)
+        ax.legend(loc="best", fontsize=10)
     axes[0].set_ylabel(f"units never active (of {units})")
     fig.tight_layout()
     return fig

@@ -68,6 +68,7 @@ class PoolingLab(Widget):
         "seed": IntSlider(0, 0, 9, label="seed"),
     }
     moved = {"mode": "mean", "kernel": 3, "stride": 1, "padding": 1, "upstream": "random"}
+    result: Any = None  # the GridPooling drawn last (its dx, sums ...), for a notebook cell
 
     def build(self) -> Figure:
         fig, axes = widget_figure(
@@ -81,6 +82,7 @@ class PoolingLab(Widget):
 
     def update(self, **values: Any) -> str:
         result, used = lab_pooling(**values)  # the eight controls, by name
+        self.result = result
         mode, kernel, stride = values["mode"], values["kernel"], values["stride"]
         padding, count_include_pad = values["padding"], values["count_include_pad"]
         self.panels.draw(result)

@@ -35,6 +35,7 @@ from gradlib.lessons.loss_functions.figures import (
 from gradlib.lessons.loss_functions.maths import (
     DECAY_STEPS,
     LEAF_TARGETS,
+    NOISE,
     REGRESSION_LOSSES,
     SVM_LAMBDA,
     TRUE_INTERCEPT,
@@ -69,6 +70,7 @@ __all__ = [
     "EXERCISE_SLOPE",
     "LEAF_TARGETS",
     "LOSS_STYLES",
+    "NOISE",
     "REGRESSION_LOSSES",
     "SVM_LAMBDA",
     "TRUE_INTERCEPT",

@@ -36,6 +36,7 @@ from gradlib.optim import SGD
 __all__ = [
     "DECAY_STEPS",
     "LEAF_TARGETS",
+    "NOISE",
     "REGRESSION_LOSSES",
     "SVM_LAMBDA",
     "TRUE_INTERCEPT",
@@ -158,7 +159,7 @@ def pulls(
 # ----- a line with outliers ---------------------------------------------------------------
 
 TRUE_SLOPE, TRUE_INTERCEPT = 2.0, 1.0
-NOISE = 0.5
+NOISE = 0.5  # the standard deviation of the clean points around the line
 
 
 def line_with_outliers(

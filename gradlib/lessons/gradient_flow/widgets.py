@@ -70,9 +70,9 @@ class GradientFlowLab(Widget):
         (self.unclipped,) = left.plot(
             [], [], "--", color=PALETTE["black"], linewidth=1.2, label="‖∂L/∂W‖ unclipped"
         )
-        left.set_xlabel("layer l (1 = next to the input)")
+        left.set_xlabel("layer l (1: input side)")
         left.set_ylabel("gradient norm")
-        left.set_title("Gradient norm of each layer", y=1.0)
+        left.set_title("Gradient norms", y=1.0)
         # Every text is drawn again on each update (about 0.7 ms each): few ticks, a short
         # legend, no colour bar (the colour scale is fixed: see the notebook's text).
         legend = left.legend(loc="best", fontsize=10, framealpha=0.9, handlelength=1.5)
@@ -96,9 +96,9 @@ class GradientFlowLab(Widget):
         right.set_yticks([low, low / 2, 0, high / 2, high])
         right.set_yticklabels([f"≤{low:g}", f"{low / 2:g}", "0", f"{high / 2:g}", f"≥{high:g}"])
         right.set_xlabel("hidden layer l")
-        right.set_ylabel("activation value h")
+        right.set_ylabel("activation h")
         right.grid(False)
-        right.set_title("Activations of each layer (brighter: more units)", y=1.0)
+        right.set_title("Activations (bright: many units)", y=1.0)
         self.left, self.right = left, right
         return fig
 

@@ -207,6 +207,36 @@ def test_pseudo_huber_newton_step_is_always_defined_and_cubic_from_one_point():
     assert one.next == pytest.approx(following[np.argmin(np.abs(c - 2.0))], rel=0.2)
 
 
+def test_bound_curvature_is_slope_over_residual_and_lies_above_the_loss():
+    a = np.array([-5.0, -1.0, -0.3, 0.0, 0.3, 1.0, 5.0])
+    huber = lesson.regression_loss("Huber").bound_curvature(a, 2.0)
+    np.testing.assert_allclose(huber, np.minimum(1.0, 2.0 / np.maximum(np.abs(a), 1e-300)))
+    pseudo = lesson.regression_loss("Pseudo-Huber").bound_curvature(a, 2.0)
+    np.testing.assert_allclose(pseudo, (1 + (a / 2.0) ** 2) ** -0.5)
+    # the parabola with that curvature touches each loss at a0 and lies above it everywhere
+    t = np.linspace(-20, 20, 4001)
+    for name in ("Huber", "Pseudo-Huber"):
+        kind = lesson.regression_loss(name)
+        for a0 in (-6.0, -1.5, 0.4, 3.0):
+            value = lesson.loss_curves(np.array([a0]), 2.0)[name]
+            H = kind.bound_curvature(np.array([a0]), 2.0)[0]
+            parabola = value["value"][0] + value["slope"][0] * (t - a0) + 0.5 * H * (t - a0) ** 2
+            assert (parabola >= lesson.loss_curves(t, 2.0)[name]["value"] - 1e-12).all(), name
+
+
+def test_bound_newton_converges_where_exact_newton_diverges():
+    targets = lesson.LEAF_TARGETS
+    exact = lesson.newton_iterates("Pseudo-Huber", targets, 2.0, steps=8)
+    assert exact[0] == pytest.approx(9.8756, abs=1e-4) and np.isnan(exact[-1])
+    assert np.isnan(lesson.newton_iterates("Huber", targets, 2.0, steps=3)).all()
+    for name, best in (("Huber", 4.2), ("Pseudo-Huber", 4.2990849)):
+        for start in (-10.0, 2.0, 4.0, 30.0):
+            path = lesson.newton_iterates(name, targets, start, steps=60, curvature="bound")
+            assert path[-1] == pytest.approx(best, abs=1e-6), (name, start)
+    with pytest.raises(ValueError, match="curvature must be one of"):
+        lesson.newton_steps("Huber", targets, np.array(2.0), curvature="hessian")
+
+
 # ----- the linear SVM and logistic regression ---------------------------------------------
 
 
@@ -251,6 +281,9 @@ def test_naive_cross_entropy_breaks_where_the_stable_one_does_not():
     naive = lesson.naive_cross_entropy(logits, target)
     stable = lesson.stable_cross_entropy(logits, target)
     assert np.isnan(naive[0]) and naive[1] == np.inf  # inf / inf, and -log(0)
+    shifted = lesson.shifted_cross_entropy(logits, target)
+    assert shifted[0] == 0 and shifted[1] == np.inf  # no overflow, but exp(-1000) underflows
+    np.testing.assert_allclose(shifted[2], stable[2])
     np.testing.assert_allclose(stable[:2], [0.0, 1000.0])
     np.testing.assert_allclose(naive[2], stable[2])
     np.testing.assert_allclose(stable, F.cross_entropy(logits, target, reduction="none").data)
@@ -273,6 +306,8 @@ def test_huber_checker_accepts_the_reference_and_names_each_slip():
         "without delta": lambda a, d: np.where(np.abs(a) < d, a, np.sign(a)),
         "used outside too": lambda a, d: a,
         "at the boundary": lambda a, d: (np.abs(a) < d) * a + (np.abs(a) > d) * d * np.sign(a),
+        "used inside too": lambda a, d: d * np.sign(a),
+        "not its slope": lambda a, d: np.where(np.abs(a) < d, a * a / 2, d * (np.abs(a) - d / 2)),
     }
     for phrase, slip in slips.items():
         verdict = lesson.check_huber_grad(slip)
@@ -298,7 +333,20 @@ def test_bce_checker_tries_extreme_logits():
 
     assert lesson.check_bce_with_logits(stable)
     naive = lesson.check_bce_with_logits(lesson.naive_binary_cross_entropy)
-    assert not naive and "x = 1000" in naive.message and "exp" in naive.message
+    assert not naive and "x = 1000" in naive.message and "log 0" in naive.message
+    half = lesson.check_bce_with_logits(lambda x, y: x * (1 - y) + np.log1p(np.exp(-x)))
+    assert not half and "x = -1000" in half.message and "exp(1000) overflows" in half.message
+    for verdict in (naive, half):  # the message explains, but does not hand out the formula
+        assert "max(x, 0) - x y" not in verdict.message and "exp(-|x|)" not in verdict.message
+    slips = {
+        "wrong sign": lambda x, y: -stable(x, y),
+        "y and 1 - y swapped": lambda x, y: stable(x, 1 - y),
+        "max(x, 0) is missing": lambda x, y: stable(x, y) - np.maximum(x, 0),
+        "needs exp(-|x|)": lambda x, y: np.maximum(x, 0) - x * y + np.log1p(np.exp(-x)),
+    }
+    for phrase, slip in slips.items():
+        verdict = lesson.check_bce_with_logits(slip)
+        assert not verdict and phrase in verdict.message, verdict.message
 
     def clamped(x, y):
         p = 1 / (1 + np.exp(-x))

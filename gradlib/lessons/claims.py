@@ -415,8 +415,9 @@ CLAIMS: dict[str, Claim] = {
             "may not converge",
             "Right, if less sensitive rather than insensitive: its slope jumps from -1 to +1 "
             "at 0; 4 outliers of 40 moved its best slope by 0.05 (MSE's by 0.86), though 12 on "
-            "one side broke it; with a fixed rate descent kept wobbling by about 0.08 x lr, a "
-            "decaying rate settled.",
+            "one side (half of that side's points) or one point far out in x broke it; with a "
+            "fixed rate descent kept wobbling by 0.08-0.09 x lr up to lr 0.2 (0.15 x lr at 0.4), "
+            "while a decaying rate's wobble kept shrinking.",
             Part("MAE's derivative jumps at 0", "06", True),
             Part("MAE moves less than MSE under outliers", "06", True),
             Part(
@@ -427,21 +428,32 @@ CLAIMS: dict[str, Claim] = {
             "C22",
             "Huber is quadratic within delta and linear beyond; Pseudo-Huber has the smooth "
             "second derivative second-order methods need",
-            "Right: Huber's second derivative jumps between 1 and 0 at delta, so a Newton "
-            "step divides by 0 when no residual is within delta; Pseudo-Huber's is smooth and "
-            "positive, though its Newton step takes a residual a to -a^3 / delta^2 and so still "
-            "overshoots from beyond delta.",
+            "Right, with a caveat: Huber's second derivative jumps between 1 and 0 at delta, so "
+            "a Newton step divides by 0 when no residual is within delta; Pseudo-Huber's is "
+            "smooth and positive, but its exact Newton step takes a residual a to -a^3 / "
+            "delta^2, so from beyond delta it overshoots (from c = 2 to 9.876, then diverging). "
+            "XGBoost's current source divides by psi(a)/a = (1 + (a/delta)^2)^(-1/2) instead, "
+            "with which both losses converged.",
             Part("Huber is quadratic within delta and linear beyond", "06", True),
             Part("Pseudo-Huber's second derivative is smooth", "06", True),
+            Part(
+                "Huber's second derivative can leave a Newton step undefined, Pseudo-Huber's "
+                "cannot",
+                "06",
+                True,
+            ),
         ),
         _claim(
             "C23",
             "the hinge loss, for SVMs with y in {-1, +1}, is zero when a point is classified "
             "with margin >= 1",
-            "Right: the loss and its gradient are 0 for margins >= 1, so only 6 of 60 points "
-            "(the support vectors) shaped a linear SVM; moving the other 54 further out left it "
-            "in place, while logistic regression moved 46 times as much.",
+            "Right, if loosely worded: the loss and its gradient are 0 for margins >= 1, so only "
+            "6 of 60 points (the support vectors) shaped a linear SVM; moving the other 54 "
+            "further out left it in place, while logistic regression moved at least 46 times as "
+            "much. With opposite signs the loss grows linearly with |f(x)| (for y = +1 as f "
+            "falls, not as it grows).",
             Part("the hinge loss is zero beyond margin 1", "06", True),
+            Part("with opposite signs the loss grows linearly with |f(x)|", "06", True),
         ),
     )
 }

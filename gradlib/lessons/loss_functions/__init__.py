@@ -33,6 +33,7 @@ from gradlib.lessons.loss_functions.figures import (
     plot_svm,
 )
 from gradlib.lessons.loss_functions.maths import (
+    CURVATURES,
     DECAY_STEPS,
     LEAF_TARGETS,
     NOISE,
@@ -52,11 +53,13 @@ from gradlib.lessons.loss_functions.maths import (
     loss_curves,
     naive_binary_cross_entropy,
     naive_cross_entropy,
+    newton_iterates,
     newton_step,
     newton_steps,
     oscillation,
     pulls,
     regression_loss,
+    shifted_cross_entropy,
     stable_cross_entropy,
     svm_data,
     train_linear_classifier,
@@ -64,6 +67,7 @@ from gradlib.lessons.loss_functions.maths import (
 from gradlib.lessons.loss_functions.widgets import RobustRegressionLab
 
 __all__ = [
+    "CURVATURES",
     "DECAY_STEPS",
     "EXERCISE_INTERCEPT",
     "EXERCISE_NOISE",
@@ -92,6 +96,7 @@ __all__ = [
     "loss_curves",
     "naive_binary_cross_entropy",
     "naive_cross_entropy",
+    "newton_iterates",
     "newton_step",
     "newton_steps",
     "oscillation",
@@ -104,6 +109,7 @@ __all__ = [
     "reference_bce_with_logits",
     "reference_huber_grad",
     "regression_loss",
+    "shifted_cross_entropy",
     "stable_cross_entropy",
     "svm_data",
     "train_linear_classifier",

@@ -60,6 +60,11 @@ def _huber_slips(a: np.ndarray, delta: float) -> dict[str, np.ndarray]:
         "delta sign(a)": np.where(inside, a, np.sign(a)),
         "+delta even for negative a: the linear piece has slope delta sign(a), so it is "
         "-delta for a < -delta": np.where(inside, a, delta),
+        "delta sign(a) everywhere, the linear piece's slope used inside too: within delta "
+        "the loss is 0.5 a^2, whose slope is a": delta * np.sign(a),
+        "the Huber loss itself, not its slope: differentiate each piece": np.where(
+            inside, 0.5 * a * a, delta * (np.abs(a) - 0.5 * delta)
+        ),
         "0 at |a| = delta exactly: with a strict < for one piece and a strict > for the "
         "other, neither applies there. Both pieces have slope +-delta at the boundary (the "
         "gradient is continuous), so use <= on one side, or np.clip(a, -delta, delta)": np.where(
@@ -208,11 +213,42 @@ _BCE_CASES = (
 )
 
 
+def _overflow_cause(x: float) -> str:
+    """Why the textbook formula gives inf or nan at a large logit x."""
+    if x > 0:
+        return (
+            f"sigma({x:g}) rounds to exactly 1 in float64, so log(1 - sigma(x)) is log 0 = "
+            "-inf (and 0 * -inf is nan)."
+        )
+    return (
+        f"exp(-x) = exp({-x:g}) overflows to inf in float64 (exp is finite only up to 709.78), "
+        "and sigma(x) rounds to exactly 0, so log sigma(x) is log 0 = -inf."
+    )
+
+
+def _bce_slips(x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
+    """Finite but wrong: what a learner's loss often is instead, and why."""
+    right = reference_bce_with_logits(x, y)
+    with np.errstate(over="ignore"):
+        unsplit = np.maximum(x, 0) - x * y + np.log1p(np.exp(-x))
+    return {
+        "the loss with the wrong sign: cross-entropy is minus the log-likelihood, so it is "
+        "never negative": -right,
+        "y and 1 - y swapped: the target 1 goes with log sigma(x), the target 0 with "
+        "log(1 - sigma(x))": reference_bce_with_logits(x, 1 - y),
+        "the term max(x, 0) is missing: x (1 - y) + max(-x, 0) simplifies to max(x, 0) - x y": right
+        - np.maximum(x, 0),
+        "exp(-x) where the split needs exp(-|x|): for x < 0 that counts -x twice": unsplit,
+    }
+
+
 def check_bce_with_logits(bce: Callable[[np.ndarray, np.ndarray], Any] | None) -> Feedback:
     """Exercise: ``bce(x, y)`` returns the per-element binary cross-entropy of logits x and
     targets y in [0, 1], finite for any logit. Tried on ordinary logits, soft targets, and
     x = +-20 and +-1000, where the textbook formula overflows; numpy's warnings are
-    silenced so the learner reads the checker's explanation instead."""
+    silenced so the learner reads the checker's explanation instead. A message names the
+    term that broke, or the slip (a sign, y and 1 - y swapped, a missing max(x, 0)), but
+    never spells out the whole stable formula: that is the exercise."""
     name = "your bce_with_logits"
     if bce is None:
         return Feedback(False, f"{name} is not defined yet; write it in the cell above.")
@@ -234,8 +270,9 @@ def check_bce_with_logits(bce: Callable[[np.ndarray, np.ndarray], Any] | None) -
             return Feedback(
                 False,
                 f"{name} returns {values[i]} at x = {x[i]:g}, y = {y[i]:g} (the loss is "
-                f"{want[i]:g}): an exp overflowed or a log got 0. Rewrite the loss so that exp "
-                "only ever sees a number <= 0: max(x, 0) - x y + log(1 + exp(-|x|)).",
+                f"{want[i]:g}). {_overflow_cause(float(x[i]))} Do not form sigma(x) at all: "
+                "write log sigma(x) and log(1 - sigma(x)) in terms of x (the hint), and split "
+                "log(1 + exp(.)) so that exp only ever sees a number <= 0.",
             )
         if values.shape == want.shape and abs(x[0]) >= 20:
             wrong = ~np.isclose(values, want, rtol=1e-6, atol=1e-9)
@@ -253,6 +290,14 @@ def check_bce_with_logits(bce: Callable[[np.ndarray, np.ndarray], Any] | None) -
             return Feedback(False, f"{name}: {shape.message}")
         wrong = np.flatnonzero(~np.isclose(values, want, rtol=1e-6, atol=1e-9))
         if wrong.size:
+            for slip, value in _bce_slips(x, y).items():
+                if np.allclose(values, value, rtol=1e-6, atol=1e-9):
+                    i = int(wrong[0])
+                    return Feedback(
+                        False,
+                        f"{name} is wrong at x = {x[i]:g}, y = {y[i]:g}: it returns "
+                        f"{values[i]:.6g}, the loss is {want[i]:.6g}. It looks like {slip}.",
+                    )
             where = "; ".join(
                 f"at x = {x[i]:g}, y = {y[i]:g} it returns {values[i]:.6g}, the loss is "
                 f"{want[i]:.6g}"

@@ -12,12 +12,14 @@ re-derived by hand, so what the notebook shows is what the library computes.
 - ``descend``: gradient descent on a line's slope and intercept under any of the losses,
   with a fixed or a decaying learning rate; ``best_line`` is the exact minimiser of each
   loss, ``oscillation`` how far descent keeps wandering around it.
-- ``newton_step`` / ``newton_steps``: one Newton step of a constant prediction
-  (what boosting does in a leaf) with each loss's gradient and second derivative.
+- ``newton_step`` / ``newton_steps`` / ``newton_iterates``: Newton steps of a constant
+  prediction (what boosting does in a leaf) with each loss's gradient and its second
+  derivative, or the curvature of a parabola above the loss (``bound_curvature``).
 - ``svm_data`` / ``train_linear_classifier``: a linear SVM (hinge loss) and logistic
   regression trained by (sub)gradient descent with gradlib, and their ``margins``.
-- ``naive_cross_entropy`` / ``stable_cross_entropy`` / ``naive_binary_cross_entropy``:
-  the textbook formulas, run as written, next to the log-sum-exp form.
+- ``naive_cross_entropy`` / ``shifted_cross_entropy`` / ``stable_cross_entropy`` /
+  ``naive_binary_cross_entropy``: the textbook formulas, run as written, next to the
+  log-sum-exp form.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from gradlib.engine import Context, Function, tensor
 from gradlib.optim import SGD
 
 __all__ = [
+    "CURVATURES",
     "DECAY_STEPS",
     "LEAF_TARGETS",
     "NOISE",
@@ -53,11 +56,13 @@ __all__ = [
     "loss_curves",
     "naive_binary_cross_entropy",
     "naive_cross_entropy",
+    "newton_iterates",
     "newton_step",
     "newton_steps",
     "oscillation",
     "pulls",
     "regression_loss",
+    "shifted_cross_entropy",
     "stable_cross_entropy",
     "svm_data",
     "train_linear_classifier",
@@ -95,6 +100,23 @@ class RegressionLoss:
         return self.function.second_derivative(
             np.asarray(residual, dtype=np.float64), **self.options(delta)
         )
+
+    def bound_curvature(self, residual: np.ndarray, delta: float = 1.0) -> np.ndarray:
+        """psi(a) / a for each residual a, where psi is the loss's slope (its backward); the
+        second derivative at a = 0.
+
+        For Huber and Pseudo-Huber it is the curvature of the parabola that touches the loss
+        at a and lies above it everywhere: Huber 1 inside delta and delta / |a| beyond it,
+        Pseudo-Huber (1 + (a / delta)^2)^(-1/2) (where the exact second derivative has the
+        power -3/2). It is positive everywhere, and a Newton step that divides by it never
+        overshoots; it is also the weight of iteratively reweighted least squares
+        (``best_line``).
+        """
+        a = np.asarray(residual, dtype=np.float64)
+        zero = a == 0
+        slope = self.gradient(a, delta)
+        at_zero = self.curvature(np.zeros_like(a), delta)
+        return np.where(zero, at_zero, slope / np.where(zero, 1.0, a))
 
 
 REGRESSION_LOSSES: dict[str, RegressionLoss] = {
@@ -290,9 +312,10 @@ def best_line(x: np.ndarray, y: np.ndarray, loss: str = "MSE", delta: float = 1.
     - MAE: some minimiser passes through two of the points (it is a linear program, whose
       optimum sits at a vertex), so every line through two points is tried.
     - Huber, Pseudo-Huber: iteratively reweighted least squares. With the loss's slope
-      psi(a) (its backward), each point gets the weight psi(a) / a (1 in Huber's quadratic
-      zone, delta / |a| beyond it) and a weighted least-squares fit gives the next line;
-      each round lowers the loss, and the rounds stop when the line no longer moves.
+      psi(a) (its backward), each point gets the weight psi(a) / a (``bound_curvature``: 1
+      in Huber's quadratic zone, delta / |a| beyond it) and a weighted least-squares fit
+      gives the next line; each round lowers the loss, and the rounds stop when the line no
+      longer moves.
     """
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     design = np.column_stack([x, np.ones_like(x)])
@@ -309,10 +332,7 @@ def best_line(x: np.ndarray, y: np.ndarray, loss: str = "MSE", delta: float = 1.
         return np.array([slopes[best], intercepts[best]])
     kind = regression_loss(loss)
     for _ in range(1000):
-        residual = design @ line - y
-        slope = kind.gradient(residual, delta)
-        small = np.abs(residual) < 1e-12
-        weights = np.where(small, 1.0, slope / np.where(small, 1.0, residual))
+        weights = kind.bound_curvature(design @ line - y, delta)  # psi(a) / a
         weighted = design * weights[:, None]
         new = np.linalg.solve(design.T @ weighted, weighted.T @ y)
         if np.abs(new - line).max() < 1e-14:
@@ -351,33 +371,68 @@ class NewtonStep:
     """One Newton step of a constant prediction c: c_next = c - G / H."""
 
     gradient: float  # G = sum_i d loss_i / d c
-    curvature: float  # H = sum_i d^2 loss_i / d c^2
+    curvature: float  # H = sum_i d^2 loss_i / d c^2 (or the bound's curvature)
     next: float  # c - G / H; nan when H = 0 (no curvature: the step is undefined)
 
 
+CURVATURES = ("exact", "bound")
+
+
 def newton_steps(
-    loss: str, targets: np.ndarray, predictions: np.ndarray, delta: float = 1.0
+    loss: str,
+    targets: np.ndarray,
+    predictions: np.ndarray,
+    delta: float = 1.0,
+    curvature: str = "exact",
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """G, H and the next prediction c - G / H for every constant prediction c at once.
 
-    Each c predicts the same value for all ``targets``; G and H add up the loss's
-    gradient and second derivative over the targets. Where H = 0 the next prediction is
-    nan: Newton's method divides by the curvature, and there is none.
+    Each c predicts the same value for all ``targets``; G adds up the loss's slope over
+    the targets and H its curvature: the second derivative (``curvature="exact"``, Newton's
+    method) or psi(a) / a (``"bound"``, the curvature of a parabola above the loss; see
+    ``RegressionLoss.bound_curvature``). Where H = 0 the next prediction is nan: the step
+    divides by the curvature, and there is none.
     """
+    if curvature not in CURVATURES:
+        raise ValueError(f"newton_steps: curvature must be one of {CURVATURES}, got {curvature!r}.")
     kind = regression_loss(loss)
     c = np.asarray(predictions, dtype=np.float64)
     residual = c[..., None] - np.asarray(targets, dtype=np.float64)
     G = kind.gradient(residual, delta).sum(axis=-1)
-    H = kind.curvature(residual, delta).sum(axis=-1)
+    each = kind.curvature if curvature == "exact" else kind.bound_curvature
+    H = each(residual, delta).sum(axis=-1)
     with np.errstate(divide="ignore", invalid="ignore"):
         step = np.where(H > 0, G / np.where(H > 0, H, 1.0), np.nan)
     return G, H, c - step
 
 
-def newton_step(loss: str, targets: np.ndarray, c: float, delta: float = 1.0) -> NewtonStep:
+def newton_step(
+    loss: str, targets: np.ndarray, c: float, delta: float = 1.0, curvature: str = "exact"
+) -> NewtonStep:
     """One Newton step from the constant prediction ``c`` (see ``newton_steps``)."""
-    G, H, following = newton_steps(loss, targets, np.array(float(c)), delta)
+    G, H, following = newton_steps(loss, targets, np.array(float(c)), delta, curvature)
     return NewtonStep(float(G), float(H), float(following))
+
+
+def newton_iterates(
+    loss: str,
+    targets: np.ndarray,
+    start: float,
+    steps: int,
+    delta: float = 1.0,
+    curvature: str = "exact",
+) -> np.ndarray:
+    """The predictions after 1, 2, ..., ``steps`` Newton steps from ``start``; once a step
+    is undefined or the prediction is no longer finite, the rest are nan."""
+    path = np.full(steps, np.nan)
+    c = float(start)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(steps):
+            c = newton_step(loss, targets, c, delta, curvature).next
+            if not np.isfinite(c):
+                break
+            path[k] = c
+    return path
 
 
 # ----- a linear SVM and logistic regression -----------------------------------------------
@@ -484,6 +539,17 @@ def stable_cross_entropy(logits: np.ndarray, target: np.ndarray) -> np.ndarray:
     m = z.max(axis=1, keepdims=True)
     log_sum_exp = m[:, 0] + np.log(np.exp(z - m).sum(axis=1))
     return log_sum_exp - z[np.arange(len(z)), target]
+
+
+def shifted_cross_entropy(logits: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Half of the fix: the largest logit m subtracted first (no overflow), but the
+    probability still formed, p = exp(z - m) / sum exp(z - m), then -log p[t]. A logit far
+    below the largest gives exp(z_t - m) = 0 exactly (underflow), and -log 0 = inf."""
+    z = np.asarray(logits, dtype=np.float64)
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    p = e / e.sum(axis=1, keepdims=True)
+    with np.errstate(divide="ignore"):
+        return -np.log(p[np.arange(len(z)), target])
 
 
 def naive_binary_cross_entropy(x: np.ndarray, y: np.ndarray) -> np.ndarray:

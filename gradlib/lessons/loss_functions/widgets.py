@@ -76,9 +76,8 @@ class RobustRegressionLab(Widget):
             linewidth=1.2,
             label="clean truth",
         )
-        (self.clean,) = data.plot(
-            [], [], "o", color=PALETTE["sky"], markersize=5, label="clean points"
-        )
+        # the dots need no legend entry: the crosses are the outliers, the dots the rest
+        (self.clean,) = data.plot([], [], "o", color=PALETTE["sky"], markersize=5)
         (self.outliers,) = data.plot(
             [], [], "X", color=PALETTE["vermillion"], markersize=8, label="outliers"
         )
@@ -89,7 +88,7 @@ class RobustRegressionLab(Widget):
         data.set_xlim(-2.7, 2.7)
         data.set_ylabel("y")
         data.tick_params(labelbottom=False)  # the pull panel below labels the shared x axis
-        data.legend(loc="upper left", fontsize=8, ncol=4, framealpha=1)
+        data.legend(loc="upper left", fontsize=9.5, ncol=3, framealpha=1)
         self.data_title = data.set_title("", y=1.0)
         round_ticks(data, "y")
 
@@ -141,7 +140,8 @@ class RobustRegressionLab(Widget):
         self.outliers.set_data(x[is_outlier], y[is_outlier])
         self.fit.set_ydata(w * self.xs + b)
         low, high = y.min(), y.max()
-        self.data.set_ylim(low - 1.5, high + 0.55 * (high - low) + 1.5)  # room for the legend
+        # room below for the crosses' size, above for the legend
+        self.data.set_ylim(low - 3, high + 0.55 * (high - low) + 1.5)
         self.data_title.set_text(f"{kind.label(delta)}: fitted slope {w:.2f}, intercept {b:.2f}")
 
         force = pulls(w * x + b, y, loss, delta)

@@ -229,12 +229,15 @@ class Toggle:
     def make(self, continuous: bool) -> Any:
         import ipywidgets
 
+        # As a flex row, or the buttons wrap under their label and the control takes two rows.
         return ipywidgets.ToggleButtons(
             options=list(self.options),
             value=self.value,
             description=self.label,
             style={"description_width": LABEL_WIDTH, "button_width": "90px"},
-            layout=ipywidgets.Layout(width=CONTROL_WIDTH),
+            layout=ipywidgets.Layout(
+                width=CONTROL_WIDTH, display="flex", flex_flow="row nowrap", align_items="center"
+            ),
         )
 
     def corners(self) -> list[str]:

@@ -109,51 +109,84 @@ def test_derivative_explorer_prints_the_estimates():
     text = widget.draw(function="sin", h=0.1, precision="float64")
     fig = widget.figure
     forward, central = (np.sin(1.1) - np.sin(1.0)) / 0.1, (np.sin(1.1) - np.sin(0.9)) / 0.2
-    assert f"exact f'(1) = {np.cos(1.0):.10f}" in text
+    exact = np.cos(1.0)
+    assert f"exact f'(1) = {exact:.10f}" in text
     assert f"forward {forward:.10f}" in text
     assert f"central {central:.10f}" in text
     assert isinstance(fig, Figure) and len(fig.axes) == 2
     left, right = fig.axes
     curve, tangent, forward_secant, central_secant, forward_points, central_points = left.lines
-    # the left panel shows distances from the point (1, f(1))
-    np.testing.assert_allclose(curve.get_ydata(), np.sin(1 + curve.get_xdata()) - np.sin(1.0))
-    assert _line_slope(tangent) == pytest.approx(np.cos(1.0))
-    assert _line_slope(forward_secant) == pytest.approx(forward)
-    assert _line_slope(central_secant) == pytest.approx(central)
+    # the left panel shows f minus its tangent at 1, against the distance from 1
+    dx = curve.get_xdata()
+    np.testing.assert_allclose(
+        curve.get_ydata(), np.sin(1 + dx) - np.sin(1.0) - exact * dx, atol=1e-15
+    )
+    assert list(tangent.get_ydata()) == [0.0, 0.0]  # the tangent, minus itself
+    # a secant's tilt against the tangent is its error
+    assert _line_slope(forward_secant) == pytest.approx(forward - exact)
+    assert _line_slope(central_secant) == pytest.approx(central - exact)
     np.testing.assert_allclose(forward_points.get_xdata(), [0.0, 0.1])
     np.testing.assert_allclose(central_points.get_xdata(), [-0.1])
-    assert left.get_title() == "Secants with h = 1.0e-01, near x = 1"
+    # each secant passes through the points of its difference
+    for secant, points in ((forward_secant, forward_points), (central_secant, central_points)):
+        x, y = points.get_data()
+        np.testing.assert_allclose(np.interp(x, *secant.get_data()), y, atol=1e-12)
+    # the curve bends down by about f''(1) / 2 (x - 1)**2: the central points sit level
+    assert forward_points.get_ydata()[1] == pytest.approx(-np.sin(1.0) / 2 * 0.01, rel=0.1)
+    assert abs(_line_slope(central_secant)) < abs(_line_slope(forward_secant)) / 40
+    assert left.get_title() == "f minus its tangent at x = 1, h = 1.0e-01"
+    assert left.get_ylabel() == "f(x) - tangent"
     # the marked errors on the right sit at h, at the printed errors
     forward_error, central_error = right.lines[1], right.lines[3]
     assert list(forward_error.get_xdata()) == [0.1]
-    assert forward_error.get_ydata()[0] == pytest.approx(abs(forward - np.cos(1.0)))
-    assert central_error.get_ydata()[0] == pytest.approx(abs(central - np.cos(1.0)))
+    assert forward_error.get_ydata()[0] == pytest.approx(abs(forward - exact))
+    assert central_error.get_ydata()[0] == pytest.approx(abs(central - exact))
     assert right.get_title() == "Error against h (float64)"
 
 
-@pytest.mark.parametrize("h", [10**-0.5, 0.03, 1e-3, 1e-6, 1e-12])
-def test_derivative_explorer_zooms_with_h(h):
+@pytest.mark.parametrize("h", [10**-0.5, 0.03, 1e-3, 1e-6])
+def test_derivative_explorer_zooms_with_h_and_keeps_the_bend_in_view(h):
     # The window is 1 +- 3h: the points x = 1 +- h always sit a third of the way to its
-    # edges, so the secants stay visible as h shrinks and the curve straightens out.
+    # edges. With the tangent taken off, what is left is the bend, about
+    # -sin(1)/2 (x - 1)**2, so the picture keeps its shape: its height shrinks as h**2.
     widget = d.DerivativeExplorer()
     widget.draw(function="sin", h=h, precision="float64")
     left = widget.figure.axes[0]
-    curve, _, _, _, forward_points, central_points = left.lines
+    curve, _, forward_secant, _, forward_points, central_points = left.lines
     low, high = left.get_xlim()
     assert low == pytest.approx(-1.05 * 3 * h) and high == pytest.approx(1.05 * 3 * h)
     assert forward_points.get_xdata()[1] == pytest.approx(h, rel=1e-3)
     assert central_points.get_xdata()[0] == pytest.approx(-h, rel=1e-3)
     bottom, top = left.get_ylim()
     values = curve.get_ydata()
-    assert bottom < values.min() and values.max() < top
-    assert values.max() - values.min() == pytest.approx(6 * h * np.cos(1.0), rel=0.25)
+    assert bottom < values.min() and max(values.max(), forward_secant.get_ydata().max()) < top
+    assert values.min() == pytest.approx(-np.sin(1.0) / 2 * (3 * h) ** 2, rel=0.3)
+    # headroom above the lines for the legend
+    assert top - max(values.max(), forward_secant.get_ydata().max()) > 0.25 * (top - bottom) * 0.8
     tick_labels = left.xaxis.get_major_formatter()
     assert "e" not in tick_labels(0.0, 0) and tick_labels(0.0, 0) == "0"
 
 
+def test_derivative_explorer_shows_round_off_as_a_sawtooth():
+    # At h = 1e-10 in float64 the bend (~4e-20) is far below the spacing of the numbers
+    # near sin(1) (1.1e-16): f minus its tangent is the rounding of f, within half a
+    # spacing of 0, and the secants through two rounded values tilt by their error.
+    widget = d.DerivativeExplorer()
+    text = widget.draw(function="sin", h=1e-10, precision="float64")
+    left = widget.figure.axes[0]
+    curve, _, forward_secant, central_secant, _, _ = left.lines
+    spacing = float(np.spacing(np.sin(1.0)))
+    assert np.abs(curve.get_ydata()).max() <= 0.6 * spacing
+    assert np.ptp(curve.get_ydata()) > 0.5 * spacing  # a sawtooth, not a smooth curve
+    forward_error = float(re.search(r"forward \S+ \(error (\S+)\)", text).group(1))
+    assert abs(_line_slope(forward_secant)) == pytest.approx(forward_error, rel=0.06)
+    assert abs(_line_slope(forward_secant)) > 1e-8  # round-off: far above the truncation 4e-11
+
+
 def test_derivative_explorer_shows_float32_rounding_at_tiny_steps():
     # Below float32's spacing of numbers at 1 (1.19e-7) the window stops shrinking, and
-    # 1 + 1e-9 rounds to 1: the forward point sits on x = 1 and its secant is flat.
+    # 1 + 1e-9 rounds to 1: the forward point sits on x = 1, its estimate is 0, and its
+    # secant tilts by the whole slope -f'(1) against the tangent.
     widget = d.DerivativeExplorer()
     widget.draw(function="exp", h=1e-9, precision="float32")
     left = widget.figure.axes[0]
@@ -161,8 +194,8 @@ def test_derivative_explorer_shows_float32_rounding_at_tiny_steps():
     spacing = float(np.spacing(np.float32(1.0)))
     assert left.get_xlim()[1] == pytest.approx(1.05 * 100 * spacing)
     assert list(forward_points.get_xdata()) == [0.0, 0.0]
-    assert np.all(forward_secant.get_ydata() == 0)
-    assert _line_slope(tangent) == pytest.approx(np.e)
+    assert _line_slope(forward_secant) == pytest.approx(-np.e)
+    assert list(tangent.get_ydata()) == [0.0, 0.0]
     # the curve's x values are float32 numbers: whole multiples of the spacing
     steps = curve.get_xdata() / (spacing / 2)
     np.testing.assert_allclose(steps, np.round(steps), atol=1e-6)
@@ -186,8 +219,10 @@ def test_derivative_explorer_moved_shows_other_numbers_and_image():
         right.lines[0].get_ydata(),
         np.maximum(d.difference_errors("exp", "float32", average=False)["forward"], 1e-17),
     )
-    x = np.float32(1) + left.lines[0].get_xdata().astype(np.float32)
-    np.testing.assert_allclose(left.lines[0].get_ydata(), np.exp(x) - np.exp(np.float32(1)))
+    dx = left.lines[0].get_xdata()
+    x = np.float32(1) + dx.astype(np.float32)
+    above = np.exp(x).astype(np.float64) - float(np.exp(np.float32(1))) - np.e * dx
+    np.testing.assert_allclose(left.lines[0].get_ydata(), above, atol=1e-12)
     # 1 + 1e-7 in float32 is the next number after 1, 1 + 1.19e-7
     assert left.lines[4].get_xdata()[1] == float(np.spacing(np.float32(1.0)))
     assert left.get_legend().get_texts()[0].get_text() == "f(x) = exp"
@@ -367,15 +402,30 @@ def test_check_steepest_descent_accepts_minus_the_unit_gradient():
         ([1.0, 0.0, 0.0], "shape (2,)"),
         ("up", "it is a str"),
         ([np.nan, 1.0], "nan"),
-        ([-2.824, -4.649], "length"),
-        ([0.5189, 0.8548], "uphill"),
-        ([-0.6, -0.8], "degrees away"),
+        ([0, 0], "points nowhere"),
+        ([-2.824, -4.649], "length 5.44, not 1 (it points the right way)"),
+        ([2.824, 4.649], "points along the gradient, uphill"),
+        ([0.5189, 0.8548], "the gradient's own, steepest ascent"),
+        ([-0.8546, 0.5192], "along the contour line, where f does not change"),
+        ([-0.6, -0.8], "5.6 degrees away"),
+        ([0.8, 0.6], "it points uphill, 158.2 degrees away"),
     ],
 )
 def test_check_steepest_descent_names_the_problem(answer, phrase):
     verdict = d.check_steepest_descent(answer, 1.0, 0.5)
     assert not verdict
     assert phrase in verdict.message
+
+
+def test_check_steepest_descent_accepts_rounded_numbers_with_a_note():
+    exact = -d.surface_grad(-1.0, 1.0) / np.linalg.norm(d.surface_grad(-1.0, 1.0))
+    assert "rounded" not in str(d.check_steepest_descent(exact, -1.0, 1.0))
+    rounded = d.check_steepest_descent(np.round(exact, 2), -1.0, 1.0)  # (0.28, -0.96)
+    assert rounded and "to within 0.10 degrees: rounded numbers" in str(rounded)
+    # two degrees off is a different direction, not a rounding
+    turn = np.deg2rad(2.0)
+    rotated = np.array([[np.cos(turn), -np.sin(turn)], [np.sin(turn), np.cos(turn)]]) @ exact
+    assert "2.0 degrees away" in str(d.check_steepest_descent(rotated, -1.0, 1.0))
 
 
 # g(x, y) = x y**2 + exp(2x) at (0.5, 3), by hand: (y**2 + 2 exp(2x), 2 x y) = (9 + 2e, 3)
@@ -404,6 +454,11 @@ def test_check_gradient_by_hand_accepts_the_gradient():
             1,
         ),
         ([9 + 2 * np.e, 6.0], ["dg/dy yours is 6, which is too large", "without the x"], 1),
+        ([2 * np.e, 3.0], ["the term x y**2 has a derivative too"], 1),
+        ([9.0, 3.0], ["exp(2x) depends on x"], 1),
+        ([9 + 2 * np.exp(0.5), 3.0], ["exp(x) where exp(2x) belongs"], 1),
+        ([9 + 2 * np.e, 1.5], ["brings the exponent 2 of y**2 down"], 1),
+        ([3.0, 9 + 2 * np.e], ["the right two numbers, but swapped"], 0),
         ([9 + np.e, 6.0], ["2 of 2 entries", "Hint: your dg/dx", "Hint: your dg/dy"], 2),
         # any other mistake: the entry is named, too large or too small, and no hint
         ([20.0, 3.0], ["dg/dx yours is 20, which is too large"], 0),
@@ -483,3 +538,86 @@ def test_plot_partials_keeps_every_axis_label_inside_the_figure():
         box = label.get_window_extent(renderer)
         assert box.x0 >= 0 and box.y0 >= 0, label.get_text()
         assert box.x1 <= fig.bbox.x1 and box.y1 <= fig.bbox.y1, label.get_text()
+
+
+# ----- exercise 3: central_gradient ---------------------------------------------------------
+
+
+def _central_gradient(f, x, y, h=1e-6):
+    return [(f(x + h, y) - f(x - h, y)) / (2 * h), (f(x, y + h) - f(x, y - h)) / (2 * h)]
+
+
+def test_check_central_gradient_accepts_central_differences():
+    assert str(d.check_central_gradient(_central_gradient)).startswith(
+        "Correct: central_gradient gives the central differences on all 5 test cases"
+    )
+
+    def with_arrays(f, x, y, h=1e-6):  # another spelling of the same formula
+        p = np.array([x, y])
+        steps = h * np.eye(2)
+        return np.array([(f(*(p + e)) - f(*(p - e))) / (2 * h) for e in steps])
+
+    assert d.check_central_gradient(with_arrays)
+    # with h = 0.1 the central difference is not the gradient, so the cases can tell
+    label, f, x, y, h = d.CENTRAL_CASES[3]
+    assert h == 0.1
+    assert abs(_central_gradient(f, x, y, h)[0] - d.surface_grad(x, y)[0]) > 1e-4
+
+
+def _forward(f, x, y, h=1e-6):
+    return [(f(x + h, y) - f(x, y)) / h, (f(x, y + h) - f(x, y)) / h]
+
+
+def _over_h(f, x, y, h=1e-6):
+    return [2 * v for v in _central_gradient(f, x, y, h)]
+
+
+def _swapped(f, x, y, h=1e-6):
+    return _central_gradient(f, x, y, h)[::-1]
+
+
+def _diagonal(f, x, y, h=1e-6):
+    rate = (f(x + h, y + h) - f(x - h, y - h)) / (2 * h)
+    return [rate, rate]
+
+
+def _precedence(f, x, y, h=1e-6):
+    return [(f(x + h, y) - f(x - h, y)) / 2 * h, (f(x, y + h) - f(x, y - h)) / 2 * h]
+
+
+def _ignores_h(f, x, y, h=1e-6):
+    return _central_gradient(f, x, y)
+
+
+def _one_number(f, x, y, h=1e-6):
+    return _central_gradient(f, x, y, h)[0]
+
+
+def _placeholder(f, x, y, h=1e-6):
+    raise NotImplementedError
+
+
+def _no_h(f, x, y):
+    return _central_gradient(f, x, y)
+
+
+@pytest.mark.parametrize(
+    "function, phrase",
+    [
+        (None, "not defined yet"),
+        (_placeholder, "still raises NotImplementedError"),
+        (_forward, "this is the forward difference"),
+        (_over_h, "divide by 2h, not h"),
+        (_swapped, "swapped"),
+        (_diagonal, "along the diagonal"),
+        (_precedence, "write / (2 * h)"),
+        (_ignores_h, "ignores its argument h"),
+        (_one_number, "returned shape ()"),
+        (_no_h, "raised TypeError"),
+        (lambda f, x, y, h=1e-6: [0.0, 1.0], "wrong on 5 of 5 test cases"),
+    ],
+)
+def test_check_central_gradient_names_the_slip(function, phrase):
+    verdict = d.check_central_gradient(function)
+    assert not verdict
+    assert phrase in str(verdict), str(verdict)

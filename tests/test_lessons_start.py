@@ -66,7 +66,7 @@ def test_tangent_line_returns_the_numbers_and_draws_the_tangent() -> None:
     assert ax.get_xlabel() == "x" and ax.get_ylabel() == "f(x)"
     assert ax.get_title() == "The slope backward() finds at x = 1.00"
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert labels == ["f(x) = x**3 - 3x", "tangent, slope f'(x) = 0.00"]
+    assert labels == ["f(x) = x**3 - 3x", "tangent, slope f'(x0) = 0.00"]
     image = PIL.Image.open(io.BytesIO(plotting.render_png(fig)))
     assert image.format == "PNG" and image.size == (700, 380)
 
@@ -106,37 +106,92 @@ def test_check_slope() -> None:
     # f'(x) = 3x**2 - 3, so f'(2) = 9 (by hand, not from gradlib)
     assert str(start.check_slope(9.0)) == "Correct: f'(2) = 9."
     assert "still empty" in str(start.check_slope(None))
-    assert "wrong sign" in str(start.check_slope(-9.0))
+    wrong_sign = str(start.check_slope(-9.0))
+    assert "wrong sign" in wrong_sign and "rises" in wrong_sign
 
 
 @pytest.mark.parametrize(
-    "answer, verdict",
-    # 3 * 2**2 forgets the -3; 3 * 2 - 3 forgets the square
-    [(3 * 2.0**2, "too large"), (3 * 2.0 - 3, "too small")],
+    "answer, verdict, slip",
+    [
+        (3 * 2.0**2, "too large", "but not -3x"),  # 12: the -3x not differentiated
+        (3 * 2.0 - 3, "too small", "forgets the square"),  # 3
+        (2.0**2 - 3, "too small", "brings the exponent 3 down"),  # 1
+        (3 * 2.0**2 - 3 * 2.0, "too small", "not to -3x"),  # 6
+        (3 * 2.0**2 + 3, "too large", "the sign of the -3"),  # 15
+        (2.0**3 - 3 * 2.0, "too small", "that is f(2)"),  # 2: the value, not the slope
+        (5.0, "too small", None),  # no usual slip: no hint
+    ],
 )
-def test_check_slope_does_not_give_the_answer_away(answer: float, verdict: str) -> None:
-    feedback = start.check_slope(answer)
-    assert not feedback
-    assert str(feedback) == f"Not yet: f'(2) = {answer:g}, which is {verdict}."
-    assert "9" not in str(feedback)
+def test_check_slope_names_the_slip_without_the_answer(answer, verdict, slip) -> None:
+    feedback = str(start.check_slope(answer))
+    assert feedback.startswith(f"Not yet: f'(2) = {answer:g}, which is {verdict}.")
+    if slip is None:
+        assert "Hint" not in feedback
+    else:
+        assert "Hint: " in feedback and slip in feedback
+    assert "9" not in feedback.replace(f"{answer:g}", "")
 
 
 def test_check_dot_square_gradient() -> None:
     right = 2 * (start.DOT_W @ start.DOT_X) * start.DOT_X
     assert np.allclose(right, [-7.0, -14.0, 7.0])
     assert start.check_dot_square_gradient(right)
-    assert "still empty" in str(start.check_dot_square_gradient(None))
-    assert "2 times" in str(start.check_dot_square_gradient(2 * right))
+    assert start.check_dot_square_gradient(right.tolist())
     assert "shape" in str(start.check_dot_square_gradient(right[:2]))
+
+
+@pytest.mark.parametrize(
+    "answer, phrase",
+    [
+        (None, "w.grad is None"),  # grad_w = w.grad before backward()
+        (12.25, "L itself"),
+        (-3.5, "w . x"),
+        (2 * (-3.5) * start.DOT_W, "the gradient with respect to x"),
+        (start.DOT_W, "the weights w themselves"),
+        (start.DOT_X, "the inputs x"),
+        (-3.5 * start.DOT_X, "the 2 of d/ds s**2"),
+        (4 * (-3.5) * start.DOT_X, "did L.backward() run twice?"),
+    ],
+)
+def test_check_dot_square_gradient_names_the_slip_and_hides_the_answer(answer, phrase) -> None:
+    feedback = str(start.check_dot_square_gradient(answer))
+    assert feedback.startswith("Not yet") and phrase in feedback, feedback
+    assert "expected -" not in feedback and "-14" not in feedback.replace("-14.0", "")
 
 
 def test_check_mean_square_grad() -> None:
     assert start.check_mean_square_grad(lambda x: 2 * x / x.size)
-    forgot_mean = str(start.check_mean_square_grad(lambda x: 2 * x))
-    assert "case 2" in forgot_mean and "3 times" in forgot_mean
 
     def placeholder(x):
         raise NotImplementedError
 
     assert "NotImplementedError" in str(start.check_mean_square_grad(placeholder))
     assert "not defined" in str(start.check_mean_square_grad(None))
+
+
+@pytest.mark.parametrize(
+    "function, phrase",
+    [
+        (lambda x: 2 * x, "forgets the mean's 1/N"),
+        (lambda x: x / x.size, "forgets the 2 of the power rule"),
+        (lambda x: 2 * x / len(x), "len(x) counts the rows"),
+        (lambda x: x**2 / x.size, "the terms of L"),
+        (lambda x: -2 * x / x.size, "the sign"),
+        (lambda x: 2 * x.mean(), "returns one number"),
+        (lambda x: (x**2).mean(), "returns one number"),
+        (lambda x: 2 * x / x.size + 1, "(Test case 1 is x = [3.0].)"),
+    ],
+)
+def test_check_mean_square_grad_names_the_slip(function, phrase) -> None:
+    feedback = str(start.check_mean_square_grad(function))
+    assert feedback.startswith("Not yet") and phrase in feedback, feedback
+
+
+def test_check_mean_square_grad_keeps_its_cases_when_a_function_changes_them() -> None:
+    def doubles_in_place(x):
+        x *= 2
+        return x / x.size
+
+    assert "in place" in str(start.check_mean_square_grad(doubles_in_place))
+    assert start.MEAN_SQUARE_CASES[0][0].tolist() == [3.0]
+    assert start.check_mean_square_grad(lambda x: 2 * x / x.size)

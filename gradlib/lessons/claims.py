@@ -210,10 +210,16 @@ CLAIMS: dict[str, Claim] = {
             "C3",
             "the derivative is the rate of change along +x; a partial derivative along one "
             "axis; a directional derivative along any direction",
-            "Right, with one precision: a derivative is a two-sided limit, so |x| has a rate "
-            "along +x at 0 but no derivative.",
+            "Secants to the right of x = 1 tended to sin'(1); along the axes and along 100 "
+            "random directions the rate was grad f . u (to 1e-8); one precision: a derivative is "
+            "two-sided, so |x| has a rate along +x at 0 but no derivative.",
+            Part("the derivative is the rate of change along +x", "01", True),
             Part("partial derivatives are rates along the axes", "01", True),
-            Part("the rate along any unit vector u is the directional derivative", "01", True),
+            Part(
+                "the rate along any unit vector u is the directional derivative grad f . u",
+                "01",
+                True,
+            ),
         ),
         _claim(
             "C4",

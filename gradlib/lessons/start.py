@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 
 from gradlib import functional as F
 from gradlib.engine import Tensor, no_grad, tensor
-from gradlib.exercises import Feedback, check_array, check_function, check_scalar
+from gradlib.exercises import Feedback, check_array, check_function, check_scalar, read_numbers
 from gradlib.plotting import COLORS, PALETTE, round_ticks, widget_figure
 from gradlib.widgets import Dropdown, Slider, Widget
 
@@ -130,7 +130,7 @@ class TangentLine(Widget):
         self.title.set_text(f"The slope backward() finds at x = {x0:.2f}")
         curve_label, tangent_label = self.legend.get_texts()
         curve_label.set_text(f"f(x) = {function}")
-        tangent_label.set_text(f"tangent, slope f'(x) = {slope:.2f}")
+        tangent_label.set_text(f"tangent, slope f'(x0) = {slope:.2f}")
         self.legend.set_loc(LEGEND_PLACES.get(function, "upper left"))
         return (
             f"f(x) = {function} at x = {x0:.2f}: f(x) = {value:.4f}, "
@@ -140,15 +140,43 @@ class TangentLine(Widget):
 
 # ----- exercise checkers ------------------------------------------------------
 
+# Exercise 1, f(x) = x**3 - 3x at x = 2: the usual slips, the number each gives, and what
+# went wrong. None of the messages names the right answer.
+SLOPE_SLIPS = (
+    (3 * 2.0**2, "you differentiated x**3 (3x**2) but not -3x, whose derivative is -3"),
+    (3 * 2.0 - 3, "3x - 3 forgets the square: the power rule takes x**3 to 3x**2"),
+    (2.0**2 - 3, "x**2 - 3 forgets a factor: the power rule brings the exponent 3 down"),
+    (3 * 2.0**2 - 3 * 2.0, "-3x differentiates to -3, not to -3x: the x goes"),
+    (3 * 2.0**2 + 3, "the sign of the -3: the derivative of -3x is -3"),
+    (2.0**3 - 3 * 2.0, "that is f(2), the height of the curve at x = 2, not its slope"),
+)
+
+
+def _slip_hint(got: float, slips: tuple[tuple[float, str], ...]) -> str | None:
+    return next((advice for value, advice in slips if abs(got - value) <= 1e-6), None)
+
 
 def check_slope(answer: Any) -> Feedback:
     """Exercise 1: the slope f'(2) of f(x) = x**3 - 3x, worked out by hand.
 
     ``reveal=False``: a wrong answer is called too large or too small, so the check
-    cell does not print the number the learner is asked to work out.
+    cell does not print the number the learner is asked to work out; a usual slip
+    (``SLOPE_SLIPS``) is named.
     """
     _, slope, _ = slope_at("x**3 - 3x", 2.0)
-    return check_scalar(answer, slope, name="f'(2)", reveal=False)
+    verdict = check_scalar(answer, slope, name="f'(2)", reveal=False)
+    got = read_numbers(answer)
+    if verdict or isinstance(got, Feedback) or got.size != 1:
+        return verdict
+    value = float(got.reshape(()))
+    if np.isclose(value, -slope):
+        return Feedback(
+            False,
+            f"f'(2) = {value:g} has the wrong sign: at x = 2 the curve x**3 - 3x rises "
+            "(pick it in the widget), so its slope there is positive.",
+        )
+    hint = _slip_hint(value, SLOPE_SLIPS)
+    return verdict if hint is None else Feedback(False, f"{verdict.message} Hint: {hint}.")
 
 
 DOT_X = np.array([1.0, 2.0, -1.0])
@@ -156,9 +184,54 @@ DOT_W = np.array([0.5, -1.0, 2.0])
 
 
 def check_dot_square_gradient(answer: Any) -> Feedback:
-    """Exercise 2: dL/dw for L = (w . x)**2 with ``DOT_W`` and ``DOT_X``; dL/dw = 2 (w . x) x."""
-    reference = 2.0 * (DOT_W @ DOT_X) * DOT_X
-    return check_array(answer, reference, name="dL/dw")
+    """Exercise 2: dL/dw for L = (w . x)**2 with ``DOT_W`` and ``DOT_X``; dL/dw = 2 (w . x) x.
+
+    A wrong answer is called too large or too small entry by entry (``reveal=False``), and
+    the usual slips are named: w.grad before backward() (None), L or w . x instead of the
+    gradient, the gradient with respect to x, w or x themselves, the 2 of the square
+    missing, and backward() run twice (gradients add up in .grad).
+    """
+    if answer is None:
+        return Feedback(
+            False,
+            "dL/dw is still empty: set grad_w = w.grad after L.backward() (before "
+            "backward() runs, w.grad is None).",
+        )
+    s = float(DOT_W @ DOT_X)
+    reference = 2.0 * s * DOT_X
+    verdict = check_array(answer, reference, name="dL/dw", reveal=False)
+    got = read_numbers(answer)
+    if verdict or isinstance(got, Feedback):
+        return verdict
+    if got.size == 1:
+        value = float(got.reshape(-1)[0])
+        what = {s**2: "L itself", s: "w . x"}.get(
+            next((v for v in (s**2, s) if np.isclose(value, v)), None), "one number"
+        )
+        return Feedback(
+            False,
+            f"dL/dw is {what} ({value:g}), but the gradient has one entry per weight, 3 in "
+            "all: after L.backward(), take w.grad.",
+        )
+    slips = (
+        (
+            2.0 * s * DOT_W,
+            "this is 2 (w . x) w, the gradient with respect to x, not w: "
+            "make w the tensor with requires_grad=True and take w.grad",
+        ),
+        (DOT_W, "these are the weights w themselves; the gradient is w.grad, after L.backward()"),
+        (DOT_X, "these are the inputs x; the gradient is w.grad, after L.backward()"),
+        (s * DOT_X, "half the gradient: the 2 of d/ds s**2 = 2 s is missing"),
+        (
+            4.0 * s * DOT_X,
+            "twice the gradient: did L.backward() run twice? Gradients add up in "
+            "w.grad; make w again (run the whole cell once) and call backward() once",
+        ),
+    )
+    for value, advice in slips:
+        if got.shape == value.shape and np.allclose(got, value, rtol=1e-4, atol=1e-6):
+            return Feedback(False, f"dL/dw = {np.round(got, 4).tolist()}: {advice}.")
+    return verdict
 
 
 def _mean_square_grad_by_backward(x: np.ndarray) -> np.ndarray:
@@ -173,9 +246,65 @@ MEAN_SQUARE_CASES = (
     (np.array([[1.0, 2.0], [-3.0, 4.0]]),),
 )
 
+# Exercise 3: wrong gradients of mean(x**2), and what each one forgot. Each is compared on
+# every test case; a slip that agrees with the right answer on one case (x of one entry)
+# is still named by the others.
+MEAN_SQUARE_SLIPS = (
+    (lambda x: 2 * x, "2 x forgets the mean's 1/N (N = x.size)"),
+    (lambda x: x / x.size, "x / N forgets the 2 of the power rule: d/dx x**2 = 2x"),
+    (
+        lambda x: 2 * x / len(x),
+        "len(x) counts the rows of a 2-D array (2 in test case 3), not its entries (4): "
+        "divide by x.size",
+    ),
+    (lambda x: x**2 / x.size, "x**2 / N are the terms of L, not their derivatives"),
+    (lambda x: -2 * x / x.size, "the sign: L grows with |x_i|, so dL/dx_i has the sign of x_i"),
+)
+
 
 def check_mean_square_grad(function: Callable[[np.ndarray], Any] | None) -> Feedback:
-    """Exercise 3: a function returning the gradient of mean(x**2), checked against backward()."""
-    return check_function(
-        function, _mean_square_grad_by_backward, MEAN_SQUARE_CASES, name="mean_square_grad"
+    """Exercise 3: a function returning the gradient of mean(x**2), checked against backward().
+
+    Beyond ``check_function``'s report, it names what the function returns when that is a
+    usual slip (``MEAN_SQUARE_SLIPS``, or one number instead of one per entry), and the
+    input of the test case it fails on.
+    """
+    name = "mean_square_grad"
+    # Copies: a function that changes its argument must not change the test cases.
+    inputs = [np.array(x, copy=True) for (x,) in MEAN_SQUARE_CASES]
+    cases = [(np.array(x, copy=True),) for x in inputs]
+    verdict = check_function(function, _mean_square_grad_by_backward, cases, name=name)
+    if verdict or function is None:
+        return verdict
+    try:
+        outputs = [read_numbers(function(np.array(x, copy=True))) for x in inputs]
+    except Exception:  # check_function's message already reports what the function raised
+        return verdict
+    if any(isinstance(out, Feedback) for out in outputs) or "in place" in verdict.message:
+        return verdict  # not numbers, or the input changed: check_function's message says so
+    for x, out in zip(inputs, outputs):
+        if out.size == 1 and x.size > 1:
+            return Feedback(
+                False,
+                f"{name} returns one number ({float(out.reshape(-1)[0]):g}) for x = "
+                f"{x.tolist()}, but the gradient has one entry per entry of x: return an array "
+                f"of the shape of x, {x.shape} here.",
+            )
+    for slip, advice in MEAN_SQUARE_SLIPS:
+        if all(
+            out.shape == x.shape and np.allclose(out, slip(x)) for x, out in zip(inputs, outputs)
+        ):
+            return Feedback(False, f"{name} is not the gradient yet: {advice}.")
+    failing = next(
+        (
+            number
+            for number, (x, out) in enumerate(zip(inputs, outputs), start=1)
+            if not check_array(out, _mean_square_grad_by_backward(x))
+        ),
+        None,
+    )
+    if failing is None:
+        return verdict
+    return Feedback(
+        False, f"{verdict.message} (Test case {failing} is x = {inputs[failing - 1].tolist()}.)"
     )

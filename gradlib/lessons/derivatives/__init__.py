@@ -10,11 +10,13 @@ Import it as ``from gradlib.lessons import derivatives as lesson``; everything b
   as slopes of slices) and the contour drawing the widget reuses;
 - ``widgets.py``: ``DerivativeExplorer`` (the step h) and ``DirectionalExplorer`` (the
   direction u);
-- ``exercises.py``: the checkers of the two exercises.
+- ``exercises.py``: the checkers of the three exercises.
 """
 
 from gradlib.lessons.derivatives.exercises import (
+    CENTRAL_CASES,
     EXERCISE_POINT,
+    check_central_gradient,
     check_gradient_by_hand,
     check_steepest_descent,
     exercise_function,
@@ -60,6 +62,7 @@ from gradlib.lessons.derivatives.widgets import (
 __all__ = [
     "ANGLES_DEG",
     "AVERAGE_POINTS",
+    "CENTRAL_CASES",
     "CONTOUR_LEVELS",
     "EXAMPLES",
     "EXERCISE_POINT",
@@ -78,6 +81,7 @@ __all__ = [
     "best_steps",
     "best_steps_table",
     "central_difference",
+    "check_central_gradient",
     "check_gradient_by_hand",
     "check_steepest_descent",
     "contour_labels",

@@ -180,6 +180,9 @@ def plot_partials(x0: float = 1.0, y0: float = 0.5):
     ax3d.scatter([x0], [y0], [f0], color=PALETTE["black"], s=36, depthshade=False, zorder=4)
     ax3d.set_xlabel("x")
     ax3d.set_ylabel("y")
+    # Three ticks a side: matplotlib's own choice crowds the labels at a higher resolution.
+    ax3d.set_xticks([-1, 0, 1])
+    ax3d.set_yticks([-1, 0, 1])
     ax3d.zaxis.set_rotate_label(False)  # read bottom to top, like the other panels' labels
     ax3d.set_zlabel("f(x, y)", rotation=90, labelpad=2)
     ax3d.set_title("f(x, y) and two slices")

@@ -1,8 +1,8 @@
 """Notebook 01, the widgets: the step size of a finite difference, and the direction u.
 
-``DerivativeExplorer``: a function, the step h and the precision; the forward and central
-secants beside the tangent at x = 1, in a window that zooms with h, and where h sits on the
-U-shaped error curve.
+``DerivativeExplorer``: a function, the step h and the precision; the curve and the forward
+and central secants at x = 1 with the tangent subtracted (so a secant's tilt is its error),
+in a window that zooms with h, and where h sits on the U-shaped error curve.
 ``DirectionalExplorer``: a point and the angle of a unit vector u; the contours with the
 gradient and u, and the rate of change D_u f for every angle.
 """
@@ -40,9 +40,9 @@ __all__ = ["DerivativeExplorer", "DirectionalExplorer", "contour_tangent_near"]
 
 
 class DerivativeExplorer(Widget):
-    """Forward and central differences of f at x = 1 with step h: the secants beside the
-    tangent, in a window that zooms with h (left), and the error against h, with this h
-    marked (right)."""
+    """Forward and central differences of f at x = 1 with step h: the curve and both
+    secants with the tangent subtracted, so that a secant's tilt is its error, in a window
+    that zooms with h (left), and the error against h, with this h marked (right)."""
 
     controls = {
         "function": Dropdown(list(EXAMPLES), "sin", label="f(x)"),
@@ -57,6 +57,7 @@ class DerivativeExplorer(Widget):
     MIN_SPACINGS = 100
     OFFSETS = np.linspace(-1.0, 1.0, 121)  # the curve's points, as fractions of the window
     ERROR_FLOOR = 1e-17  # an error of exactly 0 cannot be drawn on a log axis
+    PAD, HEADROOM = 0.08, 0.3  # of the lines' height: below and above them, and for the legend
 
     def build(self) -> Figure:
         fig, (left, right) = widget_figure(
@@ -67,27 +68,28 @@ class DerivativeExplorer(Widget):
         )
         later = np.full_like(self.OFFSETS, np.nan)  # the values come with each update
         (self.curve,) = left.plot(self.OFFSETS, later, color=PALETTE["black"], label="f(x)")
-        (self.tangent,) = left.plot(
-            self.OFFSETS, later, color=PALETTE["green"], label="tangent (exact slope)"
-        )
+        # The tangent, subtracted from everything, is the line at 0.
+        left.axhline(0.0, color=PALETTE["green"], label="tangent (slope f'(1))")
         # Each secant is the straight line through the two points its difference uses.
         (self.forward_secant,) = left.plot(
             self.OFFSETS, later, "--", color=COLORS[0], label="forward secant"
         )
         (self.central_secant,) = left.plot(
-            self.OFFSETS, later, ":", color=COLORS[1], label="central secant"
+            self.OFFSETS, later, ":", color=COLORS[1], linewidth=2.2, label="central secant"
         )
         (self.forward_points,) = left.plot([], [], "o", color=COLORS[0])
         (self.central_points,) = left.plot([], [], "o", color=COLORS[1])
-        # Near x = 1 with a tiny h the numbers differ only in their last digits: the axes
-        # show the distances from the point (1, f(1)) instead.
+        # Near x = 1 the curve and its tangent differ by as little as 1e-16: the panel
+        # shows that difference, f(x) - tangent(x), against the distance from 1.
         left.set_xlabel("x - 1")
-        left.set_ylabel("f(x) - f(1)")
+        left.set_ylabel("f(x) - tangent")
         for axis in (left.xaxis, left.yaxis):
             axis.set_major_formatter(FuncFormatter(_short_label(axis)))
         # y=1.0 skips matplotlib's automatic title placement, which measures the tick labels.
         self.left_title = left.set_title("", y=1.0)
-        self.function_label = left.legend(loc="upper left", fontsize=9).get_texts()[0]
+        # Two columns at the top, over headroom that update() leaves free of lines.
+        legend = left.legend(loc="upper center", ncols=2, fontsize=9, columnspacing=1.0)
+        self.function_label = legend.get_texts()[0]
         round_ticks(left)
 
         right.set_xscale("log")
@@ -97,7 +99,9 @@ class DerivativeExplorer(Widget):
             (self.error_curves[label],) = right.plot(
                 STEPS, np.full_like(STEPS, np.nan), color=color, label=label
             )
-            (self.error_points[label],) = right.plot([], [], "o", color=color, markersize=9)
+            (self.error_points[label],) = right.plot(
+                [], [], "o", color=color, markersize=9, markeredgecolor=PALETTE["black"]
+            )
         self.h_line = right.axvline(1.0, color=PALETTE["black"], linewidth=1.0)
         right.set_xlim(STEPS[0] / 4, STEPS[-1] * 4)
         right.set_ylim(1e-13, 10)
@@ -124,25 +128,30 @@ class DerivativeExplorer(Widget):
         }
         # Everything on the left is computed in the chosen precision, as the differences
         # are: x itself is rounded, and so is each value of f (a staircase in float32).
+        # Then the tangent f(1) + f'(1) (x - 1) is subtracted, in float64.
         f0 = float(example.f(x0))
 
-        def rounded(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        def above_tangent(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             x = (x0 + np.asarray(x, dtype=dtype)).astype(dtype)
-            return x.astype(np.float64) - X0, example.f(x).astype(np.float64) - f0
+            dx = x.astype(np.float64) - X0
+            return dx, example.f(x).astype(np.float64) - f0 - exact * dx
 
-        xs, curve = rounded(self.window(h, precision) * self.OFFSETS)
-        (minus, plus), (f_minus, f_plus) = rounded(np.array([-step, step]))
+        xs, curve = above_tangent(self.window(h, precision) * self.OFFSETS)
+        (minus, plus), (r_minus, r_plus) = above_tangent(np.array([-step, step]))
+        # A secant's slope is its estimate; with the tangent's slope taken off, its error.
+        forward_line = (estimates["forward"] - exact) * xs
+        central_line = r_minus + (estimates["central"] - exact) * (xs - minus)
         self.curve.set_data(xs, curve)
-        self.tangent.set_data(xs, exact * xs)
-        self.forward_secant.set_data(xs, estimates["forward"] * xs)
-        self.central_secant.set_data(xs, f_minus + estimates["central"] * (xs - minus))
-        self.forward_points.set_data([0.0, plus], [0.0, f_plus])
-        self.central_points.set_data([minus], [f_minus])
+        self.forward_secant.set_data(xs, forward_line)
+        self.central_secant.set_data(xs, central_line)
+        self.forward_points.set_data([0.0, plus], [0.0, r_plus])
+        self.central_points.set_data([minus], [r_minus])
         self.left.set_xlim(1.05 * xs[0], 1.05 * xs[-1])
-        low, high = curve.min(), curve.max()
-        pad = 0.15 * (high - low) if high > low else 1e-12
-        self.left.set_ylim(low - pad, high + pad)
-        self.left_title.set_text(f"Secants with h = {h:.1e}, near x = 1")
+        shown = np.concatenate([curve, forward_line, central_line, [0.0]])
+        low, high = shown.min(), shown.max()
+        span = high - low if high > low else 1e-12
+        self.left.set_ylim(low - self.PAD * span, high + (self.PAD + self.HEADROOM) * span)
+        self.left_title.set_text(f"f minus its tangent at x = 1, h = {h:.1e}")
         self.function_label.set_text(f"f(x) = {function}")
 
         errors = difference_errors(function, precision, average=False)

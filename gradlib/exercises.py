@@ -19,6 +19,7 @@ toggle, so running all cells reveals no answer to a learner who has not opened i
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -252,9 +253,11 @@ def check_function(
     """
     if function is None:
         return Feedback(False, f"{name} is not defined yet; write it in the cell above.")
-    for number, args in enumerate(cases, start=1):
-        expected = reference(*args)
-        before = [np.array(_as_array(a), copy=True) if _is_numeric(a) else None for a in args]
+    for number, case in enumerate(cases, start=1):
+        expected = reference(*case)
+        # The learner's function gets copies, so a slip that changes its input in place is
+        # reported without spoiling the test case for the next try.
+        args = [copy.deepcopy(a) for a in case]
         try:
             got = function(*args)
         except NotImplementedError:
@@ -263,12 +266,14 @@ def check_function(
             return Feedback(
                 False, f"{name} raised {type(error).__name__}: {error} (on test case {number})."
             )
-        for position, (arg, copy) in enumerate(zip(args, before), start=1):
-            if copy is not None and not np.array_equal(_as_array(arg), copy, equal_nan=True):
+        for position, (arg, original) in enumerate(zip(args, case), start=1):
+            if _is_numeric(original) and not np.array_equal(
+                _as_array(arg), _as_array(original), equal_nan=True
+            ):
                 return Feedback(
                     False,
                     f"{name} changed its argument {position} in place (on test case {number}), "
-                    "so the caller's data changed too; work on a copy, e.g. np.array(w) or "
+                    "so the caller's data would change too; work on a copy, e.g. np.array(w) or "
                     "gl.tensor(w, requires_grad=True).",
                 )
         verdict = check_array(

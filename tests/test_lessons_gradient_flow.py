@@ -176,9 +176,30 @@ def test_nielsen_gradients_shrink_toward_the_input_like_his():
 
 def test_nielsen_training_keeps_the_order_of_the_layers():
     run = lesson.train_nielsen(epochs=3)
-    assert run.bias_grad.shape == (4, 4)
+    assert run.bias_grad.shape == (3, 4)
     assert np.all(np.diff(run.bias_grad, axis=1) > 0)
-    assert run.weight_change[3] > 2 * run.weight_change[0]
+    assert run.bias_moved.shape == (5,) and run.bias_moved[3] > 2 * run.bias_moved[0]
+    assert 1 <= run.classes_predicted <= 10 and 0 <= run.test_accuracy <= 1
+
+
+def test_nielsen_step_is_his_full_batch_step_with_weight_decay():
+    """One epoch = one step on all the images: w <- (1 - lr l2 / n) w - lr dC/dw."""
+    model = lesson.nielsen_net(2, seed=3)
+    X, y = lesson.digit_batch(50)
+    before = [(layer.weight.data.copy(), layer.bias.data.copy()) for layer in model.linear_layers()]
+    norms = lesson.nielsen_step(model, X, y, lr=0.1, l2=5.0)
+    grads = [(layer.weight.grad, layer.bias.grad) for layer in model.linear_layers()]
+    for layer, (w0, b0), (gw, gb) in zip(model.linear_layers(), before, grads):
+        np.testing.assert_allclose(layer.weight.data, (1 - 0.1 * 5.0 / 50) * w0 - 0.1 * gw)
+        np.testing.assert_allclose(layer.bias.data, b0 - 0.1 * gb)
+    np.testing.assert_allclose(norms, [np.linalg.norm(gb) for _, gb in grads[:-1]])
+
+
+def test_nielsen_training_records_the_gradient_before_each_step():
+    run = lesson.train_nielsen(2, epochs=1, seed=3)  # one step: the biases move lr ||dC/db||
+    np.testing.assert_allclose(
+        run.bias_moved[:2], lesson.NIELSEN_TRAINING["lr"] * run.bias_grad[0], rtol=1e-10
+    )
 
 
 def test_glorot_standard_init_shrinks_backprop_gradients_and_xavier_does_not():
@@ -289,7 +310,8 @@ def test_batchnorm_output_depends_on_the_batch_in_training_only():
     result = lesson.batch_dependence()
     assert np.abs(result.in_first_batch - result.in_second_batch).max() > 0.5
     np.testing.assert_array_equal(*result.in_eval_mode)
-    assert result.scaled_batch_gap < 1e-4 and result.doubled_gap > 0.5
+    assert result.scaled_batch_gap < 1e-4
+    assert result.midpoint_gap > 0.1 and result.midpoint_gap_eval < 1e-12
 
 
 def test_residual_block_jacobian_is_identity_plus_branch():
@@ -301,7 +323,11 @@ def test_residual_block_jacobian_is_identity_plus_branch():
 def test_depth_table_small():
     table = lesson.depth_table(("sigmoid", "ReLU"), depth=12, width=32, seeds=range(1))
     assert set(table) == {(a, n) for a in ("sigmoid", "ReLU") for n in lesson.ARCHITECTURES}
-    assert table["sigmoid", "plain"] > 1e5 > 100 > table["sigmoid", "residual + LayerNorm"]
+    spread = {name: table["sigmoid", name].spread for name in lesson.ARCHITECTURES}
+    assert spread["plain"] > 1e5 > 100 > spread["residual + LayerNorm"]
+    plain = lesson.gradient_profile(12, 32, "sigmoid", "standard", histograms=False)
+    assert table["sigmoid", "plain"].per_layer == pytest.approx(plain.first_to_last ** (1 / 11))
+    assert table["ReLU", "residual, branches/√L"].spread < 2
 
 
 def test_relu_batchnorm_gradient_grows_as_predicted():
@@ -309,6 +335,55 @@ def test_relu_batchnorm_gradient_grows_as_predicted():
     per_layer = (profile.first_to_last) ** (1 / 29)
     assert lesson.bn_growth_prediction() == pytest.approx(math.sqrt(math.pi / (math.pi - 1)))
     assert per_layer == pytest.approx(lesson.bn_growth_prediction(), rel=0.05)
+
+
+def test_normalised_growth_matches_closed_forms_and_the_poincare_inequality():
+    assert lesson.normalised_growth("ReLU", "BatchNorm") == pytest.approx(
+        lesson.bn_growth_prediction(), rel=1e-6
+    )
+    assert lesson.normalised_growth("ReLU", "LayerNorm") == pytest.approx(1.0, rel=1e-6)
+    assert lesson.normalised_growth("LeakyReLU", "LayerNorm") == pytest.approx(1.0, rel=1e-3)
+    for activation in lesson.ACTIVATIONS:  # Var f(z) <= E f'(z)^2 for z ~ N(0, 1)
+        assert lesson.normalised_growth(activation, "BatchNorm") > 1.0
+        assert lesson.normalised_growth(activation, "LayerNorm") <= lesson.normalised_growth(
+            activation, "BatchNorm"
+        )
+    with pytest.raises(ValueError, match="BatchNorm or LayerNorm"):
+        lesson.normalised_growth("ReLU", "none")
+
+
+@pytest.mark.parametrize(("activation", "norm"), [("sigmoid", "LayerNorm"), ("tanh", "BatchNorm")])
+def test_normalised_growth_predicts_a_deep_net(activation, norm):
+    profile = lesson.gradient_profile(30, 64, activation, "standard", norm, histograms=False)
+    assert profile.first_to_last ** (1 / 29) == pytest.approx(
+        lesson.normalised_growth(activation, norm), rel=0.05
+    )
+
+
+def test_scaled_branches_report_the_gradient_of_the_residual_stream():
+    depth = 6
+    profile = lesson.gradient_profile(
+        depth, 64, "tanh", "standard", residual=True, batch=32, scaled_branches=True
+    )
+    model = lesson.build_mlp(depth, 64, "tanh", "standard", residual=True, scaled_branches=True)
+    assert sum(isinstance(m, lesson.ScaleBranch) for m in model.modules()) == depth
+    stream = []
+    for block in (m for m in model.modules() if isinstance(m, nn.Residual)):
+        block.register_forward_hook(lambda m, i, out: stream.append(out.retain_grad()))
+    X, y = lesson.digit_batch(32)
+    F.cross_entropy(model(X), y).backward()
+    np.testing.assert_allclose(
+        profile.backprop_grad, [np.linalg.norm(h.grad) for h in stream], rtol=1e-10
+    )
+    with pytest.raises(ValueError, match="set residual=True"):
+        lesson.build_mlp(3, 8, scaled_branches=True)
+
+
+def test_stream_sizes_grow_without_scaling_and_stay_small_with_it():
+    sizes = lesson.stream_sizes("ReLU", depth=20, blocks=(1, 20))
+    assert set(sizes) == {n for n, (_, residual, _) in lesson.ARCHITECTURES.items() if residual}
+    assert sizes["residual"][1] > 30 * sizes["residual"][0]
+    assert sizes["residual, branches/√L"][1] < 10 * sizes["residual, branches/√L"][0]
 
 
 def test_deep_relu_net_trains_without_batchnorm():
@@ -329,6 +404,16 @@ def test_widget_text_names_what_happens():
     lab.draw()
     assert not lab.unclipped.get_visible()
     assert lesson.describe_ratio(float("nan")).startswith("not finite")
+    bare = lab.draw(depth=30, activation="ReLU", residual="x + F(x)")
+    scaled = lab.draw(depth=30, activation="ReLU", residual="x + F(x)/√L")
+    assert "residual x + F(x)," in bare and "(exploding)" in bare
+    assert "residual x + F(x)/√L" in scaled and "(within 10x)" in scaled
+
+
+def test_widget_weight_ratio_compares_the_same_layers_as_the_backprop_ratio():
+    profile = lesson.gradient_profile(5, 16, "tanh", "Xavier", batch=16)
+    first, last_hidden = profile.weight_grad_unclipped[[0, 4]]
+    assert profile.weight_first_to_last == first / last_hidden
 
 
 # ----- the figures -------------------------------------------------------------------------------
@@ -366,6 +451,7 @@ def test_gain_checker():
         (None, "still empty"),
         (0.5, "it vanishes"),
         (3.0, "it explodes"),
+        (0.9, "root-mean-square slope"),
         (0.125, "Is that a standard deviation?"),
         (0.0, "must be positive"),
         ("1", "Remove the quotes"),
@@ -402,6 +488,16 @@ def _clip_stub(grads, max_norm):
     raise NotImplementedError
 
 
+def _clip_numpy_norm(grads, max_norm):
+    total = np.linalg.norm(grads)  # fails: the arrays have different shapes
+    return [g * min(1.0, max_norm / total) for g in grads]
+
+
+def _clip_squared(grads, max_norm):
+    total = sum(float(np.sum(g**2)) for g in grads)  # the square root is missing
+    return [g * min(1.0, max_norm / total) for g in grads]
+
+
 def test_clip_checker_names_each_slip():
     assert lesson.check_clip_grad_norm(_clip_good)
     for function, words in [
@@ -412,6 +508,8 @@ def test_clip_checker_names_each_slip():
         (_clip_in_place, "changed the arrays it was given"),
         (_clip_values, "clipping by value"),
         (lambda grads, m: None, "returned None"),
+        (_clip_numpy_norm, "arrays with different shapes"),
+        (_clip_squared, "sum of the squares"),
     ]:
         verdict = lesson.check_clip_grad_norm(function)
         assert not verdict and words in verdict.message, (function, verdict)
@@ -429,12 +527,16 @@ def test_chain_checker():
     factor = (3 / 4) ** 10
     assert lesson.sigmoid_orthogonal_chain(3.0, 10) == pytest.approx(factor, rel=1e-12)
     assert lesson.check_chain_prediction([factor, 4])
+    assert lesson.check_chain_prediction([0.056, 4])  # two significant figures will do
     for wrong, words in [
         ([0.75, 4], "one layer's factor"),
         ([(1 / 4) ** 10, 4], "left out the weights"),
         ([3.0**10, 4], "left out sigmoid'(0)"),
         ([(4 / 3) ** 10, 4], "upside down"),
         ([7.5, 4], "multiply, they do not add"),
+        ([0.75**9, 4], "count the Jacobians"),
+        ([0.75**11, 4], "count the Jacobians"),
+        ([0.06, 4], "too large"),
         ([factor, 3], "too small"),
         (0.05, "two numbers"),
     ]:

@@ -76,13 +76,13 @@ def check_init_gain(gain: Any) -> Feedback:
             False,
             f"gain = {g:g}: from layer 20 back to layer 1 the gradient shrinks {1 / ratio:.2g}x "
             f"(worst spread {max(spreads):.3g}x): it vanishes. Each layer multiplies it by about "
-            f"g times the mean slope of tanh, below 1 here; try a larger gain.{hint}",
+            f"g times the root-mean-square slope of tanh, below 1 here; try a larger gain.{hint}",
         )
     return Feedback(
         False,
-        f"gain = {g:g}: from layer 20 back to layer 1 the gradient grows {ratio:.3g}x: it "
-        "explodes (the units saturate, yet g times their slope is still above 1); try a "
-        f"smaller gain.{hint}",
+        f"gain = {g:g}: from layer 20 back to layer 1 the gradient grows {ratio:.3g}x (worst "
+        f"spread {max(spreads):.3g}x): it explodes (some units saturate, yet g times the "
+        f"root-mean-square slope is still above 1); try a smaller gain.{hint}",
     )
 
 
@@ -125,6 +125,14 @@ def check_clip_grad_norm(function: Callable | None) -> Feedback:
         except NotImplementedError:
             return Feedback(False, f"{name} still raises NotImplementedError; fill in its body.")
         except Exception as error:  # the learner's code: report, do not crash the notebook
+            if isinstance(error, ValueError) and "inhomogeneous" in str(error):
+                return Feedback(
+                    False,
+                    f"{name} raised ValueError (case {number}): numpy cannot make one array of "
+                    "arrays with different shapes (np.linalg.norm(grads) or np.array(grads) "
+                    "try to). Add up the squares array by array: "
+                    "np.sqrt(sum(np.sum(g**2) for g in grads)).",
+                )
             return Feedback(
                 False, f"{name} raised {type(error).__name__}: {error} (case {number})."
             )
@@ -175,6 +183,12 @@ def _clip_slip(got, grads, expected, total, max_norm, number) -> str:
             f"{where}: you clamped each entry; that is clipping by value, which turns the "
             "direction. Clipping by norm scales all entries by one factor."
         )
+    squared = [g * min(1.0, max_norm / total**2) for g in grads]
+    if all(_close(a, b) for a, b in zip(got, squared)):
+        return (
+            f"{where}: you divided by the sum of the squares; the norm is its square root, "
+            "sqrt(sum of g_i**2)."
+        )
     inverted = [g * total / max_norm for g in grads]
     if all(_close(a, b) for a, b in zip(got, inverted)):
         return (
@@ -222,15 +236,17 @@ def check_chain_prediction(answer: Any) -> Feedback:
     measured = sigmoid_orthogonal_chain(s, L, CHAIN_EXERCISE["width"])
     slips = {
         s / 4: "that is one layer's factor s/4; the gradient passes through 10 of them",
+        (s / 4) ** (L - 1): "that is (3/4)^9: count the Jacobians, one per layer, 10 of them",
+        (s / 4) ** (L + 1): "that is (3/4)^11: count the Jacobians, one per layer, 10 of them",
         (1 / 4) ** L: "you left out the weights: each Jacobian is (1/4) 3 Q, and "
         "||3 Q g|| = 3 ||g||",
         s**L: "you left out sigmoid'(0) = 1/4, which every layer multiplies in",
         (4 / s) ** L: "that is upside down: each layer back multiplies the norm by s/4",
         s / 4 * L: "the factors multiply, they do not add",
     }
-    if not math.isclose(factor, measured, rel_tol=1e-3):
+    if not math.isclose(factor, measured, rel_tol=0.01):  # two significant figures will do
         for value, why in slips.items():
-            if math.isclose(factor, value, rel_tol=1e-3):
+            if math.isclose(factor, value, rel_tol=0.01):
                 return Feedback(False, f"factor = {factor:.4g}: {why}.")
         direction = "too large" if factor > measured else "too small"
         return Feedback(

@@ -23,7 +23,7 @@ import numpy as np
 
 from gradlib import functional as F
 from gradlib import init, nn, optim
-from gradlib.data import batches, digits_split
+from gradlib.data import digits_split
 from gradlib.engine import no_grad, tensor
 from gradlib.recorder import Recorder
 
@@ -82,6 +82,21 @@ def initialise_(model: nn.Module, scheme: str, seed: int | np.random.Generator =
             init.zeros_(layer.bias)
 
 
+class ScaleBranch(nn.Module):
+    """y = factor * x: the last step of a residual branch, so the block is x + factor F(x)."""
+
+    def __init__(self, factor: float) -> None:
+        super().__init__()
+        self.factor = factor
+
+    def forward(self, x):
+        return x * self.factor
+
+
+# The residual choices of the lab: name -> (residual connections, branches scaled by 1/sqrt(L)).
+RESIDUALS = {"none": (False, False), "x + F(x)": (True, False), "x + F(x)/√L": (True, True)}
+
+
 def build_mlp(
     depth: int,
     width: int,
@@ -91,16 +106,21 @@ def build_mlp(
     residual: bool = False,
     seed: int = 0,
     n_in: int = N_INPUTS,
+    scaled_branches: bool = False,
 ) -> nn.MLP:
     """An MLP with ``depth`` hidden layers of ``width`` units for the 10 digit classes.
 
     Each hidden layer is Linear -> [norm] -> activation (``gradlib.nn.MLP``); with
     ``residual=True`` every hidden layer whose input is as wide as its output becomes
-    x + layer(x). The same arguments give the same weights, and a deeper network starts
-    with the same first layers as a shallower one of the same width.
+    x + layer(x), the branch F = activation(norm(W x + b)) ending in the activation. With
+    ``scaled_branches=True`` as well, each block is x + F(x) / sqrt(depth) (the 1/sqrt(L)
+    scaling of deep residual networks). The same arguments give the same weights, and a
+    deeper network starts with the same first layers as a shallower one of the same width.
     """
     _check_choice("activation", activation, ACTIVATIONS)
     _check_choice("norm", norm, NORMS)
+    if scaled_branches and not residual:
+        raise ValueError("scaled_branches=True scales residual branches: set residual=True too.")
     model = nn.MLP(
         [n_in] + [width] * depth + [N_CLASSES],
         activation=ACTIVATIONS[activation],
@@ -109,6 +129,9 @@ def build_mlp(
         seed=seed,
     )
     initialise_(model, init, seed)
+    if scaled_branches:
+        for block in (m for m in model.modules() if isinstance(m, nn.Residual)):
+            block.block.append(ScaleBranch(1 / math.sqrt(depth)))
     return model
 
 
@@ -240,7 +263,7 @@ def jacobian_products(
         norms.append(np.linalg.norm(product, 2))
         singular.append(np.linalg.norm(W, 2))
         slopes.append(slope)
-        h = _activate(activation, z)
+        h = activate(activation, z)
     # The same chain rule, from gradlib: L = g . h_L, so dL/dx = J^T g.
     g = np.random.default_rng(seed).standard_normal(width)
     x_tensor = tensor(x, requires_grad=True)
@@ -260,7 +283,8 @@ def jacobian_products(
     )
 
 
-def _activate(activation: str, z: np.ndarray) -> np.ndarray:
+def activate(activation: str, z: np.ndarray) -> np.ndarray:
+    """f(z) for one of ``ACTIVATIONS``, on a numpy array (gradlib's module, no graph)."""
     module = nn.ACTIVATIONS[ACTIVATIONS[activation]]()
     return module(z).data
 
@@ -294,9 +318,9 @@ class FlowProfile:
 
     @property
     def weight_first_to_last(self) -> float:
-        """||dL/dW_1|| / ||dL/dW_output|| before clipping: the first layer's update
-        against the output layer's."""
-        return float(self.weight_grad_unclipped[0] / self.weight_grad_unclipped[-1])
+        """||dL/dW_1|| / ||dL/dW_depth|| before clipping: the first hidden layer's update
+        against the last hidden layer's (the same layers as ``first_to_last``)."""
+        return float(self.weight_grad_unclipped[0] / self.weight_grad_unclipped[-2])
 
     @property
     def spread(self) -> float:
@@ -350,11 +374,18 @@ def gradient_profile(
     batch: int = 128,
     seed: int = 0,
     histograms: bool = True,
+    scaled_branches: bool = False,
 ) -> FlowProfile:
     """Build the MLP, run one batch of digits forward and backward with a Recorder on its
     activations, clip the gradients if asked, and return the per-layer numbers
-    (``histograms=False`` skips the activation histograms, which are then empty)."""
-    model = build_mlp(depth, width, activation, init, norm, residual, seed)
+    (``histograms=False`` skips the activation histograms, which are then empty).
+
+    h_l is each hidden layer's output: the activation's output, or for a residual block
+    x + F(x), whose gradient is the gradient at F's activation (divided by the branch's
+    scale 1/sqrt(depth) when ``scaled_branches``)."""
+    model = build_mlp(
+        depth, width, activation, init, norm, residual, seed, N_INPUTS, scaled_branches
+    )
     X, y = digit_batch(batch)
     rec = Recorder(
         model,
@@ -371,6 +402,9 @@ def gradient_profile(
         scale, angle = clip_gradients(params, clip) if finite else (1.0, 0.0)
         clipped = np.array([np.linalg.norm(layer.weight.grad) for layer in linear])
         backprop = np.array(list(rec.output_grad_stats("norm").values()))
+    if scaled_branches:  # dL/d(activation) = scale * dL/dh inside a scaled branch
+        in_branch = np.array([".block." in name for name in rec.layers])
+        backprop = np.where(in_branch, backprop * math.sqrt(depth), backprop)
     stats = rec.activations
     return FlowProfile(
         weight_grad=clipped,
@@ -433,37 +467,59 @@ def nielsen_gradients(hidden_layers: int, seeds: range = range(10)) -> np.ndarra
 
 @dataclass
 class NielsenTraining:
-    bias_grad: np.ndarray  # (epochs + 1, layers): ||dC/db_l|| on the 1,000 images, per epoch
-    weight_change: np.ndarray  # ||W_l(end) - W_l(start)|| / ||W_l(start)||, every Linear layer
+    bias_grad: np.ndarray  # (epochs, layers): ||dC/db_l|| on the 1,000 images, before each step
+    bias_moved: np.ndarray  # ||b_l(end) - b_l(start)|| of every Linear layer, output layer last
     test_accuracy: float
+    classes_predicted: int  # how many different digits the trained net predicts on the test set
+
+
+def nielsen_step(
+    model: nn.Module, X: np.ndarray, y: np.ndarray, lr: float, l2: float
+) -> np.ndarray:
+    """One step of Nielsen's network2 on all of X (one mini-batch of n = len(X) images):
+    w <- (1 - lr l2 / n) w - lr dC/dw, b <- b - lr dC/db, C his cost averaged over X.
+    Returns each hidden layer's ||dC/db_l|| before the step."""
+    norms = nielsen_bias_gradients(model, X, y)  # also leaves dC/dw in .grad
+    with no_grad():
+        for layer in model.linear_layers():  # his L2 penalty (l2 / 2n) ||w||^2: weights only
+            layer.weight.data = (1 - lr * l2 / len(X)) * layer.weight.data - lr * layer.weight.grad
+            layer.bias.data = layer.bias.data - lr * layer.bias.grad
+    return norms
+
+
+# Nielsen's script for his chapter 5 plots (fig/generate_gradient.py in his repository
+# mnielsen/neural-networks-and-deep-learning) trains on the first 1,000 MNIST images with
+# net.SGD(training_data, 1, 1000, 0.1, lmbda=5.0) per epoch, 500 epochs: one gradient step per
+# epoch on all 1,000 images (a mini-batch of 1,000), eta 0.1, L2 lambda 5, and records the
+# bias gradients before each step.
+NIELSEN_TRAINING = {"epochs": 500, "lr": 0.1, "l2": 5.0}
 
 
 def train_nielsen(
     hidden_layers: int = 4,
-    epochs: int = 30,
-    batch_size: int = 10,
-    lr: float = 0.1,
+    epochs: int = NIELSEN_TRAINING["epochs"],
+    lr: float = NIELSEN_TRAINING["lr"],
+    l2: float = NIELSEN_TRAINING["l2"],
     seed: int = 0,
 ) -> NielsenTraining:
-    """Mini-batch SGD on the 1,000 digits with Nielsen's settings (lr 0.1, batches of 10),
-    recording each hidden layer's ||dC/db_l|| over all 1,000 images after every epoch."""
+    """Nielsen's chapter 5 training on the 1,000 digits: each epoch one full-batch gradient
+    step, w <- (1 - lr l2 / n) w - lr dC/dw and b <- b - lr dC/db (his network2 with
+    mini-batch size n = 1,000), recording each hidden layer's ||dC/db_l|| before the step."""
     X, y = digit_batch(NIELSEN_IMAGES)
     model = nielsen_net(hidden_layers, seed)
-    start = [layer.weight.data.copy() for layer in model.linear_layers()]
-    opt = optim.SGD(model.parameters(), lr=lr)
-    order = np.random.default_rng(seed)
-    history = [nielsen_bias_gradients(model, X, y)]
-    for _ in range(epochs):
-        for xb, yb in batches(X, y, batch_size, seed=order):
-            opt.zero_grad()
-            nielsen_cost(model, xb, yb).backward()
-            opt.step()
-        history.append(nielsen_bias_gradients(model, X, y))
-    change = [
-        np.linalg.norm(layer.weight.data - w0) / np.linalg.norm(w0)
-        for layer, w0 in zip(model.linear_layers(), start)
-    ]
-    return NielsenTraining(np.array(history), np.array(change), accuracy(model, *test_digits()))
+    linear = model.linear_layers()
+    start = [layer.bias.data.copy() for layer in linear]
+    history = [nielsen_step(model, X, y, lr, l2) for _ in range(epochs)]
+    moved = [np.linalg.norm(layer.bias.data - b0) for layer, b0 in zip(linear, start)]
+    X_test, y_test = test_digits()
+    with no_grad():
+        predicted = model(X_test).data.argmax(axis=1)
+    return NielsenTraining(
+        np.array(history),
+        np.array(moved),
+        float(np.mean(predicted == y_test)),
+        int(np.unique(predicted).size),
+    )
 
 
 # ----- section 3: Glorot & Bengio's statistics --------------------------------------------------

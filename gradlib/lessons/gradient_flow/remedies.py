@@ -8,9 +8,12 @@
 - BatchNorm: ``batchnorm_backward_by_hand`` (the backward pass derived in the notebook,
   step by step), ``fold_batchnorm`` (BatchNorm at inference is an affine map),
   ``batch_dependence`` (in training a sample's output depends on its batch-mates);
-- residual connections: ``residual_jacobian`` (the block Jacobian I + J_F);
-- ``depth_table``: every remedy across 50 layers, for several activations;
-- ``train_deep`` and ``bn_growth_prediction``: a deep ReLU net with and without BatchNorm.
+- residual connections: ``residual_jacobian`` (the block Jacobian I + J_F) and
+  ``stream_sizes`` (how large the sum x + F(x) + ... grows over 50 blocks);
+- ``depth_table``: every remedy across 50 layers, for several activations, with
+  ``normalised_growth`` (and ``bn_growth_prediction``, its ReLU + BatchNorm case in closed
+  form): the growth per layer that BatchNorm or LayerNorm alone gives each activation;
+- ``train_deep``: a deep ReLU net with and without BatchNorm.
 """
 
 from __future__ import annotations
@@ -23,10 +26,11 @@ import numpy as np
 from gradlib import functional as F
 from gradlib import init, nn, optim
 from gradlib.data import batches
-from gradlib.engine import Context, tensor
+from gradlib.engine import Context, no_grad, tensor
 from gradlib.lessons.gradient_flow.maths import (
     RECOMMENDED_INIT,
     accuracy,
+    activate,
     activation_slope,
     build_mlp,
     clip_gradients,
@@ -317,37 +321,50 @@ class BatchDependence:
     in_second_batch: np.ndarray
     in_eval_mode: tuple[np.ndarray, np.ndarray]  # the same sample in both batches, eval mode
     scaled_batch_gap: float  # max |BN(2 X) - BN(X)| in training: BN ignores the batch's scale
-    doubled_gap: float  # max |BN(2 X) - 2 BN(X)|: so it is not linear in X
+    midpoint_gap: float  # max |BN((X + Y)/2) - (BN(X) + BN(Y))/2| in training: not affine
+    midpoint_gap_eval: float  # the same in evaluation mode (0 up to rounding: affine)
 
 
 def batch_dependence(features: int = 4, batch: int = 8, seed: int = 0) -> BatchDependence:
-    """Put sample 0 in two batches that differ only in the other samples."""
+    """Put sample 0 in two batches that differ only in the other samples; then test
+    whether BatchNorm, as a function of the whole batch, keeps midpoints (an affine map
+    A(X) = a X + b does: A((X + Y)/2) = (A(X) + A(Y))/2), in training and in evaluation mode.
+    The running statistics used in evaluation mode are BatchNorm's starting ones (0 and 1)
+    updated by the two training batches: any fixed values would do."""
     rng = np.random.default_rng(seed)
     sample = rng.standard_normal((1, features))
     first = np.vstack([sample, rng.standard_normal((batch - 1, features))])
     second = np.vstack([sample, 3 + 2 * rng.standard_normal((batch - 1, features))])
     bn = nn.BatchNorm1d(features)
     outputs = [bn(first).data[0], bn(second).data[0]]
+    middle = (first + second) / 2
     bn.eval()
     evaluated = (bn(first).data[0], bn(second).data[0])
+    eval_gap = _midpoint_gap(bn, first, second, middle)
     bn.train()
-    x = bn(first).data
     twice = bn(2 * first).data
     return BatchDependence(
         outputs[0],
         outputs[1],
         evaluated,
-        float(np.abs(twice - x).max()),
-        float(np.abs(twice - 2 * x).max()),
+        float(np.abs(twice - bn(first).data).max()),
+        _midpoint_gap(bn, first, second, middle),
+        eval_gap,
     )
+
+
+def _midpoint_gap(bn, first: np.ndarray, second: np.ndarray, middle: np.ndarray) -> float:
+    """max |BN(midpoint) - midpoint of BN(first), BN(second)|: 0 for an affine map."""
+    return float(np.abs(bn(middle).data - (bn(first).data + bn(second).data) / 2).max())
 
 
 def bn_growth_prediction() -> float:
     """Gradient growth per layer of a wide ReLU + BatchNorm net at initialisation,
-    sqrt(pi / (pi - 1)) = 1.215 (Yang et al. 2019): BatchNorm divides the gradient by the
-    batch standard deviation of W h, but a ReLU's output h carries a mean that the batch
-    standard deviation leaves out: Var[relu(z)] = (pi - 1) / (2 pi) for z ~ N(0, 1), against
-    the second moment 1/2 that W passes on."""
+    sqrt(pi / (pi - 1)) = 1.211 (Yang et al. 2019 give pi / (pi - 1) for the squared norm):
+    ``normalised_growth("ReLU", "BatchNorm")`` in closed form. relu' passes half the units,
+    rms relu'(z) = 1/sqrt(2); BatchNorm divides by the batch standard deviation of relu(z),
+    sqrt((pi - 1) / (2 pi)) for z ~ N(0, 1), smaller than its root mean square 1/sqrt(2)
+    because a ReLU's output has a mean, which the batch standard deviation leaves out."""
     return math.sqrt(math.pi / (math.pi - 1))
 
 
@@ -381,15 +398,25 @@ def residual_jacobian(width: int = 6, seed: int = 0) -> ResidualJacobian:
 
 # ----- every remedy across depth ----------------------------------------------------------------
 
+# name -> (normalisation, residual connections, branches scaled by 1/sqrt(depth))
 ARCHITECTURES = {
-    "plain": ("none", False),
-    "BatchNorm": ("BatchNorm", False),
-    "LayerNorm": ("LayerNorm", False),
-    "residual": ("none", True),
-    "residual + BatchNorm": ("BatchNorm", True),
-    "residual + LayerNorm": ("LayerNorm", True),
+    "plain": ("none", False, False),
+    "BatchNorm": ("BatchNorm", False, False),
+    "LayerNorm": ("LayerNorm", False, False),
+    "residual": ("none", True, False),
+    "residual, branches/√L": ("none", True, True),
+    "residual + BatchNorm": ("BatchNorm", True, False),
+    "residual + LayerNorm": ("LayerNorm", True, False),
 }
 FLAT = 10.0  # "flat": every layer's gradient norm within a factor 10 of every other's
+
+
+@dataclass
+class DepthResult:
+    """One cell of ``depth_table``: medians over the random draws."""
+
+    spread: float  # max / min of ||dL/dh_l|| over the hidden layers
+    per_layer: float  # growth toward the input: (||dL/dh_1|| / ||dL/dh_L||) ** (1 / (L - 1))
 
 
 def depth_table(
@@ -398,20 +425,89 @@ def depth_table(
     width: int = 64,
     init: str = "standard",
     seeds: range = range(3),
-) -> dict[tuple[str, str], float]:
-    """{(activation, architecture): spread}, the spread being max/min of the back-propagated
-    gradient norms ||dL/dh_l|| over the ``depth`` hidden layers (median over ``seeds``)."""
+) -> dict[tuple[str, str], DepthResult]:
+    """{(activation, architecture): DepthResult} for every architecture of ``ARCHITECTURES``:
+    the spread of the back-propagated gradient norms ||dL/dh_l|| over the ``depth`` hidden
+    layers, and their growth per layer toward the input (medians over ``seeds``)."""
     table = {}
     for activation in activations:
-        for name, (norm, residual) in ARCHITECTURES.items():
-            spreads = [
+        for name, (norm, residual, scaled) in ARCHITECTURES.items():
+            profiles = [
                 gradient_profile(
-                    depth, width, activation, init, norm, residual, seed=s, histograms=False
-                ).spread
+                    depth,
+                    width,
+                    activation,
+                    init,
+                    norm,
+                    residual,
+                    seed=s,
+                    histograms=False,
+                    scaled_branches=scaled,
+                )
                 for s in seeds
             ]
-            table[activation, name] = float(np.median(spreads))
+            table[activation, name] = DepthResult(
+                float(np.median([p.spread for p in profiles])),
+                float(np.median([p.first_to_last ** (1 / (depth - 1)) for p in profiles])),
+            )
     return table
+
+
+def normalised_growth(activation: str, norm: str) -> float:
+    """The predicted growth per layer, toward the input, of ||dL/dh|| in a deep MLP whose
+    hidden layers are h = f(N(W h_prev)) with N BatchNorm or LayerNorm, at initialisation:
+
+        BatchNorm: rms f'(z) / std f(z)     LayerNorm: rms f'(z) / rms f(z)     z ~ N(0, 1)
+
+    Back through one layer: f' scales the gradient by rms f'(z) (z is standardised, so about
+    N(0, 1)); W^T stretches it by the weights' gain s; the normaliser divides it by the size of
+    W h_prev that it removed, s std(h_prev) over the batch (BatchNorm) or s rms(h_prev) over
+    the features (LayerNorm: W turns h's mean into a spread over the units). The gain cancels.
+    Expectations over z ~ N(0, 1) by the midpoint rule on a fine grid.
+    """
+    if norm not in ("BatchNorm", "LayerNorm"):
+        raise ValueError(f"norm must be BatchNorm or LayerNorm; got {norm!r}.")
+    edges = np.linspace(-12.0, 12.0, 200_001)
+    z = (edges[1:] + edges[:-1]) / 2  # midpoints: the kinks at 0 fall on an edge, not a point
+    weight = np.exp(-(z**2) / 2)
+    weight /= weight.sum()
+    slope = activation_slope(activation, z)
+    h = activate(activation, z)
+    rms_slope = math.sqrt(np.sum(weight * slope**2))
+    second = np.sum(weight * h**2)
+    mean = np.sum(weight * h)
+    size = math.sqrt(second - mean**2) if norm == "BatchNorm" else math.sqrt(second)
+    return rms_slope / size
+
+
+def stream_sizes(
+    activation: str = "ReLU",
+    depth: int = 50,
+    width: int = 64,
+    blocks: tuple[int, ...] = (1, 10, 25, 50),
+) -> dict[str, np.ndarray]:
+    """The size (root mean square over the batch of 128 digits) of the residual stream
+    x_l = x_(l-1) + F(x_(l-1)) after the given blocks, at initialisation, for the residual
+    architectures of ``ARCHITECTURES`` (PyTorch's default initialisation)."""
+    X, _ = digit_batch()
+    sizes = {}
+    for name, (norm, residual, scaled) in ARCHITECTURES.items():
+        if not residual:
+            continue
+        model = build_mlp(depth, width, activation, "standard", norm, True, 0, 64, scaled)
+        outputs = _residual_outputs(model, X)
+        sizes[name] = np.array([np.sqrt(np.mean(outputs[b - 1] ** 2)) for b in blocks])
+    return sizes
+
+
+def _residual_outputs(model: nn.Module, X: np.ndarray) -> list[np.ndarray]:
+    """The output x + F(x) of every residual block of ``model`` on X, in order."""
+    outputs = []
+    for block in (m for m in model.modules() if isinstance(m, nn.Residual)):
+        block.register_forward_hook(lambda module, inputs, out: outputs.append(out.data))
+    with no_grad():
+        model(X)
+    return outputs
 
 
 # ----- C8: does a deep ReLU net need BatchNorm? ------------------------------------------------

@@ -19,10 +19,11 @@ from gradlib.lessons.gradient_flow.maths import (
     HISTOGRAM,
     INITS,
     NORMS,
+    RESIDUALS,
     gradient_profile,
 )
 from gradlib.plotting import PALETTE, plain_log_ticks, widget_figure
-from gradlib.widgets import Checkbox, Dropdown, IntSlider, Widget
+from gradlib.widgets import Dropdown, IntSlider, Widget
 
 MAX_DEPTH = 50
 
@@ -49,7 +50,7 @@ class GradientFlowLab(Widget):
         "init": Dropdown(list(INITS), "standard", label="initialisation"),
         "norm": Dropdown(list(NORMS), "none", label="normalisation"),
         "clip": Dropdown(list(CLIPPING), "none", label="clipping"),
-        "residual": Checkbox(False, label="residual connections"),
+        "residual": Dropdown(list(RESIDUALS), "none", label="residual"),
     }
     moved = {"depth": 50, "activation": "ReLU", "norm": "BatchNorm"}
 
@@ -103,7 +104,10 @@ class GradientFlowLab(Widget):
         return fig
 
     def update(self, depth, width, activation, init, norm, clip, residual) -> str:
-        profile = gradient_profile(depth, width, activation, init, norm, residual, clip)
+        connected, scaled = RESIDUALS[residual]
+        profile = gradient_profile(
+            depth, width, activation, init, norm, connected, clip, scaled_branches=scaled
+        )
         layers = np.arange(1, depth + 2)
         weights = _drawable(profile.weight_grad)
         self.weights.set_data(layers, weights)
@@ -143,9 +147,12 @@ def _layer_ticks(count: int) -> list[int]:
 
 
 def _summary(profile, depth, activation, init, norm, residual, clip) -> str:
-    """One line: the setting, how the gradient changes from the last hidden layer to the first,
-    the largest weight gradient, saturated or dead units, and what clipping did."""
-    setting = "/".join([activation, init, norm] + (["residual"] if residual else []))
+    """One line: the setting, how each gradient changes from the last hidden layer to the
+    first (the back-propagated ‖∂L/∂h‖ and the weights' ‖∂L/∂W‖), the largest weight gradient,
+    saturated or dead units, and what clipping did."""
+    setting = "/".join([activation, init, norm])
+    if residual != "none":
+        setting += f", residual {residual}"
     ratio = profile.first_to_last
     parts = [
         f"{setting}, depth {depth}: layer 1 / layer {depth} ‖∂L/∂h‖ {ratio:.1e} "

@@ -270,56 +270,127 @@ def test_empty_snapshots_say_what_to_do(rng):
         bp.BoundarySnapshots(rng.standard_normal((5, 2)), np.zeros(5, dtype=np.int64)).at(0)
 
 
-def test_training_step_returns_the_numbers_and_draws_one_figure(snapshots):
-    widget = bp.TrainingStep(snapshots)
-    assert widget.draw(step=10) == "step 10: loss 0.200, training accuracy 100.0%"
+# ----- training in numpy, and the widget ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def moons():
+    from gradlib.data import make_moons
+
+    return make_moons(n_samples=200, noise=0.1, seed=0)
+
+
+def test_he_init_is_the_notebooks_start():
+    W1, b1, W2, b2 = bp.he_init(16, seed=0)
+    rng = np.random.default_rng(0)  # the notebook: rng = default_rng(0), W1 drawn first
+    np.testing.assert_array_equal(W1, rng.standard_normal((2, 16)) * np.sqrt(2 / 2))
+    np.testing.assert_array_equal(W2, rng.standard_normal((16, 2)) * np.sqrt(2 / 16))
+    assert not b1.any() and not b2.any() and b1.shape == (16,) and b2.shape == (2,)
+
+
+def test_train_mlp_is_gradlibs_training_in_numpy(problem):
+    X, y, _ = problem
+    y = y % 2  # two classes, as on the moons
+    run = bp.train_mlp(X, y, hidden=4, lr=0.3, steps=20, record_every=5)
+    weights = [gl.tensor(a, requires_grad=True) for a in bp.he_init(4, seed=0)]
+    for step in range(21):
+        loss = gradlib_loss(X, y, *weights)
+        if step % 5 == 0:
+            assert run.loss_at(step) == pytest.approx(loss.item(), rel=1e-12)
+            for mine, theirs in zip(run.weights_at(step), weights):
+                np.testing.assert_allclose(mine, theirs.data, rtol=1e-10, atol=1e-14)
+        for p in weights:
+            p.zero_grad()
+        loss.backward()
+        with gl.no_grad():
+            for p in weights:
+                p -= 0.3 * p.grad
+    assert run.steps.tolist() == [0, 5, 10, 15, 20] and not run.diverged
+
+
+def test_training_run_looks_up_the_latest_recorded_step(moons):
+    run = bp.train_mlp(*moons, hidden=3, lr=0.5, steps=30, record_every=10)
+    assert len(run.losses) == len(run.weights) == 4
+    assert run.weights_at(19) is run.weights[1] and run.weights_at(500) is run.weights[3]
+    assert run.loss_at(25) == run.losses[2] and run.weights_at(-3) is run.weights[0]
+
+
+def test_dead_units_are_the_units_off_at_every_point():
+    X = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]])
+    # unit 0: x1, positive at the first point; unit 1: -x1 - x2 - 5 < 0 at every point (dead);
+    # unit 2: -x1 + 2 > 0 at every point; unit 3: 0 exactly at every point (dead: relu'(0) = 0)
+    W1 = np.array([[1.0, -1.0, -1.0, 0.0], [0.0, -1.0, 0.0, 0.0]])
+    b1 = np.array([0.0, -5.0, 2.0, 0.0])
+    assert bp.dead_units(X, [W1, b1, None, None]) == 2
+
+
+def test_learning_rate_and_width_change_what_the_mlp_learns(moons):
+    X, y = moons
+
+    def outcome(hidden, lr):
+        run = bp.train_mlp(X, y, hidden, lr)
+        final = run.weights_at(300)
+        accuracy = np.mean(bp.mlp_logits(X, final).argmax(axis=1) == y)
+        return run, accuracy, bp.dead_units(X, final)
+
+    run, accuracy, dead = outcome(16, 0.5)
+    assert run.loss_at(300) == pytest.approx(0.042, abs=5e-4) and accuracy == 1.0 and dead == 0
+    run, accuracy, dead = outcome(16, 8.0)  # too large: units die, the loss stalls
+    assert dead >= 4 and run.loss_at(300) > 0.1 and accuracy < 0.95
+    run, accuracy, dead = outcome(2, 0.5)  # too few units to wrap a moon
+    assert accuracy < 0.9 and dead == 0
+    table = bp.training_outcomes(X, y, [(16, 0.5), (2, 0.5)]).splitlines()
+    assert table[0].split()[:2] == ["hidden", "units"] and len(table) == 3
+    assert table[1].split() == ["16", "0.5", "0.218", "0.042", "100.0%", "0", "of", "16"]
+
+
+def test_training_step_default_is_the_notebooks_run(moons):
+    widget = bp.TrainingStep(*moons)
+    text = widget.draw()
+    assert text == (
+        "learning rate 0.5, 16 hidden units, step 60: loss 0.210, training accuracy 91.0%, "
+        "0 of 16 hidden units dead"
+    )
     fig = widget.figure
     assert isinstance(fig, Figure) and plt.get_fignums() == []
     (main,) = fig.axes
     (inset,) = main.child_axes  # the loss-curve inset
-    assert main.get_title() == "Step 10: loss 0.200, accuracy 100.0%"
+    assert main.get_title() == "Step 60: loss 0.210, accuracy 91.0%"
     assert main.get_xlabel() == "feature x₁"
-    np.testing.assert_array_equal(main.images[0].get_array(), snapshots.at(10).probability)
-    # the boundary P = 0.5 of logits (-3 x1, 3 x1) is the line x1 = 0
-    boundary = np.concatenate(main.collections[0].get_segments())
-    # the contour interpolates linearly between grid points (0.2 apart): close to x1 = 0
-    np.testing.assert_allclose(boundary[:, 0], 0.0, atol=0.01)
+    run = widget.run(16, 0.5)
+    probability = bp.mlp_logits(widget.grid.grid, run.weights_at(60))
+    probability = np.exp(probability[:, 1]) / np.exp(probability).sum(axis=1)
+    np.testing.assert_allclose(main.images[0].get_array(), probability.reshape(80, 80), rtol=1e-10)
     loss_curve, marker = inset.lines
-    assert list(loss_curve.get_xdata()) == [0, 10] and list(loss_curve.get_ydata()) == [0.7, 0.2]
-    assert list(marker.get_xdata()) == [10] and list(marker.get_ydata()) == [0.2]
-    # the inset gives its range: loss from 0 to the largest recorded, steps 0 to 10
-    assert list(inset.get_yticks()) == [0.0, 0.7]
-    assert [t.get_text() for t in inset.get_yticklabels()] == ["0", "0.70"]
-    assert inset.get_ylim()[0] == 0.0 and inset.get_ylim()[1] > 0.7
-    assert inset.get_xlabel() == "step 0 to 10"
-    assert inset.get_xlim()[0] < 0 < 10 < inset.get_xlim()[1]
+    assert list(loss_curve.get_xdata()) == list(range(0, 301, 10))
+    np.testing.assert_array_equal(loss_curve.get_ydata(), run.losses)
+    assert list(marker.get_xdata()) == [60] and list(marker.get_ydata()) == [run.loss_at(60)]
+    top = run.losses.max()
+    assert [t.get_text() for t in inset.get_yticklabels()] == ["0", f"{top:.2f}"]
+    assert inset.get_xlabel() == "step 0 to 300"
 
 
-def test_training_step_moved_shows_other_numbers_and_image(snapshots):
-    widget = bp.TrainingStep(snapshots)
-    first = widget.draw(step=10)
+def test_training_step_trains_again_only_for_a_new_setting(moons):
+    widget = bp.TrainingStep(*moons)
+    widget.draw()
     fig = widget.figure
     png = plotting.render_png(fig)
-    second = widget.draw(step=0)
-    assert widget.figure is fig
-    assert first.startswith("step 10: loss 0.200") and second.startswith("step 0: loss 0.700")
-    main = fig.axes[0]
-    assert main.get_title().startswith("Step 0: loss 0.700")
-    np.testing.assert_array_equal(main.images[0].get_array(), snapshots.at(0).probability)
-    # the boundary of logits (x2, -x2) is the line x2 = 0
-    boundary = np.concatenate(main.collections[0].get_segments())
-    np.testing.assert_allclose(boundary[:, 1], 0.0, atol=0.01)
-    assert list(main.child_axes[0].lines[1].get_xdata()) == [0]
+    assert list(widget.runs) == [(16, 0.5)]
+    widget.draw(step=240)
+    assert list(widget.runs) == [(16, 0.5)]  # a new step only redraws
+    text = widget.draw(lr=8.0, hidden=2, step=300)
+    assert list(widget.runs) == [(16, 0.5), (2, 8.0)] and widget.figure is fig
+    assert text.startswith("learning rate 8, 2 hidden units, step 300: loss ")
     assert plotting.render_png(fig) != png
+    for hidden in range(3, 3 + bp.TrainingStep.CACHED_RUNS):  # the cache keeps the latest runs
+        widget.run(hidden, 0.5)
+    assert len(widget.runs) == bp.TrainingStep.CACHED_RUNS and (16, 0.5) not in widget.runs
 
 
-def test_each_snapshots_object_gets_its_own_figure(snapshots, rng):
-    other = bp.BoundarySnapshots(snapshots.X, snapshots.y, grid_size=20)
-    other.record(10, 0.4, linear_model(np.array([[1.0, -1.0], [0.0, 0.0]])))
-    fig = bp.TrainingStep(snapshots).figure_at(step=10)
-    fig_other = bp.TrainingStep(other).figure_at(step=10)
+def test_each_training_step_widget_gets_its_own_figure(moons):
+    fig = bp.TrainingStep(*moons).figure_at(step=10)
+    fig_other = bp.TrainingStep(*moons).figure_at(step=10)
     assert fig_other is not fig
-    assert fig_other.axes[0].images[0].get_array().shape == (20, 20)
 
 
 def test_plot_snapshot_grid_draws_one_panel_per_step(snapshots):
@@ -365,6 +436,9 @@ def test_linear_exercise_checker_accepts_the_answer_and_names_each_mistake():
     assert "dX has the right size but the wrong sign" in sign
     missing = str(bp.check_linear_backward(dX, None, db))
     assert "dW is still empty" in missing
+    wrong = str(bp.check_linear_backward(X, dW, db))  # dX = X: entries called too large/small
+    assert "entries of dX differ" in wrong and "expected" not in wrong
+    assert "too large" in wrong or "too small" in wrong
 
 
 # ----- exercise 2 ------------------------------------------------------------------------------

@@ -212,6 +212,72 @@ def test_polyak_tuning_gives_every_curvature_the_rate_sqrt_beta():
         assert t**2 == pytest.approx(4 * beta, rel=1e-12)
 
 
+@pytest.mark.parametrize("curvature", [0.5, 1.0, 4.0, 10.0, 12.0])
+def test_heavy_ball_roots_solve_the_quadratic_and_are_the_matrix_eigenvalues(curvature):
+    lr, beta = gd.heavy_ball_parameters(10.0)
+    roots = gd.heavy_ball_roots(lr, beta, curvature)
+    t = 1 + beta - lr * curvature
+    np.testing.assert_allclose(roots**2 - t * roots + beta, 0, atol=1e-12)
+    assert np.prod(roots) == pytest.approx(beta, rel=1e-12)  # the product of the roots
+    assert abs(roots[0]) >= abs(roots[1])  # the larger first
+    eigenvalues = np.linalg.eigvals(gd.heavy_ball_matrix(lr, beta, curvature))
+    np.testing.assert_allclose(np.sort(np.abs(roots)), np.sort(np.abs(eigenvalues)), atol=1e-7)
+
+
+def test_heavy_ball_roots_are_repeated_at_the_ends_of_polyaks_window():
+    lr, beta = gd.heavy_ball_parameters(10.0)
+    for curvature in (1.0, 10.0):  # mu and L: t**2 = 4 beta up to rounding
+        r1, r2 = gd.heavy_ball_roots(lr, beta, curvature)
+        assert r1 == r2 and abs(r1) == pytest.approx(np.sqrt(beta), rel=1e-12)
+
+
+@pytest.mark.parametrize("curvature", [0.5, 1.0, 4.0, 10.0, 12.0])
+def test_the_closed_form_with_the_two_roots_is_the_run(curvature):
+    lr, beta = gd.heavy_ball_parameters(10.0)
+    run = gd.heavy_ball_1d(lambda x: curvature * x, 2.0, lr, beta, 40)
+    # the same steps as the 2-D heavy ball along one axis
+    axis = gd.descent_path_2d(curvature, lr, (0.0, 2.0), 40, momentum=beta)[:, 1]
+    np.testing.assert_allclose(run, axis, rtol=1e-12, atol=1e-15)
+    closed = gd.heavy_ball_closed_form(lr, beta, curvature, 2.0, 40)
+    np.testing.assert_allclose(closed, run, rtol=1e-9, atol=1e-9)
+
+
+def test_the_closed_form_without_momentum_is_the_geometric_sequence():
+    closed = gd.heavy_ball_closed_form(0.1, 0.0, 4.0, 2.5, 10)
+    np.testing.assert_allclose(closed, gd.quadratic_path(4.0, 0.1, 2.5, 10), rtol=1e-12)
+
+
+def test_lessard_function_is_convex_and_smooth_with_curvatures_1_and_25():
+    assert gd.LESSARD_MU == 1.0 and gd.LESSARD_L == 25.0
+    xs = np.linspace(-3, 5, 801)
+    values = np.array([gd.lessard_function(x) for x in xs])
+    slopes = np.array([gd.lessard_gradient(x) for x in xs])
+    np.testing.assert_allclose(np.gradient(values, xs)[1:-1], slopes[1:-1], atol=0.2)
+    for x in (1.0, 2.0):  # f and f' continuous where the pieces meet
+        assert gd.lessard_function(x - 1e-12) == pytest.approx(gd.lessard_function(x))
+        assert gd.lessard_gradient(x - 1e-12) == pytest.approx(gd.lessard_gradient(x))
+    curvature = np.diff(slopes) / np.diff(xs)
+    assert curvature.min() == pytest.approx(1.0) and curvature.max() == pytest.approx(25.0)
+    assert gd.lessard_function(0.0) == 0.0 == gd.lessard_gradient(0.0)
+
+
+def test_tuned_heavy_ball_cycles_on_lessards_function_where_others_converge():
+    lr, beta = gd.heavy_ball_parameters(25.0)
+    heavy = gd.heavy_ball_1d(gd.lessard_gradient, 3.3, lr, beta, 300)
+    np.testing.assert_allclose(heavy[-3:], heavy[-6:-3], atol=1e-9)  # period 3
+    assert np.abs(heavy[-3:]).min() > 0.5  # and far from the minimum
+    plain = gd.heavy_ball_1d(gd.lessard_gradient, 3.3, 2 / 26, 0.0, 300)
+    nesterov = gd.nesterov_1d(gd.lessard_gradient, 3.3, 1 / 25, np.sqrt(beta), 300)
+    assert abs(plain[-1]) < 1e-9 and abs(nesterov[-1]) < 1e-9
+    # on a quadratic the same heavy ball converges
+    assert abs(gd.heavy_ball_1d(lambda x: 25 * x, 3.3, lr, beta, 300)[-1]) < 1e-9
+
+
+def test_nesterov_without_momentum_is_gradient_descent():
+    path = gd.nesterov_1d(lambda x: 4 * x, 2.5, 0.1, 0.0, 10)
+    np.testing.assert_allclose(path, gd.quadratic_path(4.0, 0.1, 2.5, 10), rtol=1e-12)
+
+
 @pytest.mark.parametrize("beta", [0.0, 0.3, 0.8])
 def test_heavy_ball_is_stable_below_two_times_one_plus_beta_over_L(beta):
     L = 10.0
@@ -393,6 +459,46 @@ def test_fit_noise_level_grows_with_lr_over_batch_size():
     assert sgd > 5 * mini
 
 
+def test_hover_levels_run_each_setting_with_each_seed():
+    X, y, _, _ = gd.make_regression_data()
+    _, best = _least_squares(X, y)
+    levels = gd.hover_levels(X, y, [(20, 0.05), (20, 0.2)], best, seeds=(0, 1))
+    assert list(levels) == [(20, 0.05), (20, 0.2)]
+    expected = [gd.hover_level(gd.fit(X, y, 20, 0.05, seed=s)[2], best) for s in (0, 1)]
+    np.testing.assert_array_equal(levels[(20, 0.05)], expected)
+    assert levels[(20, 0.2)].min() > 5 * levels[(20, 0.05)].max()
+
+
+def test_hover_table_compares_equal_and_different_lr_over_b():
+    levels = {
+        (20, 0.05): np.array([2e-4, 1e-4]),
+        (1, 0.0025): np.array([3e-4, 3e-4]),
+        (20, 0.2): np.array([6e-3, 6e-3]),
+    }
+    lines = gd.hover_table(levels).splitlines()
+    assert len(lines) == 5 and lines[0].index("mean") == lines[1].index("1.5e-04")
+    assert lines[2].split() == ["1", "0.0025", "0.0025", "3.0e-04", "3.0e-04", "3.0e-04"]
+    # same lr / B: 3e-4 against 1.5e-4; 4 times the lr / B: 6e-3 / 3e-4 to 6e-3 / 1.5e-4
+    assert lines[4] == (
+        "same lr / B: mean levels within a factor 2.0; 4 times the lr / B: 20 to 40 times the level"
+    )
+
+
+def test_update_rule_check_compares_backward_with_the_formula_and_lowers_the_loss():
+    X, y, _, _ = gd.make_regression_data()
+    w, b, lr = np.array([0.5, -1.0]), 0.2, 0.1
+    step = gd.check_update_rule(X, y, w, b, lr)
+    formula = 2 / len(y) * X.T @ (X @ w + b - y)
+    np.testing.assert_allclose(step.grad, formula, rtol=1e-12)
+    assert step.grad_gap < 1e-8 and step.step_gap < 1e-12
+    assert step.loss_before == pytest.approx(np.mean((X @ w + b - y) ** 2), rel=1e-12)
+    db = 2 * np.mean(X @ w + b - y)
+    after = np.mean((X @ (w - lr * formula) + (b - lr * db) - y) ** 2)
+    assert step.loss_after == pytest.approx(after, rel=1e-12) and after < step.loss_before
+    # a step far too large raises the loss: the check measures, it does not assume
+    assert gd.check_update_rule(X, y, w, b, 2.0).loss_after > step.loss_before
+
+
 def test_sgd_with_the_mini_batches_shuffle_retraces_them():
     # lr / B equal and the same order: 20 small steps add up to nearly one batch step, so
     # SGD ends far closer to the mini-batch run than either is to least squares
@@ -527,8 +633,8 @@ def test_check_learning_rate_accepts_rates_that_converge_in_time(lr):
     "lr, phrase",
     [
         (None, "still empty"),
-        ("fast", "it is a str"),
-        ("0.1", 'Remove the quotes: write 0.1, not "0.1"'),
+        ("fast", 'lr is the text "fast"; write a number'),
+        ("0.1", "write the number without quotes: lr = 0.1."),
         (-0.1, "must be positive"),
         (0.01, "too small"),
         (0.05, "too small"),

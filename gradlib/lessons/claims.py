@@ -187,11 +187,15 @@ CLAIMS: dict[str, Claim] = {
             "C1",
             "backpropagation computes dL/dw for every weight: a forward pass computes each "
             "node's value, then a backward walk of the graph applies the chain rule",
-            "One backward pass gave all 82 weights' gradients, equal to finite differences, "
-            "and every node's gradient was complete before its inputs'.",
+            "Right: on a two-layer MLP the forward pass recorded all 13 tensors before any "
+            "gradient existed, then one backward() finished each node's gradient once, before "
+            "its inputs', and gave all 82 weights' gradients, equal to central finite differences "
+            "(164 loss evaluations) to < 1e-10. The article leaves out that the forward pass "
+            "must also keep what the backward pass needs.",
             Part("one backward pass gives the gradient of every weight", "03", True),
             Part(
-                "the forward pass computes every node first, the backward pass walks back",
+                "the forward pass computes every node's value first, then the backward pass "
+                "finishes each node's gradient before its inputs'",
                 "03",
                 True,
             ),
@@ -200,11 +204,18 @@ CLAIMS: dict[str, Claim] = {
             "C2",
             "weights are updated by w <- w - lr dL/dw; training minimises one composite "
             "function of all the weights",
-            "The rule, applied to all weights at once, lowered the loss and, repeated, reached "
-            "the least-squares minimiser (02) and trained a small network (03).",
-            Part("the update rule is w <- w - lr dL/dw", "02", True),
-            Part("repeating it minimises the loss", "02", True),
-            Part("training a network minimises one composite function", "03", True),
+            "Right: with dL/dw from backward() (equal to the formula and to finite "
+            "differences) one step lowered a regression loss from 5.858 to 3.951, and repeated "
+            "steps reached the least-squares minimiser to 6e-10 (02); on an MLP, one composite "
+            "function of 82 weights, 300 steps lowered the loss at every step, from 0.615 to "
+            "0.042 (03).",
+            Part("w <- w - lr dL/dw, with dL/dw from backward(), lowers the loss", "02", True),
+            Part("repeating it reaches the minimiser of the loss", "02", True),
+            Part(
+                "repeating it lowers a network's loss, one composite function of all its weights",
+                "03",
+                True,
+            ),
         ),
         _claim(
             "C3",
@@ -233,8 +244,9 @@ CLAIMS: dict[str, Claim] = {
         _claim(
             "C5",
             "gradient descent moves against the gradient to decrease the function",
-            "Right for a small enough step: at 200 points every small step against the gradient "
-            "went down; large steps can go up.",
+            "Right for a small enough step: at 200 points of Himmelblau's surface every step "
+            "of lr = 1e-5 against the gradient lowered f, by 0.999 of the first-order prediction "
+            "lr |grad f|^2 (median), but at lr = 0.1 only 9% did: a large step overshoots.",
             Part("a small enough step against the gradient lowers f", "02", True),
         ),
         _claim(

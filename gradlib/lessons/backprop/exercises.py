@@ -60,7 +60,8 @@ def check_linear_backward(dX: Any, dW: Any, db: Any) -> Feedback:
     if all(a is None or a is Ellipsis for a in answers):
         return Feedback(False, "dX, dW and db are still empty; replace the placeholders.")
     for answer, expected, name in zip(answers, reference, names):
-        verdict = check_array(answer, expected, name=name)
+        # reveal=False: a wrong entry is called too large or too small, not given away
+        verdict = check_array(answer, expected, name=name, reveal=False)
         if not verdict:
             mistake = _linear_mistake(name, answer, expected, len(X))
             return Feedback(False, mistake) if mistake else verdict

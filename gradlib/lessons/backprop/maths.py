@@ -290,3 +290,117 @@ class BoundarySnapshots:
             raise ValueError("BoundarySnapshots: nothing recorded yet; call record() in the loop.")
         earlier = [s for s in self.snapshots if s.step <= step]
         return earlier[-1] if earlier else self.snapshots[0]
+
+
+# ----- training in numpy, for the widget ------------------------------------------------------
+
+
+def he_init(hidden: int, inputs: int = 2, classes: int = 2, seed: int = 0) -> list[np.ndarray]:
+    """[W1 (inputs, hidden), b1, W2 (hidden, classes), b2]: He initialisation (normal, variance
+    2 / fan_in) from ``default_rng(seed)``, W1 drawn first, biases 0. With hidden = 16 and
+    seed 0 these are the notebook's starting weights."""
+    rng = np.random.default_rng(seed)
+    W1 = rng.standard_normal((inputs, hidden)) * np.sqrt(2 / inputs)
+    W2 = rng.standard_normal((hidden, classes)) * np.sqrt(2 / hidden)
+    return [W1, np.zeros(hidden), W2, np.zeros(classes)]
+
+
+@dataclass
+class TrainingRun:
+    """Full-batch gradient descent on the notebook's MLP: the loss and the weights at every
+    ``record_every``-th step (0, record_every, 2 record_every, ...)."""
+
+    hidden: int
+    lr: float
+    record_every: int
+    losses: np.ndarray  # the loss at each recorded step
+    weights: list[list[np.ndarray]]  # [W1, b1, W2, b2] at each recorded step
+
+    @property
+    def steps(self) -> np.ndarray:
+        return np.arange(len(self.losses)) * self.record_every
+
+    def _index(self, step: int) -> int:
+        """The latest recorded step at or before ``step``."""
+        return min(max(step, 0) // self.record_every, len(self.weights) - 1)
+
+    def weights_at(self, step: int) -> list[np.ndarray]:
+        return self.weights[self._index(step)]
+
+    def loss_at(self, step: int) -> float:
+        return float(self.losses[self._index(step)])
+
+    @property
+    def diverged(self) -> bool:
+        return not np.all(np.isfinite(self.losses))
+
+
+def mlp_logits(points: np.ndarray, weights: list[np.ndarray]) -> np.ndarray:
+    """relu(points W1 + b1) W2 + b2, in numpy."""
+    W1, b1, W2, b2 = weights
+    return np.maximum(points @ W1 + b1, 0.0) @ W2 + b2
+
+
+def dead_units(X: np.ndarray, weights: list[np.ndarray]) -> int:
+    """How many hidden units are 0 for every point of X: relu' is 0 there for every point,
+    so no gradient reaches their weights and they never change again."""
+    W1, b1, _, _ = weights
+    return int(np.sum(np.all(X @ W1 + b1 <= 0, axis=0)))
+
+
+def train_mlp(
+    X: np.ndarray,
+    target: np.ndarray,
+    hidden: int,
+    lr: float,
+    steps: int = 300,
+    record_every: int = 10,
+    seed: int = 0,
+) -> TrainingRun:
+    """Train relu(X W1 + b1) W2 + b2 on the mean cross-entropy by full-batch gradient descent,
+    from ``he_init(hidden, seed=seed)``, with the backward pass of the notebook's section 3
+    written in numpy (no graph is recorded, so a whole run takes milliseconds).
+
+    dZ2 = (P - T)/N, dW2 = H^T dZ2, db2 = sum of dZ2's rows, dH = dZ2 W2^T,
+    dZ1 = dH * [Z1 > 0], dW1 = X^T dZ1, db1 = sum of dZ1's rows; then w <- w - lr dL/dw.
+    A run whose loss overflows keeps going with inf/nan, which ``diverged`` reports.
+    """
+    n, classes = len(target), int(target.max()) + 1
+    W1, b1, W2, b2 = he_init(hidden, X.shape[1], classes, seed)
+    T = np.eye(classes)[target]
+    rows = np.arange(n)
+    losses, recorded = [], []
+    with np.errstate(all="ignore"):  # a learning rate far too large may overflow
+        for step in range(steps + 1):
+            Z1 = X @ W1 + b1
+            H = np.maximum(Z1, 0.0)
+            Z2 = H @ W2 + b2
+            E = np.exp(Z2 - Z2.max(axis=1, keepdims=True))  # softmax, computed stably
+            total = E.sum(axis=1, keepdims=True)
+            if step % record_every == 0:
+                losses.append(-np.mean(np.log(E[rows, target] / total[:, 0])))
+                recorded.append([W1, b1, W2, b2])
+            if step == steps:
+                break
+            dZ2 = (E / total - T) / n
+            dZ1 = (dZ2 @ W2.T) * (Z1 > 0)
+            W1, b1 = W1 - lr * (X.T @ dZ1), b1 - lr * dZ1.sum(axis=0)
+            W2, b2 = W2 - lr * (H.T @ dZ2), b2 - lr * dZ2.sum(axis=0)
+    return TrainingRun(hidden, lr, record_every, np.array(losses), recorded)
+
+
+def training_outcomes(
+    X: np.ndarray, target: np.ndarray, settings: list[tuple[int, float]], steps: int = 300
+) -> str:
+    """A table: for each (hidden units, learning rate), the loss after 50 and ``steps`` steps,
+    the final training accuracy and how many hidden units died."""
+    lines = ["hidden units   lr      loss at 50   loss at 300   accuracy   dead units"]
+    for hidden, lr in settings:
+        run = train_mlp(X, target, hidden, lr, steps)
+        final = run.weights_at(steps)
+        accuracy = np.mean(mlp_logits(X, final).argmax(axis=1) == target)
+        lines.append(
+            f"{hidden:12d}   {lr:<6.3g}  {run.loss_at(50):10.3f}   {run.loss_at(steps):11.3f}"
+            f"   {accuracy:8.1%}   {dead_units(X, final):4d} of {hidden}"
+        )
+    return "\n".join(lines)

@@ -22,6 +22,14 @@ EXERCISE = {"L": 10.0, "x0": 3.0, "steps": 20, "tol": 1e-6}
 
 def check_learning_rate(lr: Any) -> Feedback:
     """Run 20 steps of gradient descent on f(x) = 5 x**2 from 3 with ``lr`` and judge it."""
+    if isinstance(lr, str):
+        try:
+            return Feedback(
+                False,
+                f'lr is the text "{lr}"; write the number without quotes: lr = {float(lr):g}.',
+            )
+        except ValueError:
+            return Feedback(False, f'lr is the text "{lr}"; write a number, e.g. lr = 0.01.')
     got = read_numbers(lr, "the learning rate")
     if isinstance(got, Feedback):
         return got

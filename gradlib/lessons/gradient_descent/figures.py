@@ -61,8 +61,8 @@ def plot_descent_paths(kappa: float = 10.0, start: Any = (-9.0, 2.5), steps: int
     gd = descent_path_2d(kappa, lr_gd, start, long)
     hb = descent_path_2d(kappa, lr_hb, start, long, momentum=beta)
     runs = (
-        (gd, COLORS[0], f"gradient descent\nlr = 2/(L + mu) = {lr_gd:.3f}"),
-        (hb, COLORS[1], f"heavy ball\nlr = {lr_hb:.3f}, momentum = {beta:.3f}"),
+        (gd, COLORS[0], f"gradient descent, lr = {lr_gd:.3f}"),
+        (hb, COLORS[1], f"heavy ball, lr = {lr_hb:.3f}, beta = {beta:.3f}"),
     )
 
     fig, (left, right) = new_figure(
@@ -91,8 +91,7 @@ def plot_descent_paths(kappa: float = 10.0, start: Any = (-9.0, 2.5), steps: int
     right.set_xlabel("step k")
     right.set_ylabel("|x_k| (distance to the minimum)")
     right.set_title(f"Distance to the minimum (kappa = {kappa:g})")
-    right.set_ylim(None, 1e7)  # room for the legend above the curves
-    right.legend(loc="upper right", fontsize=9)
+    right.legend(loc="lower left", fontsize=9)  # below the first steps, where no line runs
     fig.tight_layout()
     return fig
 

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from gradlib.engine import Tensor, no_grad, tensor
+from gradlib.gradcheck import numerical_grad
 
 # ----- one step against the gradient (claim C5) -------------------------------------------
 
@@ -54,12 +55,13 @@ def one_step_check(f: Callable[[Any, Any], Any], points: Any, lrs: list[float]) 
 def one_step_table(rows: list[OneStep]) -> str:
     """The rows of ``one_step_check`` as a table."""
     lines = [
-        "     lr   f down after a step against g   f up after a step along g   actual / predicted"
+        "     lr   f down after a step against g   f up after a step along g   "
+        "actual / predicted decrease (median)"
     ]
     for row in rows:
         lines.append(
             f"{row.lr:7.0e}   {row.down:6.1%}                          {row.up:6.1%}"
-            f"                      {row.ratio:8.3f}"
+            f"                            {row.ratio:8.3f}"
         )
     return "\n".join(lines)
 
@@ -194,6 +196,102 @@ def heavy_ball_matrix(lr: float, momentum: float, curvature: float) -> np.ndarra
                                                   [1,                         0        ]].
     """
     return np.array([[1.0 + momentum - lr * curvature, -momentum], [1.0, 0.0]])
+
+
+def heavy_ball_roots(lr: float, momentum: float, curvature: float) -> np.ndarray:
+    """The two roots of r**2 - t r + momentum = 0, t = 1 + momentum - lr * curvature.
+
+    Putting a geometric sequence x_k = r**k into the heavy-ball recurrence
+    x_{k+1} = t x_k - momentum x_{k-1} (along a direction of curvature lambda) and dividing
+    by r**(k-1) gives this quadratic. Returns both roots as complex numbers, the larger in
+    size first; they are also the eigenvalues of ``heavy_ball_matrix``.
+    """
+    t = 1.0 + momentum - lr * curvature
+    gap = t * t - 4.0 * momentum
+    if abs(gap) < 1e-12:  # a repeated root, up to rounding (Polyak's tuning at mu and L)
+        gap = 0.0
+    root = np.sqrt(complex(gap))
+    pair = np.array([(t + root) / 2, (t - root) / 2])
+    return pair[np.argsort(-np.abs(pair), kind="stable")]
+
+
+def heavy_ball_1d(
+    gradient: Callable[[float], float], x0: float, lr: float, momentum: float, steps: int
+) -> np.ndarray:
+    """Iterates x_0 .. x_steps of the heavy ball on a function of one variable.
+
+    x_{k+1} = x_k - lr * gradient(x_k) + momentum * (x_k - x_{k-1}), starting at rest
+    (x_{-1} = x_0, i.e. v_0 = 0): the same steps as ``descent_path_2d`` makes per coordinate.
+    """
+    path = np.empty(steps + 1)
+    path[0] = previous = x = float(x0)
+    for k in range(1, steps + 1):
+        x, previous = x - lr * gradient(x) + momentum * (x - previous), x
+        path[k] = x
+    return path
+
+
+def heavy_ball_closed_form(
+    lr: float, momentum: float, curvature: float, x0: float, steps: int
+) -> np.ndarray:
+    """x_k = c1 r1**k + c2 r2**k for k = 0 .. steps: the heavy ball on f = curvature/2 x**2
+    from x_0 = x0 at rest, written with the two roots of ``heavy_ball_roots``.
+
+    c1 and c2 are fixed by x_0 and x_1 = (1 - lr curvature) x_0. When the two roots
+    coincide (r1 = r2 = r) the mix is x_k = (c1 + c2 k) r**k instead.
+    """
+    r1, r2 = heavy_ball_roots(lr, momentum, curvature)
+    x1 = (1.0 - lr * curvature) * x0
+    k = np.arange(steps + 1)
+    if r1 == r2:
+        r = (r1 + r2) / 2
+        c2 = x1 / r - x0 if r != 0 else 0.0  # x_1 = (c1 + c2) r with c1 = x_0
+        return np.real((x0 + c2 * k) * r**k)
+    c1, c2 = np.linalg.solve(np.array([[1.0, 1.0], [r1, r2]]), np.array([x0, x1], dtype=complex))
+    return np.real(c1 * r1**k + c2 * r2**k)
+
+
+def nesterov_1d(
+    gradient: Callable[[float], float], x0: float, lr: float, momentum: float, steps: int
+) -> np.ndarray:
+    """Iterates x_0 .. x_steps of Nesterov's accelerated gradient on a function of one variable.
+
+    y_k = x_k + momentum * (x_k - x_{k-1});  x_{k+1} = y_k - lr * gradient(y_k), from rest
+    (x_{-1} = x_0). Like the heavy ball, but the gradient is taken where the momentum is
+    about to carry the point, not where it is.
+    """
+    path = np.empty(steps + 1)
+    path[0] = previous = x = float(x0)
+    for k in range(1, steps + 1):
+        ahead = x + momentum * (x - previous)
+        x, previous = ahead - lr * gradient(ahead), x
+        path[k] = x
+    return path
+
+
+# Lessard, Recht and Packard (2016), section 4.6: a convex function of one variable whose
+# curvature is 25 for x < 1 and x >= 2 and 1 in between (mu = 1, L = 25), on which the heavy
+# ball with Polyak's tuning circles forever.
+LESSARD_MU, LESSARD_L = 1.0, 25.0
+
+
+def lessard_function(x: float) -> float:
+    """f(x) = 25/2 x**2 (x < 1), x**2/2 + 24 x - 12 (1 <= x < 2), 25/2 x**2 - 24 x + 36
+    (x >= 2): convex, smooth (f' is continuous), curvature between 1 and 25."""
+    if x < 1:
+        return 12.5 * x * x
+    if x < 2:
+        return 0.5 * x * x + 24.0 * x - 12.0
+    return 12.5 * x * x - 24.0 * x + 36.0
+
+
+def lessard_gradient(x: float) -> float:
+    """f'(x) of ``lessard_function``: 25 x, x + 24, 25 x - 24 on the three pieces."""
+    if x < 1:
+        return 25.0 * x
+    if x < 2:
+        return x + 24.0
+    return 25.0 * x - 24.0
 
 
 @dataclass(frozen=True)
@@ -426,6 +524,93 @@ def hover_level(history: np.ndarray, best_loss: float, last: int = 10) -> float:
     """How far above the least-squares loss a run ends: the mean of loss - best_loss over
     its ``last`` epochs (a noisy run jiggles, so one epoch alone would be a lottery)."""
     return float(np.mean(np.asarray(history)[-last:] - best_loss))
+
+
+def hover_levels(
+    X: np.ndarray,
+    y: np.ndarray,
+    settings: list[tuple[int, float]],
+    best_loss: float,
+    seeds: tuple[int, ...] = (0, 1, 2),
+) -> dict[tuple[int, float], np.ndarray]:
+    """(batch_size, lr) -> the ``hover_level`` of a 30-epoch ``fit`` with each seed.
+
+    One run's level is a lottery of its shuffles; a few seeds show how much it varies.
+    """
+    return {
+        (batch, lr): np.array(
+            [hover_level(fit(X, y, batch, lr, seed=seed)[2], best_loss) for seed in seeds]
+        )
+        for batch, lr in settings
+    }
+
+
+def hover_table(levels: dict[tuple[int, float], np.ndarray]) -> str:
+    """The levels of ``hover_levels`` as a table, then how close the settings with the same
+    lr / B are, and how the level grows from the smallest lr / B to the largest."""
+    seeds = len(next(iter(levels.values())))
+    pad = " " * max(10 * seeds - 18, 1)  # the mean sits over the means
+    lines = [f"  B   lr       lr / B   hover level with {seeds} seeds{pad}mean"]
+    groups: dict[float, list[float]] = {}
+    for (batch, lr), level in levels.items():
+        lines.append(
+            f"{batch:3d}   {lr:<6g}   {lr / batch:.4f}   "
+            + "   ".join(f"{v:.1e}" for v in level)
+            + f"         {level.mean():.1e}"
+        )
+        groups.setdefault(round(lr / batch, 12), []).append(float(level.mean()))
+    within = max(max(g) / min(g) for g in groups.values())
+    low, high = groups[min(groups)], groups[max(groups)]
+    growth = f"{min(high) / max(low):.0f} to {max(high) / min(low):.0f}"
+    lines.append(
+        f"same lr / B: mean levels within a factor {within:.1f}; "
+        f"{max(groups) / min(groups):g} times the lr / B: {growth} times the level"
+    )
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class UpdateCheck:
+    """One step w <- w - lr dL/dw on the mean squared error, checked (claim C2)."""
+
+    grad: np.ndarray  # dL/dw from backward()
+    grad_gap: float  # largest |backward() - formula| and |backward() - finite differences|
+    step_gap: float  # largest |w after the step - (w - lr * formula)|
+    loss_before: float
+    loss_after: float
+
+
+def check_update_rule(
+    X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float, lr: float
+) -> UpdateCheck:
+    """One gradient-descent step on L(w, b) = mean((X w + b - y)**2), with gradlib.
+
+    dL/dw from ``backward()`` is compared with the formula 2/n X^T (X w + b - y) and with
+    central finite differences; the step (in place, inside ``no_grad()``) with
+    w - lr * formula; and the loss is measured before and after the step.
+    """
+
+    def mse(w_: np.ndarray, b_: float) -> float:
+        return float(np.mean((X @ w_ + b_ - y) ** 2))
+
+    wt = tensor(np.array(w, dtype=np.float64), requires_grad=True)
+    bt = tensor(float(b), requires_grad=True)
+    loss = ((tensor(X) @ wt + bt - tensor(y)) ** 2).mean()
+    loss.backward()
+    formula = 2 / len(y) * X.T @ (X @ wt.data + bt.data - y)
+    numeric, _ = numerical_grad(mse, wt.data.copy(), bt.data.copy())
+    grad = wt.grad.copy()
+    before = wt.data.copy()
+    with no_grad():
+        wt -= lr * wt.grad  # the update rule, for every parameter
+        bt -= lr * bt.grad
+    return UpdateCheck(
+        grad=grad,
+        grad_gap=float(max(np.abs(grad - formula).max(), np.abs(grad - numeric).max())),
+        step_gap=float(np.abs(wt.data - (before - lr * formula)).max()),
+        loss_before=float(loss.item()),
+        loss_after=mse(wt.data, float(bt.data)),
+    )
 
 
 def fit_table(

@@ -172,6 +172,24 @@ def test_logit_gradient_formula_equals_backward_and_pytorch(torch, batch, cost):
     np.testing.assert_allclose(formula, zt.grad.numpy(), atol=1e-14)
 
 
+@pytest.mark.parametrize("cost", lesson.COSTS)
+def test_the_full_jacobian_route_gives_the_same_gradient(batch, cost):
+    z, y = batch
+    np.testing.assert_allclose(
+        lesson.logit_gradient_by_jacobian(z, y, cost), lesson.logit_gradient(z, y, cost), atol=1e-14
+    )
+
+
+def test_probability_gradient():
+    z = np.log(np.array([[0.5, 0.25, 0.25]]))
+    np.testing.assert_allclose(
+        lesson.probability_gradient(z, [1], "quadratic"), [[0.5, -0.75, 0.25]]
+    )
+    np.testing.assert_allclose(lesson.probability_gradient(z, [1], "cross-entropy"), [[0, -4, 0]])
+    with pytest.raises(ValueError, match="cost must be one of"):
+        lesson.probability_gradient(z, [1], "hinge")
+
+
 def test_logit_gradient_of_one_sample(rng):
     z = rng.normal(size=4)
     np.testing.assert_allclose(
@@ -323,7 +341,7 @@ def _run(cost, lr, seed, accuracy, start="default"):
 def fake_sweep():
     """Two learning rates, two seeds; accuracies measured at epochs 0, 0.2, 0.4, ..."""
     curves = {
-        ("quadratic", 0.1): [[0.1, 0.5, 0.8, 0.85], [0.1, 0.4, 0.6, 0.7]],
+        ("quadratic", 0.1): [[0.1, 0.5, 0.8, 0.85], [0.1, 0.4, 0.6, 0.71]],
         ("quadratic", 1.0): [[0.1, 0.5, 0.92, 0.95], [0.1, 0.8, 0.91, 0.9]],
         ("cross-entropy", 0.1): [[0.1, 0.95, 0.95, 0.96], [0.1, 0.92, 0.93, 0.93]],
         ("cross-entropy", 1.0): [[0.1, 0.1, 0.1, 0.1], [0.1, 0.2, 0.1, 0.1]],
@@ -362,9 +380,26 @@ def test_best_rate_ties_go_to_the_higher_final_accuracy():
 def test_sweep_table(fake_sweep):
     lines = fake_sweep.table("default").splitlines()
     assert lines[0].startswith("start: default. Epochs to 90% test accuracy per seed")
+    assert "not within 0.6" in lines[0]  # the runs' own length, not the notebook's
     assert len(lines) == 2 + 4
-    assert lines[2].split() == ["0.1", "quadratic", "-", "-", "-", "77.5%"]
-    assert lines[3].split() == ["0.1", "cross-entropy", "0.2", "0.2", "0.2", "94.5%"]
+    assert lines[2].split() == ["0.1", "quadratic", "-", "-", "-", "78%"]  # (0.85 + 0.71) / 2
+    assert lines[3].split() == ["0.1", "cross-entropy", "0.2", "0.2", "0.2", "94%"]
+
+
+def test_sweep_table_says_varies_when_the_seeds_end_far_apart():
+    """A mean of seeds that end 30+ points apart hides them and moves with the last bit."""
+    runs = {
+        ("default", "quadratic", 1.0, seed): _run("quadratic", 1.0, seed, acc)
+        for seed, acc in enumerate(([0.1, 0.2, 0.95], [0.1, 0.1, 0.6]))
+    }
+    runs |= {
+        ("default", "cross-entropy", 1.0, seed): _run("cross-entropy", 1.0, seed, acc)
+        for seed, acc in enumerate(([0.1, 0.9, 0.95], [0.1, 0.9, 0.71]))
+    }
+    sweep = lesson.DigitsSweep(runs, (1.0,), (0, 1), ("default",))
+    quadratic, cross = sweep.table("default").splitlines()[2:]
+    assert quadratic.split()[-1] == "varies"  # 0.95 and 0.6: 35 points apart
+    assert cross.split()[-1] == "83%"  # 0.95 and 0.71: 24 points, a mean is still shown
 
 
 # ----- convexity -------------------------------------------------------------------------------
@@ -436,7 +471,15 @@ def test_check_neuron_gradients():
     assert "still empty" in str(lesson.check_neuron_gradients(None))
     assert lesson.check_neuron_gradients(right)
     assert lesson.check_neuron_gradients([round(v, 4) for v in right])  # 4 digits suffice
+    three_digits = [float(f"{v:.3g}") for v in right]  # what the exercise asks for
+    assert lesson.check_neuron_gradients(three_digits)
+    two_digits = [float(f"{v:.2g}") for v in right]  # -0.24, -1.6: the method is right
+    verdict = lesson.check_neuron_gradients(two_digits)
+    assert not verdict and "3 significant digits" in verdict.message
+    assert "wrong sign" in lesson.check_neuron_gradients([-v for v in two_digits]).message
+    a_no_x = sigmoid(lesson.GRADIENT_NEURON["w"] + lesson.GRADIENT_NEURON["b"])
     slips = {
+        "not w + b": [(a_no_x - y) * a_no_x * (1 - a_no_x) * x, (a_no_x - y) * x],
         "adds the factor sigma'(z)": [(a - y) * x, right[1]],
         "uses sigma(z) = a": [(a - y) * a * x, right[1]],
         "that is dC/db": [(a - y) * a * (1 - a), right[1]],
@@ -450,6 +493,10 @@ def test_check_neuron_gradients():
         verdict = lesson.check_neuron_gradients(answer)
         assert not verdict and advice in verdict.message, (advice, verdict.message)
         assert f"{right[0]:.4g}" not in verdict.message  # the value is not revealed
+        assert f"{right[1]:.4g}" not in verdict.message
+        assert "constant factor" not in verdict.message  # the slip is named instead
+    one_wrong = lesson.check_neuron_gradients([right[0], 2.0])
+    assert "quadratic dC/dw is right" in one_wrong.message and "too large" in one_wrong.message
 
 
 def test_check_prediction():
@@ -481,6 +528,11 @@ def test_check_softmax_ce_grad_accepts_the_answer_and_names_slips():
         ),
         "one-hot targets were not subtracted": lambda z, y: softmax_array(z, axis=1) / len(y),
         "the sign is flipped": lambda z, y: -_good(z, y),
+        "divided by N K": lambda z, y: _good(z, y) / z.shape[1],
+        "uses the logits": lambda z, y: (z - np.eye(z.shape[1])[y]) / len(y),
+        "sum over the whole batch": lambda z, y: (
+            (np.exp(z - z.max()) / np.exp(z - z.max()).sum() - np.eye(z.shape[1])[y]) / len(y)
+        ),
     }
     for advice, function in slips.items():
         verdict = lesson.check_softmax_ce_grad(function)
@@ -512,6 +564,17 @@ def test_check_softmax_ce_grad_reports_overflow_placeholders_and_errors():
         return _good(z, y).T
 
     assert "shape" in str(lesson.check_softmax_ce_grad(transposed))
+
+    def no_keepdims(z, y):
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return (e / e.sum(axis=1) - np.eye(z.shape[1])[y]) / len(y)
+
+    assert "keepdims=True" in str(lesson.check_softmax_ce_grad(no_keepdims))
+
+    def eye_of_n(z, y):
+        return (softmax_array(z, axis=1) - np.eye(len(y))[y]) / len(y)
+
+    assert "np.eye(K)" in str(lesson.check_softmax_ce_grad(eye_of_n))
 
 
 # ----- widget and figures ------------------------------------------------------------------

@@ -20,6 +20,7 @@ from gradlib.lessons.cross_entropy_vs_mse.maths import (
 )
 
 __all__ = [
+    "GRADIENT_NAMES",
     "GRADIENT_NEURON",
     "PREDICTION_EPOCHS",
     "PREDICTION_STARTS",
@@ -34,6 +35,11 @@ __all__ = [
 # x = 2 and y = 1 (not Nielsen's x = 1, y = 0), so that forgetting x, or sigma'(z), or
 # the sign gives a different number each time.
 GRADIENT_NEURON = {"w": -1.0, "b": 0.5, "x": 2.0, "y": 1.0}
+GRADIENT_NAMES = ("quadratic dC/dw", "cross-entropy dC/dw")
+# The exercise asks for 3 significant digits: rounding to 3 digits is off by at most 0.5%.
+HAND_RTOL = 5e-3
+# Within 3% but not 0.5%: the method is right and the rounding came too early.
+ROUNDING_RTOL = 3e-2
 
 
 def _gradient_slips() -> list[tuple[int, float, str]]:
@@ -41,6 +47,10 @@ def _gradient_slips() -> list[tuple[int, float, str]]:
     w, b, x, y = (GRADIENT_NEURON[k] for k in ("w", "b", "x", "y"))
     a = float(stable_sigmoid(np.float64(w * x + b)))
     slope = a * (1 - a)
+    a_no_x = float(stable_sigmoid(np.float64(w + b)))  # z computed as w + b: x left out of z
+    z_advice = (
+        f"z = w x + b = {w * x + b:g}, not w + b: the input x = {x:g} enters z as well as dz/dw."
+    )
     return [
         (
             0,
@@ -59,6 +69,7 @@ def _gradient_slips() -> list[tuple[int, float, str]]:
             -(a - y) * slope * x,
             "your quadratic dC/dw has the wrong sign: dC/da = a - y, not y - a.",
         ),
+        (0, (a_no_x - y) * a_no_x * (1 - a_no_x) * x, z_advice),
         (
             1,
             (a - y) * slope * x,
@@ -71,37 +82,56 @@ def _gradient_slips() -> list[tuple[int, float, str]]:
             -(a - y) * x,
             "your cross-entropy dC/dw has the wrong sign: it is (a - y) x, not (y - a) x.",
         ),
+        (1, (a_no_x - y) * x, z_advice),
     ]
+
+
+def _close(got: float, want: float, rtol: float) -> bool:
+    return bool(np.isclose(got, want, rtol=rtol, atol=1e-4))
 
 
 def check_neuron_gradients(answer: Any) -> Feedback:
     """Exercise 1: [quadratic dC/dw, cross-entropy dC/dw] at ``GRADIENT_NEURON``, worked
-    by hand, checked against gradlib's backward() without revealing the values."""
+    by hand to 3 significant digits, checked against gradlib's backward() without revealing
+    the values: each wrong entry is named with its likely slip, or called too large or too
+    small."""
     w, b, x, y = (GRADIENT_NEURON[k] for k in ("w", "b", "x", "y"))
-    expected = [neuron_gradient(w, b, cost, x, y)[1] for cost in COSTS]
-    verdict = check_array(
-        answer,
-        expected,
-        name="your [quadratic dC/dw, cross-entropy dC/dw]",
-        reveal=False,
-        rtol=1e-3,
-        atol=1e-4,
-        entry_names=("quadratic dC/dw", "cross-entropy dC/dw"),
-    )
-    if verdict:
-        return verdict
-    got = read_numbers(answer)
-    if isinstance(got, Feedback) or got.shape != (2,):
-        return verdict
-    hints = [
-        advice
-        for entry, value, advice in _gradient_slips()
-        if np.isclose(got[entry], value, rtol=1e-3, atol=1e-4)
-        and not np.isclose(got[entry], expected[entry], rtol=1e-3, atol=1e-4)
-    ]
-    if np.allclose(got[::-1], expected, rtol=1e-3, atol=1e-4):
-        hints = ["the two entries are swapped: the quadratic cost's gradient comes first."]
-    return Feedback(False, " ".join([verdict.message, *(f"Hint: {h}" for h in hints)]))
+    expected = np.array([neuron_gradient(w, b, cost, x, y)[1] for cost in COSTS])
+    name = "your [quadratic dC/dw, cross-entropy dC/dw]"
+    got = read_numbers(answer, name)
+    if isinstance(got, Feedback):
+        return got
+    if got.shape != (2,) or np.isnan(got).any():  # shape and nan messages
+        return check_array(got, expected, name=name, reveal=False)
+    right = [_close(got[i], expected[i], HAND_RTOL) for i in range(2)]
+    if all(right):
+        return Feedback(True, f"{name} agrees with backward() to 3 significant digits.")
+    if _close(got[0], expected[1], HAND_RTOL) and _close(got[1], expected[0], HAND_RTOL):
+        return Feedback(
+            False, "the two entries are swapped: the quadratic cost's gradient comes first."
+        )
+    slips = _gradient_slips()
+    parts = []
+    for i, entry in enumerate(GRADIENT_NAMES):
+        if right[i]:
+            parts.append(f"your {entry} is right")
+            continue
+        advice = next(
+            (text for j, value, text in slips if j == i and _close(got[i], value, HAND_RTOL)),
+            None,
+        )
+        if advice is None and _close(-got[i], expected[i], ROUNDING_RTOL):
+            advice = f"your {entry} has the right size but the wrong sign."
+        elif advice is None and _close(got[i], expected[i], ROUNDING_RTOL):
+            advice = (
+                f"your {entry} is close, but further off than rounding to 3 significant "
+                "digits allows: keep more digits of a = sigma(z) until the last step."
+            )
+        elif advice is None:
+            size = "too large" if got[i] > expected[i] else "too small"
+            advice = f"your {entry} = {got[i]:.4g} is {size}."
+        parts.append(advice.rstrip("."))
+    return Feedback(False, "; ".join(parts) + ".")
 
 
 # ----- exercise 2: predict which start learns faster -----------------------------------------
@@ -194,6 +224,14 @@ def _batch_slips(logits: np.ndarray, labels: np.ndarray) -> list[tuple[np.ndarra
     p = softmax_array(logits, axis=1)
     Y = one_hot(labels, k)
     columns = softmax_array(logits, axis=0)
+    # exp divided by the sum over the whole batch, after a shift by each row's maximum
+    # or by the batch's maximum (which is exp(z) / sum of all exp(z))
+    row_shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    batch_shifted = np.exp(logits - logits.max())
+    whole_batch = (
+        "your softmax divides by the sum over the whole batch: divide each row's "
+        "exp by its own row sum (axis=1, keepdims=True)."
+    )
     return [
         (
             p - Y,
@@ -205,6 +243,18 @@ def _batch_slips(logits: np.ndarray, labels: np.ndarray) -> list[tuple[np.ndarra
             f"it is divided by K = {k}, the number of classes; the mean is over "
             f"the N = {n} samples.",
         ),
+        (
+            (p - Y) / (n * k),
+            f"it is divided by N K = {n * k}, every entry: that is mse_loss's mean over all "
+            f"entries; cross-entropy's mean is over the N = {n} samples only.",
+        ),
+        (
+            (logits - Y) / n,
+            "it uses the logits where the probabilities belong: the gradient is "
+            "(softmax(logits) - one_hot) / N.",
+        ),
+        ((row_shifted / row_shifted.sum() - Y) / n, whole_batch),
+        ((batch_shifted / batch_shifted.sum() - Y) / n, whole_batch),
         (
             (columns - Y) / n,
             "your softmax is taken down each column (axis=0): each row is one "
@@ -224,6 +274,34 @@ def _batch_slips(logits: np.ndarray, labels: np.ndarray) -> list[tuple[np.ndarra
     ]
 
 
+def _broadcast_hint(function: Callable[..., Any], cases: list) -> str | None:
+    """What a broadcasting error of the learner's function most likely means: a row
+    reduction without keepdims, or one-hot rows with N columns instead of K."""
+    for logits, labels in cases:
+        try:
+            function(logits.copy(), labels.copy())
+        except ValueError as error:
+            if "broadcast" not in str(error):
+                return None
+            n, k = logits.shape
+            shapes = str(error).replace(" ", "")
+            if f"({n},)" in shapes:
+                return (
+                    f"A row reduction lost its axis: z.max(axis=1) and p.sum(axis=1) have "
+                    f"shape ({n},), which does not line up with the rows of ({n}, {k}); "
+                    "pass keepdims=True to keep it as a column."
+                )
+            if f"({n},{n})" in shapes:
+                return (
+                    f"The one-hot rows have N = {n} columns: np.eye(K)[labels] needs K = "
+                    f"{k}, the number of classes (logits.shape[1])."
+                )
+            return None
+        except Exception:
+            return None
+    return None
+
+
 def check_softmax_ce_grad(function: Callable[..., Any] | None) -> Feedback:
     """Exercise 3: ``function(logits, labels)`` returns dC/dlogits of the mean cross-entropy
     of a batch, (softmax(logits) - one_hot(labels)) / N, checked on three batches; the
@@ -233,6 +311,9 @@ def check_softmax_ce_grad(function: Callable[..., Any] | None) -> Feedback:
     verdict = check_function(function, _reference, cases, name=name)
     if verdict or function is None:
         return verdict
+    hint = _broadcast_hint(function, cases)
+    if hint is not None:
+        return Feedback(False, f"{verdict.message} {hint}")
     for number, (logits, labels) in enumerate(cases, start=1):
         try:
             got = read_numbers(function(logits.copy(), labels.copy()))

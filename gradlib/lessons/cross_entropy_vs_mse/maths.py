@@ -38,6 +38,7 @@ __all__ = [
     "epochs_until_below",
     "gaussian_nll",
     "logit_gradient",
+    "logit_gradient_by_jacobian",
     "logit_gradient_formula",
     "neuron_cost",
     "neuron_gradient",
@@ -45,6 +46,7 @@ __all__ = [
     "numerical_hessian",
     "numerical_jacobian",
     "one_hot",
+    "probability_gradient",
     "push_scenarios",
     "quadratic_cost",
     "reliability",
@@ -242,6 +244,36 @@ def logit_gradient_formula(z: Any, labels: Any, cost: str) -> np.ndarray:
         return (p - Y) / n
     residual = p - Y
     return p * (residual - (p * residual).sum(axis=1, keepdims=True)) / n
+
+
+def probability_gradient(z: Any, labels: Any, cost: str) -> np.ndarray:
+    """dC/dp of one sample's cost, for each row of logits (N, K): the first factor of the
+    chain rule dC/dz = J^T dC/dp.
+
+    quadratic:      p - y
+    cross-entropy:  -y / p   (only the label's entry is nonzero: -1 / p_label)
+    """
+    z = np.atleast_2d(np.asarray(z, dtype=np.float64))
+    p = softmax_array(z, axis=1)
+    Y = one_hot(labels, z.shape[1])
+    if cost == "quadratic":
+        return p - Y
+    if cost == "cross-entropy":
+        return -Y / p
+    raise ValueError(f"probability_gradient: cost must be one of {COSTS}, got {cost!r}")
+
+
+def logit_gradient_by_jacobian(z: Any, labels: Any, cost: str) -> np.ndarray:
+    """dC/dz of the mean cost over a batch of logits (N, K), by the chain rule with the full
+    K x K Jacobian of each row: J(z_n)^T dC/dp_n / N, with J = ``softmax_jacobian``.
+
+    Nothing is simplified by hand, so it checks ``logit_gradient_formula``: for
+    cross-entropy J^T (-y / p) collapses to p - y, the way sigma'(z) cancels for one neuron.
+    """
+    z = np.atleast_2d(np.asarray(z, dtype=np.float64))
+    upstream = probability_gradient(z, labels, cost)
+    rows = [softmax_jacobian(row).T @ g for row, g in zip(z, upstream)]
+    return np.array(rows) / z.shape[0]
 
 
 def logit_gradient(z: Any, labels: Any, cost: str) -> np.ndarray:

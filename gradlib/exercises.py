@@ -32,6 +32,7 @@ __all__ = [
     "check_array",
     "check_function",
     "check_scalar",
+    "read_number",
     "read_numbers",
     "solution",
 ]
@@ -110,6 +111,16 @@ def read_numbers(answer: Any, name: str = "your answer") -> np.ndarray | Feedbac
         return Feedback(False, f"{name} is still empty; replace the placeholder with your code.")
     got = _as_array(answer)
     return _wrong_type(name, answer) if got is None else got
+
+
+def read_number(answer: Any, name: str = "your answer") -> float | Feedback:
+    """``read_numbers`` for an answer that is one number: the float, or the ``Feedback``."""
+    got = read_numbers(answer, name)
+    if isinstance(got, Feedback):
+        return got
+    if got.size != 1:
+        return Feedback(False, f"{name} is one number, not an array of shape {got.shape}.")
+    return float(got.reshape(()))
 
 
 def _is_numeric(value: Any) -> bool:

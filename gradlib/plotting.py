@@ -103,6 +103,17 @@ def round_ticks(ax: Any, axis: str = "both", nbins: int = 5) -> None:
         one.set_major_locator(MaxNLocator(nbins, steps=[1, 2, 5, 10]))
 
 
+def with_gaps(values: Any, jump: float) -> Any:
+    """``values`` as floats, with NaN where consecutive entries jump by more than ``jump``:
+    a plotted line then shows a jump (a step of relu', of a loss's slope) as a gap, not as
+    a steep segment joining the two sides."""
+    import numpy as np
+
+    out = np.array(values, dtype=np.float64)
+    out[1:][np.abs(np.diff(out)) > jump] = np.nan
+    return out
+
+
 # ----- widget figures: built once, one PNG per update --------------------------------------
 
 

@@ -273,3 +273,12 @@ def test_solution_folds_a_passing_verdict_and_raises_on_a_failing_one():
         solution(check_scalar(8.0, 9.0))
     with pytest.raises(TypeError, match="Feedback"):
         solution(True)
+
+
+def test_read_number_takes_one_number_or_says_why_not():
+    from gradlib.exercises import read_number
+
+    assert read_number(np.array([0.25])) == 0.25 and read_number(3) == 3.0
+    assert_not_yet(read_number([0.1, 0.2], "lr"), "lr is one number, not an array of shape (2,)")
+    assert_not_yet(read_number("0.1", "lr"), 'write 0.1, not "0.1"')
+    assert_not_yet(read_number(None, "lr"), "lr is still empty")

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from gradlib.engine import no_grad, tensor
-from gradlib.exercises import Feedback, check_array, read_numbers
+from gradlib.exercises import Feedback, check_array, read_number, read_numbers
 from gradlib.lessons.gradient_descent.maths import (
     quadratic_path,
 )
@@ -30,14 +30,9 @@ def check_learning_rate(lr: Any) -> Feedback:
             )
         except ValueError:
             return Feedback(False, f'lr is the text "{lr}"; write a number, e.g. lr = 0.01.')
-    got = read_numbers(lr, "the learning rate")
-    if isinstance(got, Feedback):
-        return got
-    if got.size != 1:
-        return Feedback(
-            False, f"the learning rate is one number, not an array of shape {got.shape}."
-        )
-    lr = float(got.reshape(()))
+    lr = read_number(lr, "the learning rate")
+    if isinstance(lr, Feedback):
+        return lr
     L, x0, steps, tol = EXERCISE["L"], EXERCISE["x0"], EXERCISE["steps"], EXERCISE["tol"]
     if not np.isfinite(lr) or lr <= 0:
         return Feedback(False, f"lr = {lr:g} does not step downhill; it must be positive.")

@@ -13,7 +13,7 @@ import numpy as np
 from gradlib import functional as F
 from gradlib import init, nn, optim
 from gradlib.engine import Tensor, tensor
-from gradlib.exercises import Feedback, check_array, read_numbers
+from gradlib.exercises import Feedback, check_array, read_number, read_numbers
 from gradlib.lessons.gradient_flow.maths import build_mlp, digit_batch
 from gradlib.recorder import Recorder
 
@@ -41,14 +41,9 @@ def tanh_spread(gain: float, seed: int = 0) -> np.ndarray:
 def check_init_gain(gain: Any) -> Feedback:
     """Run 20 tanh layers with weights N(0, gain**2 / n) on three random draws and check
     that every layer's back-propagated gradient norm is within 10x of every other's."""
-    got = read_numbers(gain, "the gain")
-    if isinstance(got, Feedback):
-        return got
-    if got.size != 1:
-        return Feedback(
-            False, f"the gain is one number g (std = g / sqrt(n)), not shape {got.shape}."
-        )
-    g = float(got.reshape(()))
+    g = read_number(gain, "the gain g (std = g / sqrt(n))")
+    if isinstance(g, Feedback):
+        return g
     if not np.isfinite(g) or g <= 0:
         return Feedback(
             False,

@@ -22,7 +22,7 @@ from gradlib.lessons.loss_functions.maths import (
     oscillation,
     regression_loss,
 )
-from gradlib.plotting import COLORS, PALETTE, new_figure
+from gradlib.plotting import COLORS, PALETTE, new_figure, with_gaps
 
 __all__ = [
     "LOSS_STYLES",
@@ -42,14 +42,6 @@ LOSS_STYLES: dict[str, dict[str, Any]] = {
 }
 
 
-def _broken(values: np.ndarray, jump: float = 0.5) -> np.ndarray:
-    """``values`` with nan where consecutive entries jump by more than ``jump``, so a
-    plotted line shows a jump as a gap, not as a steep segment."""
-    out = np.asarray(values, dtype=np.float64).copy()
-    out[1:][np.abs(np.diff(out)) > jump] = np.nan
-    return out
-
-
 def plot_loss_curves(delta: float = 1.0, limit: float = 3.0):
     """Three panels against the residual a: each loss's value, slope (how hard a point
     pulls) and curvature (second derivative). Returns the figure."""
@@ -59,7 +51,7 @@ def plot_loss_curves(delta: float = 1.0, limit: float = 3.0):
     titles = ("Loss l(a)", "Slope dl/da: the pull", "Curvature d²l/da²")
     for ax, key, title in zip(axes, ("value", "slope", "curvature"), titles):
         for name, curve in curves.items():
-            values = curve[key] if key == "value" else _broken(curve[key])
+            values = curve[key] if key == "value" else with_gaps(curve[key], jump=0.5)
             label = REGRESSION_LOSSES[name].label(delta)
             ax.plot(a, values, linewidth=2.4, label=label, **LOSS_STYLES[name])
         ax.set_title(title)
@@ -375,7 +367,7 @@ def plot_svm(
     m = np.linspace(min(-0.5, log_margins.min()), max(margins.max(), log_margins.max()), 801)
     right.plot(
         m,
-        _broken((m < 1).astype(float)),
+        with_gaps(m < 1, jump=0.5),
         color=PALETTE["black"],
         linewidth=2.0,
         label="hinge: 1 inside the margin, 0 beyond",

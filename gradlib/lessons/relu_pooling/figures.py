@@ -21,7 +21,7 @@ from gradlib.lessons.relu_pooling.maths import (
     activation_curves,
     relu_numpy,
 )
-from gradlib.plotting import COLORS, PALETTE, new_figure
+from gradlib.plotting import COLORS, PALETTE, new_figure, with_gaps
 
 __all__ = [
     "GridPanel",
@@ -71,14 +71,6 @@ def plot_relu_kink():
     return fig
 
 
-def _broken(values: np.ndarray, jump: float = 0.3) -> np.ndarray:
-    """``values`` with NaN put where consecutive points jump by more than ``jump``, so a
-    step (relu', leaky relu') is drawn as two pieces, not joined by a vertical line."""
-    out = values.astype(np.float64, copy=True)
-    out[1:][np.abs(np.diff(values)) > jump] = np.nan
-    return out
-
-
 def plot_activations():
     """Seven activations (left) and their derivatives from ``backward()`` (right)."""
     fig, (left, right) = new_figure(ncols=2, width=11.0, height=4.2)
@@ -87,7 +79,7 @@ def plot_activations():
     styles = ["-", "-", "-", "--", "-.", ":", "--"]
     for (name, (values, slopes)), color, style in zip(curves.items(), colors, styles):
         left.plot(CURVE_X, values, style, color=color, label=name)
-        right.plot(CURVE_X, _broken(slopes), style, color=color, label=name)
+        right.plot(CURVE_X, with_gaps(slopes, jump=0.3), style, color=color, label=name)
     right.axhline(0.25, color=PALETTE["black"], linewidth=0.8, linestyle=":")
     right.text(4.3, 0.28, "1/4: sigmoid's largest slope", fontsize=10, ha="right")
     left.set_ylim(-1.5, 4.0)

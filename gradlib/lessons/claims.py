@@ -429,10 +429,18 @@ CLAIMS: dict[str, Claim] = {
             "C19",
             "the softmax loss's parameters grow with the classes; its features are separable "
             "but not compact, which margin losses (L-, SM-, AM-Softmax) fix",
-            "Measured in notebook 08 on 2-D digit features.",
+            "On 2-D digit features over 3 seeds, softmax's classes were separable (99.3% of "
+            "the training digits right) but petals (a class's lengths vary 2.4-fold; the "
+            "nearest class centre classifies 6 to 10 points worse); L-Softmax (m = 2, 3) cut "
+            "the mean angular spread from 5.5 to 4.6 and 3.8 degrees and AM-Softmax cut it in "
+            "every seed, SM-Softmax (m = 2) did not (5.6: longer features met its margin), "
+            "AM's published m = 0.35 cannot be met in 2-D and merged classes, and no margin "
+            "loss beat softmax's test accuracy in all three seeds.",
             Part("the classifier's parameters grow with the number of classes", "08", True),
-            Part("softmax features are separable but not compact", "08", None),
-            Part("margin losses make the classes more compact", "08", None),
+            Part("softmax features are separable but not compact", "08", True),
+            Part("L-Softmax makes the classes more compact", "08", True),
+            Part("SM-Softmax makes the classes more compact", "08", False),
+            Part("AM-Softmax makes the classes more compact", "08", True),
         ),
         _claim(
             "C20",

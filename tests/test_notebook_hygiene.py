@@ -471,6 +471,16 @@ def test_start_here_exists() -> None:
     assert (NOTEBOOKS_DIR / "00_start_here.ipynb").is_file()
 
 
+def test_start_here_maps_every_notebook_of_the_series() -> None:
+    """00's map links every other notebook, and nothing is still marked as planned."""
+    nb = nbformat.read(NOTEBOOKS_DIR / "00_start_here.ipynb", as_version=4)
+    (table,) = [c.source for c in nb.cells if c.source.startswith("## The map of the series")]
+    linked = {target for target, _ in LINK.findall(table)}
+    others = {p.name for p in NOTEBOOK_PATHS if p.name != "00_start_here.ipynb"}
+    assert others <= linked, f"00's map does not link {sorted(others - linked)}"
+    assert "planned" not in table.lower()
+
+
 # ----- every rule can fail ------------------------------------------------------------
 
 

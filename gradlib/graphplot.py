@@ -15,6 +15,10 @@ graph out in columns and draws it with matplotlib alone (no Graphviz):
   over its outgoing arrows, of (local derivative) x (gradient of the box the arrow
   points to).
 
+``draw_graph`` keeps the artists it draws on the layout it returns (each node's box
+and text lines, each edge's arrow and label), so a widget can draw a graph once and
+then only change texts and colours (``gradlib.lessons.backprop.BackwardStepper``).
+
 Intermediate tensors only keep ``.grad`` when marked with ``retain_grad()``
 before ``backward()`` (as in PyTorch); give tensors a ``.name`` to label them.
 ``layout_graph`` computes the same layout without matplotlib (tests use it).
@@ -44,6 +48,7 @@ PREFIX = {
     "GetItem": "index",
     "Permute": "transpose",
     "AmaxAll": "max",
+    "Maximum": "max",
 }
 
 # Layout in data units: column and row spacing, box size.
@@ -52,6 +57,9 @@ ROW_GAP = 1.75
 BOX_WIDTH = 2.7
 BOX_HEIGHT = 1.35
 BENT_ARRIVAL = 0.6  # a bent arrow lands this far right of its output box's left side
+# Box fills: leaves that need a gradient blue, ops orange, constants grey.
+FILLS = {"leaf": "#d6ecf8", "op": "#fbe7c0", "constant": "#e6e6e6"}
+ARROW_COLOUR = "#555555"
 
 
 @dataclass
@@ -65,6 +73,9 @@ class DrawnNode:
     depth: int  # longest path from this tensor to the output (the output has 0)
     x: float
     y: float
+    # Set by draw_graph: the box, and its text lines (title, value, then gradient if shown).
+    box: Any = field(default=None, repr=False, compare=False)
+    texts: list[Any] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def name(self) -> str | None:
@@ -83,6 +94,9 @@ class DrawnEdge:
     start: tuple[float, float] = (0.0, 0.0)
     control: tuple[float, float] = (0.0, 0.0)
     end: tuple[float, float] = (0.0, 0.0)
+    # Set by draw_graph: the arrow, and its local-derivative label (None if not shown).
+    arrow: Any = field(default=None, repr=False, compare=False)
+    label: Any = field(default=None, repr=False, compare=False)
 
     def point(self, t: float) -> tuple[float, float]:
         """The point at parameter t in [0, 1] along the arrow."""
@@ -109,6 +123,11 @@ class GraphLayout:
     def backward_order(self) -> list[DrawnNode]:
         """The nodes in the order ``backward()`` visits them: reversed topological order."""
         return [n for n in reversed(self.nodes) if n.kind != "constant"]
+
+    def uses(self, node: DrawnNode) -> list[DrawnEdge]:
+        """The arrows out of ``node``: one per use of its tensor by a later op."""
+        index = self.nodes.index(node)
+        return [e for e in self.edges if e.source == index]
 
 
 def _fmt(value: float) -> str:
@@ -151,13 +170,16 @@ def _local_grads(t: Tensor) -> list[float | None]:
     return [None if g is None or np.size(g) != 1 else float(np.reshape(g, ())) for g in grads]
 
 
-def layout_graph(output: Tensor, show_constants: bool = True) -> GraphLayout:
+def layout_graph(
+    output: Tensor, show_constants: bool = True, column_gap: float = COLUMN_GAP
+) -> GraphLayout:
     """Place every tensor that ``output`` was computed from; no drawing.
 
     Nodes are the tensors that need a gradient, in the engine's topological order
     (``gradlib.engine.topological_order``), plus, if ``show_constants``, the
     constant inputs of their ops. Columns are depths (longest path to the output);
     within a column each tensor sits next to the ops that use it, in argument order.
+    ``column_gap`` is the distance between columns, in the units of ``BOX_WIDTH``.
     """
     if not isinstance(output, Tensor):
         raise TypeError(f"layout_graph: expected a gradlib Tensor, got {type(output).__name__}.")
@@ -240,7 +262,7 @@ def layout_graph(output: Tensor, show_constants: bool = True) -> GraphLayout:
                 op=None if t._node is None else t._node.function.__name__,
                 kind=kind,
                 depth=depth[j],
-                x=float((max_depth - depth[j]) * COLUMN_GAP),
+                x=float((max_depth - depth[j]) * column_gap),
                 y=float(-row[j] * ROW_GAP) + 0.0,  # + 0.0 turns -0.0 into 0.0
             )
         )
@@ -325,12 +347,14 @@ def _derivative_of(output: Tensor) -> str:
     return f"d{output.name}" if len(output.name) == 1 else f"d({output.name})"
 
 
-def _edge_label(layout: GraphLayout, edge: DrawnEdge) -> str:
+def _edge_label(layout: GraphLayout, edge: DrawnEdge, stacked: bool = False) -> str:
+    """``∂a/∂x = −3``, or on two lines when ``stacked`` (for arrows between close columns)."""
     src, dst = layout.nodes[edge.source].tensor, layout.nodes[edge.target].tensor
+    joint = "\n" if stacked else " = "
     if src.name and dst.name:
         # plain Unicode rather than mathtext: mathtext parsing would dominate a widget redraw
-        return f"∂{dst.name}/∂{src.name} = {_fmt(edge.local_grad)}"
-    return f"local {_fmt(edge.local_grad)}"
+        return f"∂{dst.name}/∂{src.name}{joint}{_fmt(edge.local_grad)}"
+    return f"local{joint}{_fmt(edge.local_grad)}"
 
 
 def draw_graph(
@@ -341,6 +365,8 @@ def draw_graph(
     show_constants: bool = True,
     legend: bool = True,
     fontsize: float = 12,
+    column_gap: float = COLUMN_GAP,
+    stacked_labels: bool = False,
 ) -> GraphLayout:
     """Draw the graph ``output`` was computed from; returns its ``GraphLayout``.
 
@@ -350,7 +376,9 @@ def draw_graph(
     boxes, ops orange, constants grey. If ``show_local_grads`` and the graph is
     scalar, each arrow carries the local derivative d(out)/d(in) (green).
     ``legend`` explains the three colours below the graph. Without ``ax`` a new
-    figure sized to the graph is made.
+    figure sized to the graph is made. ``column_gap`` spaces the columns (``layout_graph``);
+    ``stacked_labels`` writes each local derivative on two lines (name, then number), which
+    fits the shorter arrows of a small ``column_gap``.
     """
     import matplotlib.pyplot as plt
     from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
@@ -358,7 +386,7 @@ def draw_graph(
 
     from gradlib.plotting import use_style
 
-    layout = layout_graph(output, show_constants=show_constants)
+    layout = layout_graph(output, show_constants=show_constants, column_gap=column_gap)
     xs = [n.x for n in layout.nodes]
     # a bent arrow reaches furthest from its chord at its middle
     ys = [n.y for n in layout.nodes] + [e.point(0.5)[1] for e in layout.edges]
@@ -376,15 +404,14 @@ def draw_graph(
         fig, ax = plt.subplots(figsize=(width, height))
         fig.subplots_adjust(left=0.01, right=0.99, bottom=0.1, top=0.9)
 
-    fills = {"leaf": "#d6ecf8", "op": "#fbe7c0", "constant": "#e6e6e6"}
     for n in layout.nodes:
-        ax.add_patch(
+        n.box = ax.add_patch(
             FancyBboxPatch(
                 (n.x - BOX_WIDTH / 2, n.y - BOX_HEIGHT / 2),
                 BOX_WIDTH,
                 BOX_HEIGHT,
                 boxstyle="round,pad=0.02,rounding_size=0.2",
-                facecolor=fills[n.kind],
+                facecolor=FILLS[n.kind],
                 edgecolor=PALETTE["black"],
                 linewidth=1.2,
                 zorder=2,
@@ -394,35 +421,37 @@ def draw_graph(
         step = BOX_HEIGHT / (len(lines) + 0.6)
         top = n.y + step * (len(lines) - 1) / 2
         for k, (text, colour) in enumerate(lines):
-            ax.text(
-                n.x,
-                top - k * step,
-                text,
-                ha="center",
-                va="center",
-                color=colour,
-                fontsize=fontsize,
-                fontweight="bold" if k == 0 else "normal",
-                zorder=3,
+            n.texts.append(
+                ax.text(
+                    n.x,
+                    top - k * step,
+                    text,
+                    ha="center",
+                    va="center",
+                    color=colour,
+                    fontsize=fontsize,
+                    fontweight="bold" if k == 0 else "normal",
+                    zorder=3,
+                )
             )
 
     for e in layout.edges:
         path = Path([e.start, e.control, e.end], [Path.MOVETO, Path.CURVE3, Path.CURVE3])
-        ax.add_patch(
+        e.arrow = ax.add_patch(
             FancyArrowPatch(
                 path=path,
                 arrowstyle="-|>",
                 mutation_scale=16,
-                color="#555555",
+                color=ARROW_COLOUR,
                 linewidth=1.4,
                 zorder=1,
             )
         )
         if show_local_grads and e.local_grad is not None:
             # a little left of the middle, so labels of arrows into one box do not collide
-            ax.text(
+            e.label = ax.text(
                 *e.point(0.45),
-                _edge_label(layout, e),
+                _edge_label(layout, e, stacked_labels),
                 ha="center",
                 va="center",
                 fontsize=fontsize - 1,

@@ -322,3 +322,43 @@ def test_a_wide_graph_fits_in_sixteen_inches_with_smaller_text():
     fig = plt.gcf()
     assert fig.get_figwidth() <= 16.0
     assert max(t.get_fontsize() for t in plt.gca().texts) < 12
+
+
+def test_draw_graph_keeps_its_artists_on_the_layout():
+    layout = draw_graph(example()["f"])
+    ax = plt.gca()
+    boxes = [p for p in ax.patches if isinstance(p, FancyBboxPatch)]
+    assert [n.box for n in layout.nodes] == boxes
+    a = layout.node("a")
+    assert [t.get_text() for t in a.texts] == ["a = x × y", "value −6", "grad 0.5"]
+    assert all(e.arrow in ax.patches for e in layout.edges)
+    assert edge_between(layout, "x", "a").label.get_text() == "∂a/∂x = −3"
+    # without gradients a box has two lines; without local derivatives an edge no label
+    plain = draw_graph(example(backward=False)["f"], show_local_grads=False)
+    assert len(plain.node("a").texts) == 2 and all(e.label is None for e in plain.edges)
+
+
+def test_uses_are_the_arrows_out_of_a_node():
+    t = example()
+    layout = layout_graph(t["f"])
+    assert [layout.nodes[e.target].name for e in layout.uses(layout.node("x"))] == ["a"]
+    assert layout.uses(layout.node("f")) == []
+    x = named(2.0, "x")
+    twice = layout_graph(x * x + x)
+    assert len(twice.uses(twice.node("x"))) == 3  # twice into x * x, once into + x
+
+
+def test_column_gap_spaces_the_columns_and_labels_can_stack():
+    f = example()["f"]
+    wide, close = layout_graph(f), layout_graph(f, column_gap=3.0)
+    assert wide.node("f").x == 3 * COLUMN_GAP and close.node("f").x == 3 * 3.0
+    assert [n.y for n in wide.nodes] == [n.y for n in close.nodes]
+    layout = draw_graph(f, column_gap=3.0, stacked_labels=True)
+    assert edge_between(layout, "w", "s").label.get_text() == "∂s/∂w\n0.25"
+
+
+def test_binary_maximum_is_written_max():
+    x, y = named(2.0, "x"), named(-1.5, "y")
+    z = gl.maximum(x, y)
+    z.name = "z"
+    assert layout_graph(z).node("z").title == "z = max(x, y)"

@@ -405,43 +405,597 @@ def test_plot_snapshot_grid_draws_one_panel_per_step(snapshots):
     assert colorbar.get_ylim() == (0, 1)
 
 
-# ----- exercise 1 ------------------------------------------------------------------------------
+# ----- the gates, the neuron and the stepping widget -----------------------------------------
 
 
-def test_linear_backward_reference_matches_autodiff():
-    X, W, b, dY = bp.linear_exercise_data()
-    leaves = [gl.tensor(a, requires_grad=True) for a in (X, W, b)]
-    (leaves[0] @ leaves[1] + leaves[2]).backward(dY)
-    for mine, leaf in zip(bp.linear_backward_reference(X, W, b, dY), leaves):
-        np.testing.assert_allclose(mine, leaf.grad, rtol=1e-12)
+def test_each_gate_passes_back_what_its_pattern_says():
+    g = 3.0
+    x, y = bp.GATE_INPUTS
+    gates = bp.gate_examples(upstream=g)
+    assert list(gates) == ["add", "multiply", "max", "relu open", "relu closed", "copy"]
+    assert gates["add"].grads() == (g, g)
+    assert gates["multiply"].grads() == (g * y, g * x)
+    assert gates["max"].grads() == (g, 0.0)
+    assert gates["relu open"].grads() == (g,) and gates["relu closed"].grads() == (0.0,)
+    assert gates["copy"].grads() == (g * y + g, g * x)
+    for gate in gates.values():
+        assert gate.out.name == "z" and float(gate.out.grad) == g  # g arrived from above
+    assert gates["multiply"].line() == (
+        "multiply swaps:      z = -3;  dL/dx = -4.5, dL/dy = 6   (x gets g·y, y gets g·x)"
+    )
 
 
-def test_linear_exercise_checker_accepts_the_answer_and_names_each_mistake():
-    X, W, b, dY = bp.linear_exercise_data()
-    dX, dW, db = dY @ W.T, X.T @ dY, dY.sum(axis=0)
-    assert bp.check_linear_backward(dX, dW, db).correct
-    empty = bp.check_linear_backward(None, None, None)
-    assert not empty and "still empty" in str(empty)
-    transposed = str(bp.check_linear_backward(dX, dY.T @ X, db))
-    assert "dW has shape (2, 3), expected (3, 2)" in transposed and "transposed" in transposed
-    mean_not_sum = str(bp.check_linear_backward(dX, dW, dY.mean(axis=0)))
-    assert mean_not_sum.startswith("Not yet: db is off by a constant factor, 1/N = 0.25 times")
-    assert "a mean over the 4 rows instead of a sum?" in mean_not_sum
-    wrong_axis = str(bp.check_linear_backward(dX, dW, dY.sum(axis=1)))
-    assert "db has shape (4,), expected (2,): you summed over the wrong axis" in wrong_axis
-    assert "sum over axis 0" in wrong_axis
-    mean_dW = str(bp.check_linear_backward(dX, X.T @ dY / 4, db))
-    assert mean_dW.startswith("Not yet: dW is off by a constant factor, 1/N = 0.25")
-    sign = str(bp.check_linear_backward(-dX, dW, db))
-    assert "dX has the right size but the wrong sign" in sign
-    missing = str(bp.check_linear_backward(dX, None, db))
-    assert "dW is still empty" in missing
-    wrong = str(bp.check_linear_backward(X, dW, db))  # dX = X: entries called too large/small
-    assert "entries of dX differ" in wrong and "expected" not in wrong
-    assert "too large" in wrong or "too small" in wrong
+def test_gates_agree_with_pytorch(torch):
+    g = 3.0
+    x = torch.tensor(bp.GATE_INPUTS[0], requires_grad=True)
+    y = torch.tensor(bp.GATE_INPUTS[1], requires_grad=True)
+    outs = {
+        "add": x + y,
+        "multiply": x * y,
+        "max": torch.maximum(x, y),
+        "copy": x * y + x,
+    }
+    for name, out in outs.items():
+        dx, dy = torch.autograd.grad(out, (x, y), torch.tensor(g))
+        assert bp.gate_examples(g)[name].grads() == (dx.item(), dy.item()), name
 
 
-# ----- exercise 2 ------------------------------------------------------------------------------
+def test_plot_gates_draws_every_graph_at_one_scale():
+    gates = bp.gate_examples()
+    fig = bp.plot_gates([gates["relu open"], gates["relu closed"], gates["copy"]])
+    axes = fig.axes
+    assert [ax.get_title() for ax in axes] == [
+        "ReLU gates: open",
+        "ReLU gates: closed",
+        "a copy sums",
+    ]
+    fig.canvas.draw()
+    # a box is as wide on screen in every panel: the panels' widths follow their graphs
+    widths = [ax.patches[0].get_window_extent().width for ax in axes]
+    assert max(widths) - min(widths) < 2.0
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend[1] == "grad = dL/d(box); dL/dz = 3 arrives from above"
+    labels = [t.get_text() for t in axes[2].texts]
+    assert "∂p/∂x\n−1.5" in labels  # stacked local derivatives on the short arrows
+
+
+def test_neuron_loss_is_the_squared_error_of_a_sigmoid_neuron():
+    w, x, b = -1.0, 2.0, 0.5
+    loss = bp.neuron_loss(w, x, b)
+    s = 1 / (1 + np.exp(-(w * x + b)))
+    assert loss.item() == pytest.approx((s - 1) ** 2, rel=1e-14)
+    named = {t.name: t for t in gl.engine.topological_order(loss)}
+    assert set(named) == {"w", "x", "b", "p", "z", "s", "e", "L"}
+    dz = 2 * (s - 1) * s * (1 - s)
+    assert float(named["w"].grad) == pytest.approx(dz * x, rel=1e-12)
+    assert float(named["x"].grad) == pytest.approx(dz * w, rel=1e-12)
+    assert float(named["b"].grad) == pytest.approx(dz, rel=1e-12)
+
+
+def test_neuron_table_shows_saturation():
+    lines = bp.neuron_table([(-1.0, 2.0, 0.5), (-3.0, 2.0, 0.5)]).splitlines()
+    assert lines[0].split()[-3:] == ["L", "dL/dz", "dL/dw"]
+    assert lines[1].split() == [
+        "-1.0",
+        "2.0",
+        "0.5",
+        "|",
+        "-1.50",
+        "0.1824",
+        "0.1491",
+        "0.6684",
+        "-0.244",
+        "-0.488",
+    ]
+    start, saturated = (float(line.split()[-1]) for line in lines[1:])
+    assert abs(saturated) < abs(start) / 20  # a larger loss, a far smaller gradient
+
+
+def test_backward_stepper_walks_the_neuron_one_node_at_a_time():
+    widget = bp.BackwardStepper()
+    text = widget.draw()
+    assert text == (
+        "w = -1.0, x = 2.0, b = 0.5. Step 4 of 8, z: ∂L/∂z = ∂L/∂s × ∂s/∂z = -1.64 × 0.149 = -0.244"
+    )
+    order = [n.name for n in widget.order]
+    assert order == ["L", "e", "s", "z", "p", "w", "x", "b"]  # gradlib's backward order
+    grads = {n.name: n.texts[2].get_text() for n in widget.layout.nodes}
+    assert grads["z"] == "grad −0.244" and grads["s"] == "grad −1.64"
+    assert grads["p"] == grads["w"] == "grad ?"  # not reached yet
+    frame = widget.frame
+    z = next(n for n in widget.layout.nodes if n.name == "z")
+    assert frame.get_visible() and frame.get_x() < z.x < frame.get_x() + frame.get_width()
+    assert widget.draw(step=0).endswith(
+        "Forward pass done, L = 0.668: every value is known, no gradient yet."
+    )
+    assert not frame.get_visible()
+    assert all(n.texts[2].get_text() == "grad ?" for n in widget.order)
+    assert "Step 1 of 8, L: ∂L/∂L = 1, the seed" in widget.draw(step=1)
+    last = widget.draw(step=8)
+    assert all(n.texts[2].get_text() != "grad ?" for n in widget.order)
+    assert last.endswith("Step 8 of 8, b: ∂L/∂b = ∂L/∂z × ∂z/∂b = -0.244 × 1 = -0.244")
+
+
+def test_backward_stepper_numbers_are_gradlibs():
+    widget = bp.BackwardStepper()
+    widget.draw(w=2.3, x=-1.4, b=1.2, step=8)
+    loss = bp.neuron_loss(2.3, -1.4, 1.2)
+    named = {t.name: t for t in gl.engine.topological_order(loss)}
+    number = bp.widgets._number
+    for node in widget.layout.nodes:
+        tensor = named[node.name]
+        assert node.texts[1].get_text() == f"value {number(float(tensor.data))}"
+        assert node.texts[2].get_text() == f"grad {number(float(tensor.grad))}"
+    s = float(named["s"].data)
+    labels = {e.label.get_text() for e in widget.layout.edges}
+    assert "∂z/∂b\n1" in labels and f"∂s/∂z\n{number(s * (1 - s))}" in labels
+    assert number(-7.3e-05) == "−7.3e−5" and number(0.1491) == "0.149" and number(0) == "0"
+
+
+def twice(w, x, b):
+    """L = sigmoid(w x + w + b)**2: w is used twice, 8 nodes need a gradient."""
+    leaves = [gl.tensor(v, requires_grad=True) for v in (w, x, b)]
+    w_, x_, b_ = leaves
+    p = w_ * x_
+    q = p + w_
+    z = q + b_
+    s = F.sigmoid(z)
+    loss = s**2
+    for t, name in zip((w_, x_, b_, p, q, z, s, loss), ("w", "x", "b", "p", "q", "z", "s", "L")):
+        t.name = name
+        t.retain_grad()
+    loss.backward()
+    return loss
+
+
+def test_backward_stepper_sums_the_paths_of_a_value_used_twice():
+    class Twice(bp.BackwardStepper):
+        expression = staticmethod(twice)
+
+    widget = Twice()
+    widget.draw()
+    w_node = next(n for n in widget.order if n.name == "w")
+    assert len(widget.layout.uses(w_node)) == 2
+    text = widget.draw(step=widget.order.index(w_node) + 1)
+    assert "∂L/∂w = ∂L/∂p × ∂p/∂w + ∂L/∂q × ∂q/∂w = " in text
+    grads = {t.name: float(t.grad) for t in gl.engine.topological_order(twice(-1.0, 2.0, 0.5))}
+    assert text.endswith(f"= {grads['w']:.3g}")
+    assert grads["w"] == pytest.approx(grads["p"] * 2.0 + grads["q"], rel=1e-12)
+
+
+def test_backward_stepper_redraws_only_what_moves():
+    widget = bp.BackwardStepper()
+    widget.draw()
+    first = plotting.render_png(widget.figure)
+    canvas = widget.figure.canvas
+    assert canvas.background is not None  # the still parts were drawn once
+    widget.draw(step=7)
+    moved = plotting.render_png(widget.figure)
+    widget.draw(step=4)
+    assert plotting.render_png(widget.figure) == first  # the same picture for the same step
+    assert moved != first
+    # a full redraw (the still parts and the moving ones) gives the same picture
+    canvas.background = None
+    assert plotting.render_png(widget.figure) == first
+
+
+# ----- exercise 1: a tiny autograd engine ------------------------------------------------------
+
+
+def engine(add=None, mul=None, tanh=None):
+    """A learner's Value, with the gates' backward bodies swapped for slips."""
+
+    def default_add(a, b, out):
+        a.grad += out.grad
+        b.grad += out.grad
+
+    def default_mul(a, b, out):
+        a.grad += b.data * out.grad
+        b.grad += a.data * out.grad
+
+    def default_tanh(a, out):
+        a.grad += (1 - out.data**2) * out.grad
+
+    class Value:
+        def __init__(self, data, children=()):
+            self.data = float(data)
+            self.grad = 0.0
+            self._prev = children
+            self._backward = lambda: None
+
+        def __add__(self, other):
+            out = Value(self.data + other.data, (self, other))
+            out._backward = lambda: (add or default_add)(self, other, out)
+            return out
+
+        def __mul__(self, other):
+            out = Value(self.data * other.data, (self, other))
+            out._backward = lambda: (mul or default_mul)(self, other, out)
+            return out
+
+        def tanh(self):
+            out = Value(np.tanh(self.data), (self,))
+            out._backward = lambda: (tanh or default_tanh)(self, out)
+            return out
+
+    return Value
+
+
+def topological(output, visited_set=True, postorder=True):
+    order, visited = [], set()
+
+    def visit(v):
+        if visited_set and v in visited:
+            return
+        visited.add(v)
+        if not postorder:
+            order.append(v)
+        for child in v._prev:
+            visit(child)
+        if postorder:
+            order.append(v)
+
+    visit(output)
+    return order
+
+
+def backward(output):
+    output.grad = 1.0
+    for v in reversed(topological(output)):
+        v._backward()
+
+
+def set_grad(v, value):
+    v.grad = value
+
+
+@pytest.mark.parametrize(
+    "slips, expected",
+    [
+        ({}, "Correct"),
+        (dict(add=lambda a, b, o: (set_grad(a, o.grad), set_grad(b, o.grad))), "not self.grad ="),
+        (
+            dict(add=lambda a, b, o: (set_grad(a, a.grad + 1), set_grad(b, b.grad + 1))),
+            "not times out.grad",
+        ),
+        (dict(add=lambda a, b, o: set_grad(a, a.grad + o.grad)), "only self.grad changes"),
+        (dict(add=lambda a, b, o: None), "changes no .grad: it is still empty"),
+        (
+            dict(
+                mul=lambda a, b, o: (
+                    set_grad(a, a.grad + a.data * o.grad),
+                    set_grad(b, b.grad + b.data * o.grad),
+                )
+            ),
+            "multiply gate swaps",
+        ),
+        (
+            dict(
+                mul=lambda a, b, o: (
+                    set_grad(a, a.grad + b.data * o.data),
+                    set_grad(b, b.grad + a.data * o.data),
+                )
+            ),
+            "use out.grad",
+        ),
+    ],
+)
+def test_step_1_names_each_slip_of_the_add_and_multiply_gates(slips, expected):
+    verdict = bp.check_value_ops(engine(**slips))
+    assert expected in str(verdict)
+    assert verdict.correct == (expected == "Correct")
+
+
+@pytest.mark.parametrize(
+    "slip, expected",
+    [
+        (lambda a, o: set_grad(a, a.grad + (1 - a.data**2) * o.grad), "it uses the input"),
+        (lambda a, o: set_grad(a, a.grad + o.data * (1 - o.data) * o.grad), "sigmoid's derivative"),
+        (lambda a, o: set_grad(a, a.grad + (1 - o.data**2)), "not multiplied by out.grad"),
+        (lambda a, o: set_grad(a, (1 - o.data**2) * o.grad), "not self.grad = ...."),
+        (lambda a, o: set_grad(a, a.grad - (1 - o.data**2) * o.grad), "the sign is flipped"),
+        (lambda a, o: None, "still empty"),
+    ],
+)
+def test_step_2_names_each_slip_of_tanh(slip, expected):
+    verdict = bp.check_value_tanh(engine(tanh=slip))
+    assert not verdict and expected in str(verdict)
+    assert bp.check_value_tanh(engine()).correct
+
+
+def test_steps_report_code_still_to_write():
+    class Placeholder:
+        def __init__(self, data, children=()):
+            self.data, self.grad, self._prev = float(data), 0.0, children
+            self._backward = lambda: None
+
+        def __add__(self, other):
+            out = Placeholder(self.data + other.data, (self, other))
+
+            def _backward():
+                raise NotImplementedError
+
+            out._backward = _backward
+            return out
+
+    assert "still empty (it raises NotImplementedError)" in str(bp.check_value_ops(Placeholder))
+    assert "x.tanh() raised AttributeError" in str(bp.check_value_tanh(Placeholder))
+    assert "not defined yet" in str(bp.check_value_ops(None))
+
+    def not_yet(output):
+        raise NotImplementedError
+
+    assert "backward(output) is still empty" in str(bp.check_tiny_engine(engine(), not_yet))
+    assert "first finish step 1" in str(bp.check_tiny_engine(Placeholder, backward))
+
+
+def backward_inputs_first(output):
+    output.grad = 1.0
+    for v in topological(output):
+        v._backward()
+
+
+def backward_without_seed(output):
+    for v in reversed(topological(output)):
+        v._backward()
+
+
+def backward_without_visited_set(output):
+    output.grad = 1.0
+    for v in reversed(topological(output, visited_set=False)):
+        v._backward()
+
+
+def backward_preorder(output):
+    output.grad = 1.0
+    for v in topological(output, postorder=False):
+        v._backward()
+
+
+def backward_first_child_only(output):
+    order, visited = [], set()
+
+    def visit(v):
+        if v not in visited:
+            visited.add(v)
+            if v._prev:
+                visit(v._prev[0])
+            order.append(v)
+
+    visit(output)
+    output.grad = 1.0
+    for v in reversed(order):
+        v._backward()
+
+
+@pytest.mark.parametrize(
+    "wrong, expected",
+    [
+        (backward_inputs_first, "walk it in reverse, output first"),
+        (backward_without_seed, "set output.grad = 1.0 first"),
+        (backward_without_visited_set, "Keep a set of visited Values"),
+        (backward_preorder, "append a Value only after all of its children"),
+        (backward_first_child_only, "Visit every child in v._prev"),
+    ],
+)
+def test_step_3_names_a_wrong_order_a_missing_seed_or_a_value_listed_twice(wrong, expected):
+    verdict = bp.check_tiny_engine(engine(), wrong)
+    assert not verdict and expected in str(verdict)
+
+
+def test_step_3_passes_a_right_engine_and_is_deterministic():
+    first = bp.check_tiny_engine(engine(), backward)
+    assert first.correct and "30 random expressions" in str(first)
+    assert str(bp.check_tiny_engine(engine(), backward)) == str(first)
+
+
+def test_step_3_names_the_missing_plus_equals_of_a_value_used_twice():
+    """An engine that passes steps 1 and 2 on their own cases but overwrites the gradient of
+    a value used twice in a graph (its += works only when the grad was 0)."""
+
+    def add_once(a, b, out):
+        for v in (a, b):
+            v.grad = out.grad if v.grad == 0.0 or abs(v.grad) in (0.25, 0.5, 3.0) else v.grad
+
+    expression = bp.Expression([0.5, -1.0], [("+", (0, 1)), ("*", (2, 0)), ("+", (3, 2))])
+    Value = engine(add=add_once)
+    verdict = bp.exercises._check_one_graph(Value, backward, expression)
+    assert verdict is not None and "used twice" in str(verdict) and "+=" in str(verdict)
+    assert bp.exercises._check_one_graph(engine(), backward, expression) is None
+
+
+def test_step_3_names_the_gate_that_passes_back_a_wrong_share():
+    def mul_in_graphs_only(a, b, out):  # right on step 1's numbers, wrong elsewhere
+        right = (0.75, -1.5, 2.0) == (a.data, b.data, out.grad) or a is b
+        right = right or (a.data, b.data) == (-0.5, 2.5)
+        a.grad += (b.data if right else a.data) * out.grad
+        b.grad += (a.data if right else b.data) * out.grad
+
+    expression = bp.Expression([0.5, -1.0, 2.0], [("*", (0, 1)), ("+", (3, 2))])
+    verdict = bp.exercises._check_one_graph(engine(mul=mul_in_graphs_only), backward, expression)
+    assert "the * gate (v3 = v0 * v1) passes back a wrong share" in str(verdict)
+
+
+def test_random_expressions_use_a_value_twice_and_reach_every_node():
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        expression = bp.random_expression(rng, n_ops=int(rng.integers(3, 9)))
+        uses = [len(expression.consumers(k)) for k in range(expression.size)]
+        assert max(uses) >= 2  # a value used twice
+        assert all(u >= 1 for u in uses[:-1]) and uses[-1] == 0  # all reach the output
+        nodes = bp.build_with_gradlib(expression)
+        mine = bp.build_with(engine(), expression)
+        backward(mine[-1])
+        for t, v in zip(nodes, mine):
+            assert float(t.data) == pytest.approx(v.data, rel=1e-12)
+            assert float(t.grad) == pytest.approx(v.grad, rel=1e-9, abs=1e-12)
+
+
+def test_expression_describes_its_nodes():
+    expression = bp.Expression([0.5, -1.0], [("*", (0, 0)), ("tanh", (2,)), ("+", (3, 1))])
+    assert str(expression) == "v2 = v0 * v0; v3 = v2.tanh(); v4 = v3 + v1"
+    assert expression.describe(1) == "v1 (an input, -1)"
+    assert expression.consumers(0) == [2, 2] and expression.consumers(4) == []
+
+
+# ----- exercise 2: the MLP's whole backward pass -----------------------------------------------
+
+
+def test_mlp_gradients_are_gradlibs(problem):
+    X, y, params = problem
+    T = np.eye(C)[y]
+    loss, grads = gradlib_grads(X, y, params)
+    mine = bp.mlp_gradients(X, T, *params)
+    for name, grad in zip(("dW1", "db1", "dW2", "db2"), grads):
+        np.testing.assert_allclose(mine[name], grad, rtol=1e-10, atol=1e-14)
+
+
+def test_mlp_exercise_cases_have_distinct_sizes_and_no_kink_within_reach():
+    for X, T, W1, b1, W2, _ in bp.mlp_exercise_cases():
+        n, d = X.shape
+        m, c = W2.shape
+        assert len({n, d, m, c}) == 4 and T.shape == (n, c)
+        Z1 = X @ W1 + b1
+        assert np.abs(Z1).min() > 1e-3 and (Z1 > 0).any() and (Z1 < 0).any()
+
+
+MLP_RIGHT = dict(
+    dZ2="(P - T) / N",
+    dW2="H.T @ dZ2",
+    db2="dZ2.sum(axis=0)",
+    dH="dZ2 @ W2.T",
+    dZ1="dH * (Z1 > 0)",
+    dW1="X.T @ dZ1",
+    db1="dZ1.sum(axis=0)",
+)
+
+
+def mlp_learner(**changes):
+    """The learner's mlp_backward with some lines changed."""
+    lines = "\n".join(f"    {k} = {v}" for k, v in {**MLP_RIGHT, **changes}.items())
+    source = (
+        "def mlp_backward(X, T, W1, b1, W2, b2):\n"
+        "    N = len(X)\n    Z1 = X @ W1 + b1\n    H = np.maximum(Z1, 0)\n"
+        "    P = softmax_array(H @ W2 + b2, axis=1)\n"
+        f"{lines}\n"
+        "    return dict(dZ2=dZ2, dW2=dW2, db2=db2, dH=dH, dZ1=dZ1, dW1=dW1, db1=db1)\n"
+    )
+    from gradlib.activations import softmax_array
+
+    namespace = {"np": np, "softmax_array": softmax_array}
+    exec(source, namespace)
+    return namespace["mlp_backward"]
+
+
+@pytest.mark.parametrize(
+    "changes, expected",
+    [
+        ({}, "Correct: all seven gradients match"),
+        ({k: "None" for k in MLP_RIGHT}, "dZ2 is still empty"),
+        (
+            dict(dH="None", dZ1="None", dW1="None", db1="None"),
+            "dZ2, dW2 and db2 are right; dH is still empty",
+        ),
+        (dict(dZ2="P - T"), "dZ2 is N = 6 times too large"),
+        (dict(dZ2="(P - T) / N**2"), "dZ2 has a 1/N too many"),
+        (dict(dZ2="(T - P) / N"), "dZ2 has the wrong sign"),
+        (dict(dW2="dZ2.T @ H"), "dW2 looks transposed"),
+        (dict(dW2="Z1.T @ dZ2"), "dW2 uses Z1"),
+        (dict(dW2="H.T @ dZ2 / N"), "dW2 is 1/N times the right one, a 1/N too many"),
+        (dict(db2="dZ2.sum(axis=1)"), "db2 sums over the wrong axis"),
+        (dict(db2="dZ2.mean(axis=0)"), "Sum over axis 0 instead of taking the mean"),
+        (dict(db2="dZ2.sum(axis=0, keepdims=True)"), "db2 kept the summed axis"),
+        (dict(dH="dZ2 @ W2.T * (Z1 > 0)", dZ1="dH"), "dH has the ReLU mask applied already"),
+        (dict(dZ1="dH"), "the ReLU mask is forgotten"),
+        (dict(dZ1="np.maximum(dH, 0)"), "the mask is made from the gradient"),
+        (dict(dZ1="dH * (Z1 < 0)"), "the mask is the wrong way round"),
+        (dict(dZ1="dH * H"), "multiplies dH by H"),
+        (dict(dZ1="dH * (H > 0)"), "Correct"),  # H > 0 exactly where Z1 > 0
+        (dict(dW1="X.T @ dH"), "dW1 uses dH: the ReLU mask is forgotten here"),
+        (dict(dW1="dZ1.T @ X"), "dW1 looks transposed"),
+        (dict(db1="dH.sum(axis=0)"), "db1 adds up dH"),
+        (dict(db1="dZ1.sum(axis=1)"), "db1 sums over the wrong axis"),
+        (dict(dW2="H.T @ dZ2 + 0.01"), "20 of 20 entries of dW2 differ"),
+    ],
+)
+def test_mlp_backward_checker_names_each_slip(changes, expected):
+    verdict = bp.check_mlp_backward(mlp_learner(**changes))
+    assert expected in str(verdict), str(verdict)
+    assert verdict.correct == expected.startswith("Correct")
+
+
+def test_mlp_backward_checker_reports_code_that_fails():
+    assert "not defined yet" in str(bp.check_mlp_backward(None))
+    raising = str(bp.check_mlp_backward(mlp_learner(dW2="H.T @ dZ2.T")))
+    assert (
+        raising.startswith("Not yet: mlp_backward raised ValueError") and "test case 1" in raising
+    )
+
+    def wrong_return(X, T, W1, b1, W2, b2):
+        return None
+
+    assert "should return the dict" in str(bp.check_mlp_backward(wrong_return))
+
+
+def test_mlp_backward_checker_gradchecks_the_learners_backward():
+    """A backward right on the checked gradients but answering differently under gradcheck's
+    perturbed weights fails gradcheck: the final check is a real one."""
+    right = mlp_learner()
+    calls = []
+
+    def drifting(X, T, W1, b1, W2, b2):
+        calls.append(1)
+        grads = right(X, T, W1, b1, W2, b2)
+        if len(calls) > 2:  # after the two checked cases
+            grads["dW1"] = grads["dW1"] * 1.5
+        return grads
+
+    verdict = str(bp.check_mlp_backward(drifting))
+    assert verdict.startswith("Not yet: gl.gradcheck disagrees") and "MISMATCH" in verdict
+
+
+# ----- beyond two layers -------------------------------------------------------------------------
+
+
+def test_deep_mlp_obeys_the_four_equations(moons):
+    X, y = moons
+    net = bp.deep_mlp(X, y, widths=(2, 8, 8, 8, 2), seed=3)
+    assert net.depth == 4 and set(net.H) == {0, 1, 2, 3}
+    from gradlib.activations import softmax_array
+
+    P = softmax_array(net.Z[4].data, axis=1)
+    np.testing.assert_allclose(net.Z[4].grad, (P - net.T) / len(X), atol=1e-15)
+    for layer in range(1, 4):
+        delta = (net.Z[layer + 1].grad @ net.W[layer + 1].data.T) * (net.Z[layer].data > 0)
+        np.testing.assert_allclose(net.Z[layer].grad, delta, atol=1e-15)
+    for layer in range(1, 5):
+        np.testing.assert_allclose(net.b[layer].grad, net.Z[layer].grad.sum(axis=0), atol=1e-15)
+        np.testing.assert_allclose(
+            net.W[layer].grad, net.H[layer - 1].data.T @ net.Z[layer].grad, atol=1e-15
+        )
+    H = X
+    for layer in range(1, 5):
+        Z = H @ net.W[layer].data + net.b[layer].data
+        H = np.maximum(Z, 0)
+    log_p = Z - np.log(np.exp(Z).sum(axis=1, keepdims=True))
+    assert net.loss.item() == pytest.approx(-log_p[np.arange(len(y)), y].mean(), rel=1e-12)
+
+
+# ----- gradient-check pitfalls -------------------------------------------------------------------
+
+
+def test_scaled_cube_fools_an_absolute_tolerance_both_ways():
+    x = np.array([0.5, -1.2, 2.0])
+    tiny_wrong, huge_right = bp.scaled_cube(1e-6, wrong=True), bp.scaled_cube(1e6)
+    assert gl.gradcheck(tiny_wrong, x)  # passes the default test: the trap
+    assert not gl.gradcheck(tiny_wrong, x, atol=0.0)
+    assert gl.gradcheck(tiny_wrong, x).max_rel_error == pytest.approx(0.2, abs=1e-6)
+    assert gl.gradcheck(huge_right, x, atol=0.0)
+    assert not gl.gradcheck(huge_right, x, rtol=0.0)
+    assert gl.gradcheck(bp.scaled_cube(1.0), x) and not gl.gradcheck(bp.scaled_cube(1.0, True), x)
+
+
+# ----- exercise 3 ------------------------------------------------------------------------------
 
 
 class CorrectLinear(Function):

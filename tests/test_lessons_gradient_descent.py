@@ -303,6 +303,276 @@ def test_count_steps_measures_both_methods():
     assert len(table) == 4 and table[2].split()[:2] == ["10", str(counts.gd[1])]
 
 
+# ----- the momentum lab ------------------------------------------------------------------------
+
+
+def test_root_kind_follows_the_sign_of_t_squared_minus_four_beta():
+    lr, beta = gd.heavy_ball_parameters(10.0)
+    assert gd.root_kind(lr, beta, 1.0) == gd.root_kind(lr, beta, 10.0) == "repeated"
+    assert gd.root_kind(lr, beta, 4.0) == "complex"  # inside Polyak's window
+    assert gd.root_kind(lr, beta, 0.5) == gd.root_kind(lr, beta, 12.0) == "real"
+    # without momentum the roots are 1 - lr lambda and 0, even when both are 0
+    assert gd.root_kind(0.1, 0.0, 10.0) == "real"
+    assert gd.root_kind(0.25, 0.0, 4.0) == "real"
+
+
+def test_heavy_ball_rate_is_the_largest_root_size_over_the_curvatures():
+    lr, beta = 0.15, 0.4
+    expected = max(np.abs(gd.heavy_ball_roots(lr, beta, c)).max() for c in (1.0, 10.0))
+    assert gd.heavy_ball_rate(lr, beta, (1.0, 10.0)) == expected
+    # no momentum: plain descent's max |1 - lr lambda|
+    assert gd.heavy_ball_rate(0.15, 0.0, (1.0, 10.0)) == pytest.approx(0.85, rel=1e-12)
+    # Polyak's tuning: sqrt(beta) for mu, L and everything between
+    lr, beta = gd.heavy_ball_parameters(10.0)
+    assert gd.heavy_ball_rate(lr, beta, np.linspace(1, 10, 7)) == pytest.approx(np.sqrt(beta))
+
+
+def test_rate_map_agrees_with_the_rate_of_each_setting():
+    lr_L = np.array([0.3, 1.0, 1.8, 2.31, 2.6, 3.9])
+    betas = np.array([0.0, 0.27, 0.5, 0.9])
+    for kappa in (1.0, 10.0, 100.0):
+        grid = gd.heavy_ball_rate_map(lr_L, betas, kappa)
+        assert grid.shape == (4, 6)
+        for i, beta in enumerate(betas):
+            for j, h in enumerate(lr_L):
+                expected = gd.heavy_ball_rate(h / kappa, beta, (1.0, kappa))
+                assert grid[i, j] == pytest.approx(expected, abs=1e-6), (kappa, beta, h)
+
+
+def test_measured_rate_fits_a_geometric_sequence_and_skips_zeros():
+    k = np.arange(101)
+    assert gd.measured_rate(3.0 * 0.7**k, 50, 100) == pytest.approx(0.7, rel=1e-12)
+    assert gd.measured_rate(2.0 * 1.1**k, 0, 40) == pytest.approx(1.1, rel=1e-12)
+    with_zeros = 0.5**k
+    with_zeros[80:] = 0.0  # landed on the minimum
+    assert gd.measured_rate(with_zeros, 50, 100) == pytest.approx(0.5, rel=1e-12)
+    assert gd.measured_rate(np.r_[1.0, np.zeros(100)], 50, 100) == 0.0
+
+
+def test_momentum_run_compares_both_methods_at_one_learning_rate():
+    run = gd.momentum_run(10.0, 1.8, 0.5)
+    assert run.lr == pytest.approx(0.18) and run.lr_times_L == pytest.approx(1.8)
+    np.testing.assert_array_equal(run.plain, gd.descent_path_2d(10.0, 0.18, gd.LAB_START, 100))
+    np.testing.assert_array_equal(
+        run.heavy, gd.descent_path_2d(10.0, 0.18, gd.LAB_START, 100, momentum=0.5)
+    )
+    assert run.heavy_theory == pytest.approx(np.sqrt(0.5)) and run.plain_theory == pytest.approx(
+        0.82
+    )
+    assert (run.kind_mu, run.kind_L) == ("complex", "complex")
+    assert abs(run.heavy_measured - run.heavy_theory) < 0.005
+    # beta = 0 is plain descent: the same path, step for step
+    same = gd.momentum_run(10.0, 1.8, 0.0)
+    np.testing.assert_array_equal(same.plain, same.heavy)
+
+
+@pytest.mark.parametrize("label, kappa, lr_L, beta", gd.LAB_TOUR)
+def test_every_setting_of_the_tour_measures_its_theoretical_rate(label, kappa, lr_L, beta):
+    run = gd.momentum_run(kappa, lr_L, beta)
+    # within the wobble of the swings, and the factor k at a repeated root
+    assert abs(run.heavy_measured - run.heavy_theory) < 0.01, label
+    assert abs(run.plain_measured - run.plain_theory) < 0.005, label
+
+
+def test_the_tour_lands_on_the_regimes_of_the_derivation():
+    runs = {label: gd.momentum_run(k, h, b) for label, k, h, b in gd.LAB_TOUR}
+    start, plain = runs["the lab's start"], runs["beta = 0: plain descent"]
+    assert start.heavy_theory < plain.heavy_theory == plain.plain_theory
+    little, more, much = (runs[f"lr = 1/L, {m} momentum"] for m in ("little", "more", "much"))
+    assert (little.kind_mu, little.kind_L) == ("real", "complex")
+    assert (more.kind_mu, more.kind_L) == ("complex", "complex")
+    assert more.heavy_theory < little.heavy_theory < little.plain_theory < much.heavy_theory
+    exact = runs["Polyak's tuning, exact"]
+    sliders = runs["Polyak's tuning on the sliders"]
+    wider = runs["a little more momentum"]
+    assert (exact.kind_mu, exact.kind_L) == ("repeated", "repeated")
+    assert (sliders.kind_mu, sliders.kind_L) == ("complex", "real")
+    assert exact.heavy_theory < wider.heavy_theory < sliders.heavy_theory
+    assert exact.plain_theory > 1  # Polyak's learning rate without momentum diverges
+    below, above = (r for label, r in runs.items() if "edge" in label)
+    assert below.heavy_theory < 1 < above.heavy_theory and below.plain_theory > 1
+    assert 2.5 < 2 * (1 + 0.27) < 2.6
+    assert (
+        runs["kappa = 100: Polyak's tuning"].heavy_theory
+        < 0.85
+        < 0.97
+        < (runs["kappa = 100: plain descent"].plain_theory)
+    )
+
+
+def test_momentum_table_prints_one_row_per_setting():
+    table = gd.momentum_table(gd.LAB_TOUR).splitlines()
+    assert len(table) == len(gd.LAB_TOUR) + 3
+    rows = {line[:34].strip(): line[34:].split() for line in table[2:-1]}
+    assert rows["Polyak's tuning, exact"][:3] == ["10", "2.309", "0.270"]
+    assert rows["Polyak's tuning on the sliders"][3:6] == ["complex", "/", "real"]
+    assert rows["the lab's start"][6:] == ["0.707", "0.706", "0.820", "0.820"]
+
+
+def test_momentum_lab_draws_both_paths_and_names_the_regime():
+    widget = gd.MomentumLab()
+    text = widget.draw(kappa=10, lr_L=2.31, beta=0.27)
+    assert "lr 0.2310 (lr L 2.31)" in text
+    assert "roots complex at mu, real at L, rate 0.540" in text
+    assert "plain descent: rate 1.310 (diverges)" in text
+    paths, distance, rates = widget.figure.axes
+    heavy = gd.descent_path_2d(10.0, 0.231, gd.LAB_START, gd.LAB_STEPS, momentum=0.27)
+    np.testing.assert_allclose(widget.heavy_path.get_xdata(), heavy[:, 0])
+    # the diverging plain path is drawn up to its first step outside the panel
+    plain_x = widget.plain_path.get_xdata()
+    assert 1 < len(plain_x) < gd.LAB_STEPS + 1
+    np.testing.assert_allclose(
+        widget.heavy_distance.get_ydata()[:50], np.hypot(heavy[:50, 0], heavy[:50, 1])
+    )
+    legend = [t.get_text() for t in widget.legend_texts]
+    assert legend == ["plain 1.310 (theory 1.310)", "heavy ball 0.539 (0.540)"]
+    polyak_lr, polyak_beta = gd.heavy_ball_parameters(10.0)
+    assert widget.polyak.get_xdata()[0] == pytest.approx(10 * polyak_lr)
+    assert list(widget.setting.get_xdata()) == [2.31] and list(widget.setting.get_ydata()) == [0.27]
+
+
+def test_momentum_lab_builds_its_artists_once_and_redraws_the_map_only_for_a_new_kappa():
+    widget = gd.MomentumLab()
+    widget.draw()
+    artists = [list(ax.get_children()) for ax in widget.figure.axes]
+    image = widget.rate_image.get_array().copy()
+    widget.draw(lr_L=2.0, beta=0.3)  # the same kappa: the same map
+    assert widget.map_kappa == 10
+    np.testing.assert_array_equal(widget.rate_image.get_array(), image)
+    widget.draw(kappa=100, lr_L=3.3, beta=0.67)
+    assert [list(ax.get_children()) for ax in widget.figure.axes] == artists
+    np.testing.assert_allclose(
+        widget.rate_image.get_array(),
+        gd.heavy_ball_rate_map(gd.widgets.MAP_LR_L, gd.widgets.MAP_BETA, 100.0),
+    )
+    assert widget.window_mu_low.get_xdata()[0] == pytest.approx(100.0)  # kappa (1 - 0)**2
+
+
+def test_momentum_lab_draws_a_run_that_lands_on_the_minimum():
+    text = gd.MomentumLab().draw(kappa=1, lr_L=1.0, beta=0.0)  # lr = 1/L on a round bowl
+    assert "rate 0 (lands on the minimum)" in text
+
+
+# ----- Nesterov and Adam on the same valley -----------------------------------------------------
+
+
+def test_the_turned_valley_has_the_same_curvatures_along_the_diagonals():
+    for kappa in (10.0, 1000.0):
+        H = gd.valley_hessian(kappa, rotated=True)
+        values, vectors = np.linalg.eigh(H)
+        np.testing.assert_allclose(values, [1.0, kappa], rtol=1e-12)
+        np.testing.assert_allclose(np.abs(vectors), np.sqrt(0.5), rtol=1e-12)
+    start = gd.valley_start(rotated=True)
+    np.testing.assert_allclose(start, [0.0, np.sqrt(2)], atol=1e-15)
+    np.testing.assert_array_equal(gd.valley_start(), [1.0, 1.0])
+
+
+def test_valley_gradient_is_what_backward_gives():
+    H = gd.valley_hessian(30.0, rotated=True)
+    x = gl.tensor(np.array([0.3, -1.2]), requires_grad=True)
+    (0.5 * (x * (gl.tensor(H) @ x)).sum()).backward()
+    np.testing.assert_allclose(gd.valley_gradient(H, x.data), x.grad, rtol=1e-12)
+    many = np.array([[0.3, -1.2], [2.0, 0.5]])
+    np.testing.assert_allclose(gd.valley_gradient(H, many), many @ H.T, rtol=1e-12)
+
+
+def test_nesterov_parameters_are_one_over_L_and_the_root_of_polyaks_momentum():
+    lr, momentum = gd.nesterov_parameters(100.0)
+    assert lr == 0.01 and momentum == pytest.approx(9 / 11)
+    assert momentum == pytest.approx(np.sqrt(gd.heavy_ball_parameters(100.0)[1]))
+
+
+def test_gradlib_sgd_takes_the_hand_written_steps():
+    for name, gap in gd.optimizer_gaps(kappa=10.0, steps=60).items():
+        assert gap < 1e-12, name
+    assert gd.optimizer_gaps(kappa=10.0)["SGD(lr) and plain descent"] == 0.0
+
+
+@pytest.mark.parametrize("rotated", [False, True])
+def test_hand_written_adam_counts_the_steps_of_gradlib_adam(rotated):
+    from gradlib.optim import Adam
+
+    H, start = gd.valley_hessian(100.0, rotated), gd.valley_start(rotated)
+    lrs = [1e-2, 0.1, 0.5]
+    many = gd.adam_steps_many(H, start, lrs, max_steps=5000)
+    one_by_one = [
+        gd.optimizer_steps(lambda ps, lr=lr: Adam(ps, lr=lr), H, start, max_steps=5000)
+        for lr in lrs
+    ]
+    assert many.tolist() == one_by_one
+    assert all(steps > 0 for steps in one_by_one)
+
+
+def test_optimizer_steps_says_when_a_run_never_gets_there():
+    from gradlib.optim import SGD
+
+    H = gd.valley_hessian(10.0)
+    assert gd.optimizer_steps(lambda ps: SGD(ps, lr=0.25), H, (1.0, 1.0), max_steps=300) == -1
+    assert gd.adam_steps_many(H, (1.0, 1.0), [1e-4], max_steps=300).tolist() == [-1]
+
+
+def test_race_steps_and_what_the_rotation_changes():
+    race = gd.race((10.0, 100.0), max_steps=12_000)
+    steps = race.steps
+    assert list(steps) == list(gd.RACE_METHODS)
+    plain, heavy, nesterov, adam, tuned = (steps[m] for m in gd.RACE_METHODS)
+    # plain descent and the heavy ball: the counts of count_steps
+    counts = gd.count_steps([10.0, 100.0])
+    assert plain[0].tolist() == counts.gd.tolist() and heavy[0].tolist() == counts.hb.tolist()
+    # the methods built from gradients alone do not see the rotation
+    for rows in (plain, heavy, nesterov):
+        assert rows[0].tolist() == rows[1].tolist()
+    assert (heavy[0] < nesterov[0]).all() and (nesterov[0] < plain[0]).all()
+    # Adam's per-coordinate scaling: on the axis-aligned valley kappa does not matter...
+    assert adam[0, 0] == adam[0, 1] > 0 and tuned[0, 0] == tuned[0, 1]
+    # ...turned, it does, and the count grows with it
+    assert adam[1, 0] > adam[0, 0] and adam[1, 1] > adam[1, 0] and tuned[1, 1] > tuned[1, 0]
+    assert race.adam_lrs.shape == (2, 2) and set(race.adam_lrs.ravel()) <= set(gd.ADAM_LRS)
+    table = race.table().splitlines()
+    assert len(table) == 2 + len(gd.RACE_METHODS) + 2
+    assert table[2].split()[-4:] == [str(s) for s in (*plain[0], *plain[1])][-4:]
+
+
+def test_adams_first_step_moves_each_coordinate_by_lr():
+    # m_1 / sqrt(v_1) after bias correction is g / (|g| + eps): about the sign of g
+    H = gd.valley_hessian(1000.0)
+    assert gd.adam_steps_many(H, (1.0, 1.0), [1.0], tol=1e-6).tolist() == [1]
+    assert gd.best_adam_lr(H, (1.0, 1.0)) == 1.0
+
+
+def _torch_steps(torch, optimizer_class, hessian, start, **settings):
+    """optimizer_steps with a torch.optim optimizer, for the cross-check."""
+    x = torch.tensor(np.array(start), requires_grad=True)
+    optimizer = optimizer_class([x], foreach=False, **settings)
+    H = torch.tensor(hessian)
+    target = 1e-6 * float(torch.linalg.vector_norm(x.detach()))
+    for k in range(1, 20_001):
+        x.grad = (H @ x).detach()
+        optimizer.step()
+        if float(torch.linalg.vector_norm(x.detach())) <= target:
+            return k
+    return -1
+
+
+def test_race_counts_match_torch_optim(torch):
+    from gradlib.optim import SGD, Adam
+
+    H, start = gd.valley_hessian(100.0, rotated=True), gd.valley_start(rotated=True)
+    lr_hb, beta_hb = gd.heavy_ball_parameters(100.0)
+    lr_n, beta_n = gd.nesterov_parameters(100.0)
+    cases = [
+        (SGD, torch.optim.SGD, {"lr": lr_hb, "momentum": beta_hb}),
+        (SGD, torch.optim.SGD, {"lr": lr_n, "momentum": beta_n, "nesterov": True}),
+        (Adam, torch.optim.Adam, {"lr": 0.1}),
+        (Adam, torch.optim.Adam, {}),
+    ]
+    for ours, theirs, settings in cases:
+        mine = gd.optimizer_steps(lambda ps: ours(ps, **settings), H, start)  # noqa: B023
+        torch_steps = _torch_steps(torch, theirs, H, start, **settings)
+        # the same method; the roundings may fall in a different order
+        assert mine > 0 and abs(torch_steps - mine) <= 1, (ours.__name__, settings)
+
+
 # ----- the non-convex surface -------------------------------------------------------------------
 
 

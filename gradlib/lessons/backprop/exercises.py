@@ -1,76 +1,795 @@
-"""Notebook 03, the exercise checkers: a linear layer's backward, and a bug gradcheck finds."""
+"""Notebook 03, the exercise checkers.
+
+- Exercise 1, a tiny autograd engine (micrograd's ``Value``): ``check_value_ops`` (step 1,
+  the ``+`` and ``*`` gates), ``check_value_tanh`` (step 2) and ``check_tiny_engine``
+  (step 3, ``backward``), which runs the learner's engine and gradlib side by side on
+  random expressions (``random_expression``) and names the op, the missing ``+=`` or the
+  order that is wrong;
+- Exercise 2, the backward pass of the notebook's two-layer MLP, every gradient written by
+  the learner: ``check_mlp_backward`` checks them one by one, names the usual slips, then
+  runs ``gl.gradcheck`` on the learner's backward;
+- Exercise 3, find the bug with gradcheck: ``BuggyLinear``, ``check_fixed_linear``.
+"""
 
 from __future__ import annotations
 
+import copy
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from gradlib.activations import softmax_array
 from gradlib.engine import Context, Function, tensor
 from gradlib.exercises import Feedback, check_array, read_numbers
 from gradlib.gradcheck import GradcheckResult, gradcheck
 
-# ----- exercise 1: the backward of a linear layer --------------------------------
+# ===== exercise 1: a tiny autograd engine =====================================================
+#
+# The learner's class follows micrograd: Value(data, children) with .data, .grad, ._prev
+# and ._backward (a function that adds out.grad's share into each child's .grad), the
+# methods __add__, __mul__ and tanh, and a function backward(output).
+
+_TOL = 1e-9
 
 
-def linear_exercise_data() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """X (4, 3), W (3, 2), b (2,) and dY = dL/dY (4, 2) for Y = X W + b."""
-    rng = np.random.default_rng(3)
-    X = np.round(rng.uniform(-2, 2, (4, 3)), 1)
-    W = np.round(rng.uniform(-2, 2, (3, 2)), 1)
-    b = np.array([0.5, -1.0])
-    dY = np.round(rng.uniform(-1, 1, (4, 2)), 1)
-    return X, W, b, dY
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= _TOL * (1 + abs(b))
 
 
-def linear_backward_reference(
-    X: np.ndarray, W: np.ndarray, b: np.ndarray, dY: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Y = X W + b:  dX = dY W^T (N, D), dW = X^T dY (D, M), db = dY summed over rows (M,)."""
-    return dY @ W.T, X.T @ dY, dY.sum(axis=0)
+def _fmt(x: float) -> str:
+    return f"{x:.4g}"
 
 
-def _linear_mistake(name: str, answer: Any, expected: np.ndarray, n: int) -> str | None:
-    """The two slips the generic checker words poorly: db summed over the wrong axis, and
-    a mean over the n rows where the chain rule asks for a sum."""
-    got = read_numbers(answer, name)
-    if isinstance(got, Feedback):
-        return None
-    if name == "db" and got.shape == (n,) and expected.shape != (n,):
-        return (
-            f"db has shape {got.shape}, expected {expected.shape}: you summed over the wrong "
-            "axis. b is added to every row of X W, so its gradient adds dY up over the rows: "
-            "sum over axis 0."
+def _run(action: Callable[[], Any], what: str) -> Feedback | None:
+    """Run the learner's code; a Feedback if it raised."""
+    try:
+        action()
+    except NotImplementedError:
+        return Feedback(False, f"{what} is still empty (it raises NotImplementedError).")
+    except Exception as error:  # the learner's code: report it, do not crash the notebook
+        return Feedback(False, f"{what} raised {type(error).__name__}: {error}")
+    return None
+
+
+def _make(Value: Any, data: float) -> Any:  # noqa: N803 - the learner's class
+    value = Value(data)
+    for attribute in ("data", "grad", "_backward"):
+        if not hasattr(value, attribute):
+            raise AttributeError(
+                f"a Value has no attribute {attribute!r}; keep the names of the class as given"
+            )
+    return value
+
+
+# The gates of step 1: the forward, and what each input's .grad must gain.
+_BINARY = {
+    "+": (lambda a, b: a + b, lambda a, b, g: (g, g)),
+    "*": (lambda a, b: a * b, lambda a, b, g: (g * b, g * a)),
+}
+
+
+def _binary_slips(op: str, a: float, b: float, g: float, out: float) -> dict[str, tuple]:
+    """What a usual slip makes each input's .grad gain, and how to say it."""
+    if op == "+":
+        return {
+            "no upstream": (
+                (1.0, 1.0),
+                "each input gains the local derivative 1, not times "
+                "out.grad: the chain rule multiplies the local derivative by the "
+                "gradient that arrives from above, out.grad.",
+            ),
+            "value": (
+                (out, out),
+                "each input gains out.data, the forward value; the gradient "
+                "that arrives from above is out.grad.",
+            ),
+            "only first": (
+                (g, 0.0),
+                "only self.grad changes; a + b passes out.grad to both "
+                "inputs (add distributes), so other.grad gains it too.",
+            ),
+            "only second": (
+                (0.0, g),
+                "only other.grad changes; a + b passes out.grad to both "
+                "inputs (add distributes), so self.grad gains it too.",
+            ),
+        }
+    return {
+        "no swap": (
+            (g * a, g * b),
+            "each input gains out.grad times its own value; the "
+            "multiply gate swaps: d(a*b)/da = b, so self.grad gains other.data * "
+            "out.grad, and other.grad gains self.data * out.grad.",
+        ),
+        "no upstream": (
+            (b, a),
+            "each input gains the other's value, not times out.grad: the "
+            "chain rule multiplies the local derivative by out.grad.",
+        ),
+        "only first": (
+            (g * b, 0.0),
+            "only self.grad changes; other.grad gains self.data * out.grad.",
+        ),
+        "only second": (
+            (0.0, g * a),
+            "only other.grad changes; self.grad gains other.data * out.grad.",
+        ),
+        "value": (
+            (out * b, out * a),
+            "each input gains the other's value times out.data; "
+            "use out.grad, the gradient from above, not the forward value.",
+        ),
+    }
+
+
+def _check_binary(Value: Any, op: str) -> Feedback | None:  # noqa: N803
+    """``op`` of two Values and of one Value with itself; None when right."""
+    forward, rule = _BINARY[op]
+    name = "__add__" if op == "+" else "__mul__"
+    for a_data, b_data, g in ((0.75, -1.5, 2.0), (-0.5, 2.5, -3.0)):
+        try:
+            a, b = _make(Value, a_data), _make(Value, b_data)
+            out = a + b if op == "+" else a * b
+        except Exception as error:
+            return Feedback(False, f"a {op} b raised {type(error).__name__}: {error}")
+        if not _close(float(out.data), forward(a_data, b_data)):
+            return Feedback(
+                False,
+                f"a {op} b has data {_fmt(out.data)} for a = {a_data}, b = {b_data}; the "
+                f"forward of {name} changed: it should be {_fmt(forward(a_data, b_data))}.",
+            )
+        # Earlier contributions, as if a and b were also used elsewhere in the graph.
+        a.grad, b.grad, out.grad = 0.25, -0.5, g
+        failed = _run(out._backward, f"the _backward of {name}")
+        if failed is not None:
+            return failed
+        gained = (a.grad - 0.25, b.grad + 0.5)
+        want = rule(a_data, b_data, g)
+        if all(_close(x, y) for x, y in zip(gained, want)):
+            continue
+        where = (
+            f"With a = {a_data}, b = {b_data} and out.grad = {g} (and a.grad = 0.25, "
+            f"b.grad = -0.5 already, from other uses), after out._backward()"
         )
-    if got.shape == expected.shape and np.allclose(got, expected / n, rtol=1e-4, atol=1e-6):
-        return (
-            f"{name} is off by a constant factor, 1/N = {1 / n:g} times the reference: a mean "
-            f"over the {n} rows instead of a sum? The chain rule adds up what each row "
-            "contributes; any 1/N of the loss is already inside dY."
+        if gained == (0.0, 0.0):
+            return Feedback(
+                False,
+                f"the _backward of {name} changes no .grad: it is still empty. {where} "
+                f"a.grad and b.grad should each have gained their share of out.grad.",
+            )
+        if _close(a.grad, want[0]) and _close(b.grad, want[1]):
+            return Feedback(
+                False,
+                f"{where}, a.grad is {_fmt(a.grad)}: the 0.25 it held is gone. Write "
+                "self.grad += ..., not self.grad = ...: a Value used twice gets a "
+                "contribution from each use, and they add up.",
+            )
+        for (slip_a, slip_b), message in _binary_slips(op, a_data, b_data, g, out.data).values():
+            if _close(gained[0], slip_a) and _close(gained[1], slip_b):
+                return Feedback(False, f"In {name}: {message}")
+        return Feedback(
+            False,
+            f"{where}, a.grad gained {_fmt(gained[0])} and b.grad {_fmt(gained[1])}; the "
+            f"chain rule gives {_fmt(want[0])} and {_fmt(want[1])}.",
+        )
+    # One Value on both sides: its grad must gain both contributions.
+    a = _make(Value, 1.5)
+    out = a + a if op == "+" else a * a
+    out.grad = 2.0
+    failed = _run(out._backward, f"the _backward of {name}")
+    if failed is not None:
+        return failed
+    want = 4.0 if op == "+" else 6.0
+    if not _close(a.grad, want):
+        return Feedback(
+            False,
+            f"a {op} a (one Value used twice) gives a.grad = {_fmt(a.grad)} after "
+            f"out._backward() with out.grad = 2; it should be {_fmt(want)}, one contribution "
+            "per use, added with +=.",
         )
     return None
 
 
-def check_linear_backward(dX: Any, dW: Any, db: Any) -> Feedback:
-    """Exercise 1: the learner's dX, dW, db for ``linear_exercise_data()``, checked one by one."""
-    X, W, b, dY = linear_exercise_data()
-    reference = linear_backward_reference(X, W, b, dY)
-    answers = (dX, dW, db)
-    names = ("dX", "dW", "db")
-    if all(a is None or a is Ellipsis for a in answers):
-        return Feedback(False, "dX, dW and db are still empty; replace the placeholders.")
-    for answer, expected, name in zip(answers, reference, names):
-        # reveal=False: a wrong entry is called too large or too small, not given away
-        verdict = check_array(answer, expected, name=name, reveal=False)
-        if not verdict:
-            mistake = _linear_mistake(name, answer, expected, len(X))
-            return Feedback(False, mistake) if mistake else verdict
+def check_value_ops(Value: Any) -> Feedback:  # noqa: N803 - the learner's class
+    """Step 1: the ``+`` and ``*`` gates of the learner's ``Value``, each ``_backward`` called
+    on its own with a known ``out.grad`` (and earlier contributions already in ``.grad``)."""
+    if Value is None:
+        return Feedback(False, "Value is not defined yet; run the cell with the class.")
+    for op in ("+", "*"):
+        verdict = _check_binary(Value, op)
+        if verdict is not None:
+            return verdict
     return Feedback(
-        True, "dX (4, 3), dW (3, 2) and db (2,) all match the reference, entry by entry."
+        True,
+        "+ passes out.grad to both inputs and * passes each input out.grad times the other "
+        "input, and both add into .grad (+=), also for a Value used twice.",
     )
 
 
-# ----- exercise 2: find the bug with gradcheck -----------------------------------
+def _tanh_slips(x: float, t: float, g: float) -> dict[str, tuple[float, str]]:
+    return {
+        "input": (
+            (1 - x * x) * g,
+            "it uses the input: tanh'(x) = 1 - tanh(x)**2, and tanh(x) is out.data, not self.data.",
+        ),
+        "no upstream": (
+            1 - t * t,
+            "the local derivative is right but not multiplied by "
+            "out.grad, the gradient from above.",
+        ),
+        "sigmoid": (
+            t * (1 - t) * g,
+            "t * (1 - t) is the sigmoid's derivative; tanh's is 1 - t**2.",
+        ),
+        "no square": ((1 - t) * g, "1 - t is missing a square: tanh' = 1 - t**2."),
+        "sech": (
+            g / math.cosh(x),
+            "1/cosh(x) is missing a square: tanh'(x) = 1/cosh(x)**2 = 1 - t**2.",
+        ),
+        "sign": (
+            -(1 - t * t) * g,
+            "the sign is flipped: tanh rises, so its derivative 1 - t**2 is positive.",
+        ),
+        "value": (
+            (1 - t * t) * t,
+            "it multiplies by out.data; the gradient from above is out.grad.",
+        ),
+    }
+
+
+def check_value_tanh(Value: Any) -> Feedback:  # noqa: N803 - the learner's class
+    """Step 2: ``tanh``'s ``_backward``, called on its own with a known ``out.grad``."""
+    if Value is None:
+        return Feedback(False, "Value is not defined yet; run the cell with the class.")
+    for x_data, g in ((0.6, 2.0), (-1.2, -0.5)):
+        try:
+            x = _make(Value, x_data)
+            out = x.tanh()
+        except Exception as error:
+            return Feedback(False, f"x.tanh() raised {type(error).__name__}: {error}")
+        t = math.tanh(x_data)
+        if not _close(float(out.data), t):
+            return Feedback(
+                False, f"x.tanh() has data {_fmt(out.data)} for x = {x_data}; expected {_fmt(t)}."
+            )
+        x.grad, out.grad = 0.25, g
+        failed = _run(out._backward, "the _backward of tanh")
+        if failed is not None:
+            return failed
+        gained, want = x.grad - 0.25, (1 - t * t) * g
+        if _close(gained, want):
+            continue
+        where = f"With x = {x_data} and out.grad = {g}, after out._backward()"
+        if gained == 0.0:
+            return Feedback(False, "the _backward of tanh changes no .grad: it is still empty.")
+        if _close(x.grad, want):
+            return Feedback(
+                False,
+                f"{where} x.grad lost the 0.25 it held from another use: write "
+                "self.grad += ..., not self.grad = ....",
+            )
+        for slip, message in _tanh_slips(x_data, t, g).values():
+            if _close(gained, slip):
+                return Feedback(False, f"In tanh: {message}")
+        return Feedback(
+            False,
+            f"{where} x.grad gained {_fmt(gained)}; the chain rule gives {_fmt(want)}.",
+        )
+    return Feedback(True, "tanh passes out.grad * (1 - t**2) back, added into .grad.")
+
+
+# ----- random expressions, built with the learner's Value and with gradlib -----------------
+
+
+@dataclass
+class Expression:
+    """A random scalar expression: ``leaves`` (their values), then ``ops``, each an op name
+    ("+", "*" or "tanh") and the indices of its operands among the nodes before it. Node k
+    is called v{k}; the last node is the output."""
+
+    leaves: list[float]
+    ops: list[tuple[str, tuple[int, ...]]]
+
+    @property
+    def size(self) -> int:
+        return len(self.leaves) + len(self.ops)
+
+    def operands(self, k: int) -> tuple[int, ...]:
+        return () if k < len(self.leaves) else self.ops[k - len(self.leaves)][1]
+
+    def op(self, k: int) -> str | None:
+        return None if k < len(self.leaves) else self.ops[k - len(self.leaves)][0]
+
+    def describe(self, k: int) -> str:
+        """``v5 = v2 * v2``, or ``v0 (an input, 0.5)``."""
+        if k < len(self.leaves):
+            return f"v{k} (an input, {self.leaves[k]:g})"
+        op, args = self.ops[k - len(self.leaves)]
+        if op == "tanh":
+            return f"v{k} = v{args[0]}.tanh()"
+        return f"v{k} = v{args[0]} {op} v{args[1]}"
+
+    def consumers(self, k: int) -> list[int]:
+        """The ops that use node k, once per use (``v2 * v2`` uses v2 twice)."""
+        return [
+            j
+            for j in range(len(self.leaves), self.size)
+            for operand in self.operands(j)
+            if operand == k
+        ]
+
+    def __str__(self) -> str:
+        return "; ".join(self.describe(k) for k in range(len(self.leaves), self.size))
+
+
+def random_expression(rng: np.random.Generator, n_leaves: int = 3, n_ops: int = 7) -> Expression:
+    """Random ops on random inputs, in which at least one value is used twice and every
+    node reaches the output (nodes left unused are added into it at the end)."""
+    leaves = [float(v) for v in np.round(rng.uniform(-1.5, 1.5, n_leaves), 2)]
+    ops: list[tuple[str, tuple[int, ...]]] = []
+    used = [0] * n_leaves
+    for _ in range(n_ops):
+        k = len(used)
+        op = str(rng.choice(["+", "*", "tanh"], p=[0.35, 0.35, 0.3]))
+        # prefer recent nodes, so that the graph is deep as well as wide
+        weights = np.arange(1, k + 1, dtype=float) ** 2
+        picks = rng.choice(k, size=2, p=weights / weights.sum())
+        args = (int(picks[0]),) if op == "tanh" else (int(picks[0]), int(picks[1]))
+        ops.append((op, args))
+        for a in args:
+            used[a] += 1
+        used.append(0)
+    if max(used) < 2:  # make sure a value is used twice: the last node, with itself
+        last = len(used) - 1
+        ops.append(("*", (last, last)))
+        used[last] += 2
+        used.append(0)
+    output = len(used) - 1
+    for k in range(len(used) - 1):
+        if used[k] == 0:
+            ops.append(("+", (output, k)))
+            used[k] += 1
+            used[output] += 1
+            used.append(0)
+            output = len(used) - 1
+    return Expression(leaves, ops)
+
+
+def build_with(Value: Any, expression: Expression) -> list[Any]:  # noqa: N803
+    """The expression's nodes, built with the learner's ``Value``."""
+    nodes = [Value(v) for v in expression.leaves]
+    for op, args in expression.ops:
+        a = nodes[args[0]]
+        if op == "tanh":
+            nodes.append(a.tanh())
+        else:
+            b = nodes[args[1]]
+            nodes.append(a + b if op == "+" else a * b)
+    return nodes
+
+
+def build_with_gradlib(expression: Expression) -> list[Any]:
+    """The expression's nodes as gradlib scalars; after ``backward()`` each keeps its grad."""
+    nodes = [tensor(v, requires_grad=True) for v in expression.leaves]
+    for op, args in expression.ops:
+        a = nodes[args[0]]
+        if op == "tanh":
+            out = a.tanh()
+        else:
+            b = nodes[args[1]]
+            out = a + b if op == "+" else a * b
+        out.retain_grad()
+        nodes.append(out)
+    nodes[-1].backward()
+    return nodes
+
+
+def _local(expression: Expression, values: list[float], consumer: int, position: int) -> float:
+    """d(consumer)/d(its operand number ``position``), at the reference values."""
+    op, args = expression.op(consumer), expression.operands(consumer)
+    if op == "+":
+        return 1.0
+    if op == "*":
+        return values[args[1 - position]]
+    return 1.0 - values[consumer] ** 2
+
+
+def _diagnose(expression: Expression, grads: list[float], reference: list[Any]) -> str:
+    """Why the learner's gradients differ: the first wrong node in backward order whose
+    users' gradients are right names the op (or the += ) that passed it a wrong share."""
+    values = [float(t.item()) for t in reference]
+    wanted = [float(t.grad.item()) for t in reference]
+    for k in reversed(range(expression.size)):
+        if _close(grads[k], wanted[k]):
+            continue
+        shares = []  # (consumer, operand position, contribution)
+        for j in range(len(expression.leaves), expression.size):
+            for position, operand in enumerate(expression.operands(j)):
+                if operand == k:
+                    shares.append(
+                        (j, position, wanted[j] * _local(expression, values, j, position))
+                    )
+        if len(shares) >= 2 and any(_close(grads[k], s[2]) for s in shares):
+            users = " and ".join(expression.describe(j) for j, _, _ in shares[:2])
+            return (
+                f"v{k} is used twice ({users}), and its .grad holds one contribution instead of "
+                f"their sum: a _backward writes .grad = ... where it should add, .grad += ...."
+            )
+        ops = sorted({expression.op(j) for j, _, _ in shares})
+        where = "; ".join(expression.describe(j) for j, _, _ in shares[:2])
+        return (
+            f"the gradient of v{k} is {_fmt(grads[k])} where the chain rule gives "
+            f"{_fmt(wanted[k])}: the {' and '.join(ops)} gate ({where}) passes back a wrong "
+            "share. Run the step 1 and step 2 checks again."
+        )
+    return "the gradients differ from gradlib's."  # not reached: some node differs
+
+
+def _check_one_graph(
+    Value: Any,
+    backward: Callable,
+    expression: Expression,  # noqa: N803
+) -> Feedback | None:
+    """Build the expression with the learner's engine, run their backward with every
+    ``_backward`` watched, and compare with gradlib; None when it all agrees."""
+    try:
+        nodes = build_with(Value, expression)
+    except Exception as error:
+        return Feedback(False, f"building {expression} raised {type(error).__name__}: {error}")
+    calls: list[tuple[int, float]] = []  # (node, its .grad when its _backward ran)
+
+    def watched(k: int, original: Callable) -> Callable:
+        def run() -> Any:
+            calls.append((k, float(nodes[k].grad)))
+            return original()
+
+        return run
+
+    for k, node in enumerate(nodes):
+        node._backward = watched(k, node._backward)
+    output = len(nodes) - 1
+    failed = _run(lambda: backward(nodes[output]), "backward(output)")
+    if failed is not None:
+        return failed
+
+    ops = range(len(expression.leaves), expression.size)
+    order = [k for k, _ in calls]
+    missing = [k for k in ops if k not in order]
+    twice = [k for k in ops if order.count(k) > 1]
+    if not calls:
+        return Feedback(
+            False,
+            "backward(output) called no _backward at all: list the graph's Values, then call "
+            "v._backward() on each, the output first.",
+        )
+    seed = next(g for k, g in calls if k == output) if output in order else None
+    if seed is not None and seed != 1.0:
+        return Feedback(
+            False,
+            f"output.grad was {_fmt(seed)} when its _backward ran: set output.grad = 1.0 "
+            "first (d(output)/d(output) = 1), then walk the graph.",
+        )
+    if twice:
+        k = twice[0]
+        return Feedback(
+            False,
+            f"the _backward of {expression.describe(k)} ran {order.count(k)} times in "
+            f"{expression}: a Value used twice was listed twice, so it passed its gradient "
+            "back twice. Keep a set of visited Values and list each one once.",
+        )
+    if missing:
+        return Feedback(
+            False,
+            f"backward(output) never called the _backward of {expression.describe(missing[0])} "
+            f"in {expression}: the order misses it. Visit every child in v._prev.",
+        )
+    position = {k: i for i, k in enumerate(order)}
+    early = [(k, j) for k in ops for j in set(expression.consumers(k)) if position[k] < position[j]]
+    if early:
+        k, j = early[0]
+        inputs_first = all(
+            position[a] < position[k] for k in ops for a in expression.operands(k) if a in position
+        )
+        advice = (
+            "Your loop walks the order inputs first; walk it in reverse, output first "
+            "(for v in reversed(order))."
+            if inputs_first
+            else "In the order, append a Value only after all of its children."
+        )
+        return Feedback(
+            False,
+            f"the _backward of {expression.describe(k)} ran before that of "
+            f"{expression.describe(j)}, which uses it: v{k}'s gradient was not complete yet "
+            f"when it passed it on. {advice}",
+        )
+
+    reference = build_with_gradlib(expression)
+    for k, (mine, ref) in enumerate(zip(nodes, reference)):
+        if not _close(float(mine.data), float(ref.item())):
+            return Feedback(
+                False,
+                f"{expression.describe(k)} has data {_fmt(mine.data)}; gradlib computes "
+                f"{_fmt(ref.item())}: a forward pass changed.",
+            )
+    grads = [float(node.grad) for node in nodes]
+    if all(_close(g, float(t.grad.item())) for g, t in zip(grads, reference)):
+        return None
+    return Feedback(False, f"in {expression}, {_diagnose(expression, grads, reference)}")
+
+
+def check_tiny_engine(Value: Any, backward: Callable | None) -> Feedback:  # noqa: N803
+    """Step 3: steps 1 and 2 again, then ``backward`` on 30 random expressions (each with a
+    value used twice) against gradlib, every ``_backward`` call watched for its order."""
+    for step in (check_value_ops, check_value_tanh):
+        verdict = step(Value)
+        if not verdict:
+            return Feedback(
+                False, f"first finish step {1 + (step is check_value_tanh)}: {verdict.message}"
+            )
+    if backward is None:
+        return Feedback(False, "backward is not defined yet; run its cell.")
+    rng = np.random.default_rng(2024)
+    expressions = [random_expression(rng, n_ops=int(rng.integers(3, 9))) for _ in range(30)]
+    for expression in expressions:
+        verdict = _check_one_graph(Value, backward, expression)
+        if verdict is not None:
+            return verdict
+    longest = max(e.size for e in expressions)
+    return Feedback(
+        True,
+        f"on {len(expressions)} random expressions of up to {longest} values, each with a "
+        "value used twice, your engine's values and gradients equal gradlib's, every "
+        "_backward ran once, after those of the values that use it.",
+    )
+
+
+# ===== exercise 2: the backward pass of the two-layer MLP ======================================
+
+MLP_GRADIENTS = ("dZ2", "dW2", "db2", "dH", "dZ1", "dW1", "db1")
+
+
+def mlp_gradients(
+    X: np.ndarray, T: np.ndarray, W1: np.ndarray, b1: np.ndarray, W2: np.ndarray, b2: np.ndarray
+) -> dict[str, np.ndarray]:
+    """The backward pass of section 3 for the loss mean_i -log softmax(Z2)[i, y_i]; T is the
+    one-hot target (N, C). Returns the seven gradients and the forward arrays (Z1, H, P).
+
+        dZ2 = (P - T) / N          dW2 = H^T dZ2        db2 = dZ2 summed over the rows
+        dH  = dZ2 W2^T             dZ1 = dH * [Z1 > 0]
+        dW1 = X^T dZ1              db1 = dZ1 summed over the rows
+    """
+    n = len(X)
+    Z1 = X @ W1 + b1
+    H = np.maximum(Z1, 0.0)
+    P = softmax_array(H @ W2 + b2, axis=1)
+    dZ2 = (P - T) / n
+    dH = dZ2 @ W2.T
+    dZ1 = dH * (Z1 > 0)
+    return {
+        "dZ2": dZ2,
+        "dW2": H.T @ dZ2,
+        "db2": dZ2.sum(axis=0),
+        "dH": dH,
+        "dZ1": dZ1,
+        "dW1": X.T @ dZ1,
+        "db1": dZ1.sum(axis=0),
+        "Z1": Z1,
+        "H": H,
+        "P": P,
+    }
+
+
+def _mlp_slips(name: str, X, T, W1, W2, ref: dict[str, np.ndarray]) -> list[tuple[np.ndarray, str]]:
+    """What the usual slips give for one gradient (from the right upstream gradients)."""
+    n = len(X)
+    Z1, H, P = ref["Z1"], ref["H"], ref["P"]
+    dZ2, dH, dZ1 = ref["dZ2"], ref["dH"], ref["dZ1"]
+    sum_hint = (
+        "b{k} was added to every row, so its gradient adds up {up} over the rows: sum over axis 0."
+    )
+    extra_n = (
+        "is 1/N times the right one, a 1/N too many: the 1/N of the mean loss is already inside "
+        "dZ2, and every gradient after it only adds up what the rows contribute."
+    )
+
+    def bias_slips(k: int, up: np.ndarray, columns: str) -> list[tuple[np.ndarray, str]]:
+        """The slips in a bias gradient b{k}, from its layer's upstream gradient dZ{k}."""
+        name, up_name = f"db{k}", f"dZ{k}"
+        return [
+            (
+                up.sum(axis=1),
+                f"{name} sums over the wrong axis ({columns}, axis 1). "
+                + sum_hint.format(k=k, up=up_name),
+            ),
+            (up.mean(axis=0), f"{name} {extra_n} Sum over axis 0 instead of taking the mean."),
+            (
+                up.sum(axis=0, keepdims=True),
+                f"{name} kept the summed axis: b{k} is a vector, so sum without keepdims.",
+            ),
+            (
+                up.sum(),
+                f"{name} sums every entry of {up_name} into one number; sum over axis 0 only, "
+                "one number per column.",
+            ),
+        ]
+
+    if name == "dZ2":
+        return [
+            (
+                P - T,
+                f"dZ2 is N = {n} times too large: the loss is the mean over the N points, "
+                "so each point's P - T is divided by N.",
+            ),
+            ((P - T) / n**2, "dZ2 has a 1/N too many: divide P - T by N once."),
+            (
+                (T - P) / n,
+                "dZ2 has the wrong sign: d(-log p_y)/dz_j = p_j - [j = y], so dZ2 = (P - T) / N.",
+            ),
+            (P / n, "dZ2 is missing the target: subtract the one-hot T from P."),
+        ]
+    if name == "dW2":
+        return [
+            (dZ2.T @ H, "dW2 looks transposed: dZ2^T H has shape (C, M); W2 is (M, C)."),
+            (
+                Z1.T @ dZ2,
+                "dW2 uses Z1, the values before the ReLU; the second layer's input "
+                "is H = relu(Z1), so dW2 = H^T dZ2.",
+            ),
+            (H.T @ dZ2 / n, f"dW2 {extra_n}"),
+        ]
+    if name == "db2":
+        return bias_slips(2, dZ2, "the classes")
+    if name == "dH":
+        return [
+            (W2 @ dZ2.T, "dH looks transposed: W2 dZ2^T has shape (M, N); H is (N, M)."),
+            (
+                dZ2 @ W2.T * (Z1 > 0),
+                "dH has the ReLU mask applied already: dH is the gradient "
+                "at H, the ReLU's output. The mask belongs to the next step, dZ1.",
+            ),
+            (dZ2 @ W2.T / n, f"dH {extra_n}"),
+        ]
+    if name == "dZ1":
+        return [
+            (
+                dH,
+                "dZ1 equals dH: the ReLU mask is forgotten. relu'(Z1) is 1 where Z1 > 0 and "
+                "0 elsewhere, so dZ1 = dH * (Z1 > 0).",
+            ),
+            (
+                dH * (dH > 0),
+                "dZ1 keeps the positive entries of dH: the mask is made from the "
+                "gradient. relu' depends on the forward input: the mask is Z1 > 0.",
+            ),
+            (
+                dH * (Z1 < 0),
+                "dZ1 keeps dH where Z1 < 0: the mask is the wrong way round; the "
+                "ReLU passes the gradient where Z1 > 0.",
+            ),
+            (
+                dH * H,
+                "dZ1 multiplies dH by H, the ReLU's output; relu'(Z1) is the 0/1 mask "
+                "Z1 > 0, not the value.",
+            ),
+            (dH * Z1, "dZ1 multiplies dH by Z1; relu'(Z1) is the 0/1 mask Z1 > 0, not Z1."),
+            (
+                dH * (X @ W1 > 0),
+                "dZ1's mask comes from X W1 without b1; the ReLU's input is Z1 = X W1 + b1.",
+            ),
+            (dH * (Z1 > 0) / n, f"dZ1 {extra_n}"),
+        ]
+    if name == "dW1":
+        return [
+            (dZ1.T @ X, "dW1 looks transposed: dZ1^T X has shape (M, D); W1 is (D, M)."),
+            (
+                X.T @ dH,
+                "dW1 uses dH: the ReLU mask is forgotten here. The first layer's "
+                "output is Z1, so dW1 = X^T dZ1.",
+            ),
+            (X.T @ dZ1 / n, f"dW1 {extra_n}"),
+        ]
+    return [  # db1
+        *bias_slips(1, dZ1, "the hidden units"),
+        (dH.sum(axis=0), "db1 adds up dH: the ReLU mask is forgotten here; sum dZ1."),
+    ]
+
+
+def mlp_exercise_cases() -> list[tuple[np.ndarray, ...]]:
+    """Two small problems (X, T, W1, b1, W2, b2) whose dimensions N, D, M, C all differ (so
+    a transposed gradient has the wrong shape), with nonzero biases and no Z1 near 0."""
+    cases = []
+    for seed, (n, d, m, c) in ((5, (6, 3, 5, 4)), (8, (7, 4, 3, 2))):
+        rng = np.random.default_rng(seed)
+        X = rng.standard_normal((n, d))
+        T = np.eye(c)[rng.integers(0, c, n)]
+        W1 = rng.standard_normal((d, m))
+        b1 = 0.5 * rng.standard_normal(m)
+        W2 = rng.standard_normal((m, c))
+        b2 = 0.5 * rng.standard_normal(c)
+        cases.append((X, T, W1, b1, W2, b2))
+    return cases
+
+
+def _listed(names: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    return np.shape(a) == np.shape(b) and np.allclose(a, b, rtol=1e-6, atol=1e-12)
+
+
+class _LearnerMLP(Function):
+    """The MLP's loss, with the learner's gradients as its backward (for gradcheck)."""
+
+    @staticmethod
+    def forward(ctx: Context, W1, b1, W2, b2, X, T, backward):
+        grads = backward(X, T, W1, b1, W2, b2)
+        ctx.grads = [np.asarray(grads[k], dtype=float) for k in ("dW1", "db1", "dW2", "db2")]
+        P = softmax_array(np.maximum(X @ W1 + b1, 0.0) @ W2 + b2, axis=1)
+        return np.asarray(-np.mean(np.log(np.sum(P * T, axis=1))))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return tuple(grad * g for g in ctx.grads)
+
+
+def check_mlp_backward(mlp_backward: Callable | None) -> Feedback:
+    """Exercise 2: the learner's ``mlp_backward(X, T, W1, b1, W2, b2)``, which returns a dict
+    of the seven gradients, checked one by one in backward order on two small problems
+    (naming the usual slips), then its weight gradients through ``gl.gradcheck``."""
+    if mlp_backward is None:
+        return Feedback(False, "mlp_backward is not defined yet; run its cell.")
+    cases = mlp_exercise_cases()
+    for number, case in enumerate(cases, start=1):
+        X, T, W1, b1, W2, b2 = case
+        try:
+            got = mlp_backward(*[copy.deepcopy(a) for a in case])
+        except Exception as error:  # the learner's code: report it
+            return Feedback(
+                False, f"mlp_backward raised {type(error).__name__}: {error} (test case {number})"
+            )
+        if not isinstance(got, dict) or set(MLP_GRADIENTS) - set(got):
+            return Feedback(
+                False,
+                "mlp_backward should return the dict of its last line, with the keys "
+                f"{', '.join(MLP_GRADIENTS)}.",
+            )
+        ref = mlp_gradients(X, T, W1, b1, W2, b2)
+        right: list[str] = []
+        for name in MLP_GRADIENTS:
+            answer = got[name]
+            done = f"{_listed(right)} {'is' if len(right) == 1 else 'are'} right; " if right else ""
+            if answer is None or answer is Ellipsis:
+                return Feedback(False, f"{done}{name} is still empty (None).")
+            mine = read_numbers(answer, name)
+            if isinstance(mine, Feedback):
+                return Feedback(False, done + mine.message)
+            for slip, message in _mlp_slips(name, X, T, W1, W2, ref):
+                if _same(mine, slip) and not _same(slip, ref[name]):
+                    return Feedback(False, done + message)
+            verdict = check_array(mine, ref[name], name=name, reveal=False, rtol=1e-6, atol=1e-10)
+            if not verdict:
+                n, d = X.shape
+                m, c = W2.shape
+                sizes = f" (test case {number}: N = {n}, D = {d}, M = {m}, C = {c})"
+                return Feedback(False, done + verdict.message + sizes)
+            right.append(name)
+    X, T, W1, b1, W2, b2 = cases[0]
+    result = gradcheck(lambda *w: _LearnerMLP.apply(*w, X, T, mlp_backward), W1, b1, W2, b2)
+    if not result:
+        return Feedback(False, f"gl.gradcheck disagrees with your gradients:\n{result}")
+    return Feedback(
+        True,
+        "all seven gradients match, on two problems whose dimensions all differ, and "
+        "gl.gradcheck finds your dW1, db1, dW2 and db2 equal to central differences.",
+    )
+
+
+# ===== exercise 3: find the bug with gradcheck =================================================
 
 
 class BuggyLinear(Function):
@@ -121,7 +840,7 @@ def _bug_cases() -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
 
 
 def check_fixed_linear(function_class: Any) -> Feedback:
-    """Exercise 2: gradcheck the learner's fixed Function on a square and a non-square weight."""
+    """Exercise 3: gradcheck the learner's fixed Function on a square and a non-square weight."""
     name = getattr(function_class, "__name__", "your Function")
     input_names = ("x", "w", "b")
     for number, (x, w, b) in enumerate(_bug_cases(), start=1):

@@ -1,5 +1,5 @@
-"""Notebook 03, the static figures: the cost of each way to get a gradient, and the decision
-boundary at a few training steps."""
+"""Notebook 03, the static figures: the gates of the backward flow, the cost of each way to
+get a gradient, and the decision boundary at a few training steps."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from gradlib.graphplot import draw_graph, layout_graph
 from gradlib.lessons.backprop.maths import (
     BoundarySnapshots,
+    Gate,
     Snapshot,
 )
 from gradlib.plotting import PALETTE, new_figure
@@ -144,3 +146,51 @@ def plot_snapshot_grid(snapshots: BoundarySnapshots, steps: tuple[int, ...]) -> 
     colorbar.set_label("P(class 1)")
     colorbar.set_ticks([0, 0.5, 1])
     plt.show()
+
+
+GATE_COLUMN_GAP = 4.2  # closer columns than draw_graph's default: three gates fit a slide
+
+
+def plot_gates(gates: list[Gate], width: float = 11.5, height: float = 2.6) -> Figure:
+    """The graphs of a few gates side by side (``gate_examples``), each with its values,
+    gradients and local derivatives, and one legend saying where dL/dz came from."""
+    from matplotlib.patches import Patch
+
+    from gradlib.graphplot import BOX_WIDTH
+
+    # each panel as wide as its graph, so that every box is drawn at the same size
+    spans = []
+    for gate in gates:
+        layout = layout_graph(gate.out, column_gap=GATE_COLUMN_GAP)
+        spans.append(max(n.x for n in layout.nodes) - min(n.x for n in layout.nodes))
+    fig, axes = new_figure(
+        ncols=len(gates),
+        width=width,
+        height=height,
+        gridspec_kw={"width_ratios": [s + BOX_WIDTH + 0.6 for s in spans]},
+    )
+    for ax, gate in zip(np.atleast_1d(axes), gates):
+        draw_graph(
+            gate.out,
+            ax=ax,
+            fontsize=10.5,
+            legend=False,
+            column_gap=GATE_COLUMN_GAP,
+            stacked_labels=True,
+        )
+        ax.set_title(gate.title, fontsize=12, fontweight="bold")
+        ax.set_anchor("N")  # every graph hangs from the top, so the titles line up
+    upstream = gates[0].upstream
+    handles = [
+        Patch(color=PALETTE["blue"], label="value (forward)"),
+        Patch(
+            color=PALETTE["vermillion"],
+            label=f"grad = dL/d(box); dL/dz = {upstream:g} arrives from above",
+        ),
+        Patch(color=PALETTE["green"], label="local derivative"),
+    ]
+    fig.legend(
+        handles=handles, loc="lower center", ncol=3, frameon=False, fontsize=11, handlelength=1.0
+    )
+    fig.subplots_adjust(left=0.01, right=0.99, top=0.88, bottom=0.14, wspace=0.08)
+    return fig

@@ -12,7 +12,7 @@ import numpy as np
 
 from gradlib import functional as F
 from gradlib.activations import softmax_array
-from gradlib.engine import Tensor, no_grad, tensor, topological_order
+from gradlib.engine import Context, Function, Tensor, no_grad, tensor, topological_order
 
 
 def below(value: float, floor: float = 1e-15) -> str:
@@ -404,3 +404,183 @@ def training_outcomes(
             f"   {accuracy:8.1%}   {dead_units(X, final):4d} of {hidden}"
         )
     return "\n".join(lines)
+
+
+# ----- the patterns of the backward flow (cs231n's gates) ----------------------------------
+
+
+@dataclass
+class Gate:
+    """One gate of the backward flow, after ``out.backward(upstream)``: its input leaves,
+    its output ``out`` (named z), and how to read it."""
+
+    title: str  # e.g. "add distributes"
+    rule: str  # what each input gets, in words
+    inputs: tuple[Tensor, ...]
+    out: Tensor
+    upstream: float
+
+    def grads(self) -> tuple[float, ...]:
+        """dL/d(input) for each input, as Python floats."""
+        return tuple(float(t.grad) for t in self.inputs)
+
+    def line(self) -> str:
+        """``add distributes: z = x + y = 0.5; dL/dx = 3, dL/dy = 3 (each input gets g)``"""
+        grads = ", ".join(f"dL/d{t.name} = {float(t.grad):g}" for t in self.inputs)
+        return f"{self.title + ':':20} z = {float(self.out.data):g};  {grads}   ({self.rule})"
+
+
+GATE_INPUTS = (2.0, -1.5)  # x, y: exact binary fractions, so every gradient prints exactly
+
+
+def gate_examples(upstream: float = 3.0) -> dict[str, Gate]:
+    """The five patterns on x = 2, y = -1.5, each graph's output z getting dL/dz =
+    ``upstream`` from above: add, multiply, max, ReLU (open at x, closed at y) and a copy
+    (x used twice, in z = x y + x)."""
+    from gradlib.ops import maximum
+
+    made = {
+        "add": ("add distributes", "each input gets g", lambda x, y: (x + y, (x, y))),
+        "multiply": ("multiply swaps", "x gets g·y, y gets g·x", lambda x, y: (x * y, (x, y))),
+        "max": (
+            "max routes",
+            "the larger gets g, the other 0",
+            lambda x, y: (maximum(x, y), (x, y)),
+        ),
+        "relu open": (
+            "ReLU gates: open",
+            "g passes where input > 0",
+            lambda x, y: (F.relu(x), (x,)),
+        ),
+        "relu closed": ("ReLU gates: closed", "0 where input < 0", lambda x, y: (F.relu(y), (y,))),
+        "copy": (
+            "a copy sums",
+            "x gets g·y + g from its two uses",
+            lambda x, y: (_copy(x, y), (x, y)),
+        ),
+    }
+    gates = {}
+    for key, (title, rule, op) in made.items():
+        x, y = (tensor(v, requires_grad=True) for v in GATE_INPUTS)
+        x.name, y.name = "x", "y"
+        out, inputs = op(x, y)
+        out.name = "z"
+        out.retain_grad()
+        out.backward(np.array(upstream))
+        gates[key] = Gate(title, rule, inputs, out, upstream)
+    return gates
+
+
+def _copy(x: Tensor, y: Tensor) -> Tensor:
+    """z = p + x with p = x y: x is used twice."""
+    p = x * y
+    p.name = "p"
+    p.retain_grad()
+    return p + x
+
+
+# ----- one neuron with a loss, stepped through by the widget ----------------------------------
+
+
+def neuron_loss(w: float, x: float, b: float, target: float = 1.0) -> Tensor:
+    """L = (sigmoid(w x + b) - target)**2 as a graph of named scalars p = w x, z = p + b,
+    s = sigmoid(z), e = s - target, L = e**2, after ``L.backward()`` (every gradient kept)."""
+    w_, x_, b_ = (tensor(float(v), requires_grad=True) for v in (w, x, b))
+    p = w_ * x_
+    z = p + b_
+    s = F.sigmoid(z)
+    e = s - target
+    loss = e**2
+    for t, name in ((w_, "w"), (x_, "x"), (b_, "b"), (p, "p"), (z, "z"), (s, "s"), (e, "e")):
+        t.name = name
+        t.retain_grad()
+    loss.name = "L"
+    loss.retain_grad()
+    loss.backward()
+    return loss
+
+
+def neuron_table(settings: list[tuple[float, float, float]]) -> str:
+    """For each (w, x, b) of ``neuron_loss``: z, s, the sigmoid's local derivative ds/dz,
+    the loss and the gradients dL/dz and dL/dw, one row each."""
+    lines = ["    w      x      b  |      z       s    ds/dz       L      dL/dz      dL/dw"]
+    for w, x, b in settings:
+        loss = neuron_loss(w, x, b)
+        named = {t.name: t for t in topological_order(loss)}
+        z, s = named["z"], named["s"]
+        s_value = float(s.data)
+        lines.append(
+            f"{w:5.1f}  {x:5.1f}  {b:5.1f}  | {float(z.data):6.2f}  {s_value:6.4f}  "
+            f"{s_value * (1 - s_value):7.4f}  {float(loss.data):6.4f}  {float(z.grad):9.3g}  "
+            f"{float(named['w'].grad):9.3g}"
+        )
+    return "\n".join(lines)
+
+
+# ----- beyond two layers: the backward recursion of an L-layer MLP ----------------------------
+
+
+@dataclass
+class DeepMLP:
+    """An L-layer ReLU MLP after ``loss.backward()``, indexed by layer l = 1 .. L:
+    Z[l] = H[l-1] W[l] + b[l], H[l] = relu(Z[l]) for l < L, H[0] = X, logits Z[L]; every
+    Z[l] and H[l] keeps its gradient. ``T`` is the one-hot target."""
+
+    W: dict[int, Tensor]
+    b: dict[int, Tensor]
+    Z: dict[int, Tensor]
+    H: dict[int, Tensor]
+    loss: Tensor
+    T: np.ndarray
+
+    @property
+    def depth(self) -> int:
+        return len(self.W)
+
+
+def deep_mlp(
+    X: np.ndarray, target: np.ndarray, widths: tuple[int, ...] = (2, 16, 16, 16, 2), seed: int = 0
+) -> DeepMLP:
+    """The MLP with layer widths ``widths`` (input first), He-initialised from
+    ``default_rng(seed)`` with small random biases, its mean cross-entropy on (X, target)
+    recorded by gradlib and backpropagated."""
+    rng = np.random.default_rng(seed)
+    depth = len(widths) - 1
+    W, b, Z, H = {}, {}, {}, {0: tensor(X)}
+    for layer in range(1, depth + 1):
+        fan_in, fan_out = widths[layer - 1], widths[layer]
+        W[layer] = tensor(
+            rng.standard_normal((fan_in, fan_out)) * np.sqrt(2 / fan_in), requires_grad=True
+        )
+        b[layer] = tensor(0.1 * rng.standard_normal(fan_out), requires_grad=True)
+        Z[layer] = (H[layer - 1] @ W[layer] + b[layer]).retain_grad()
+        if layer < depth:
+            H[layer] = F.relu(Z[layer]).retain_grad()
+    loss = -F.log_softmax(Z[depth], dim=1)[np.arange(len(target)), target].mean()
+    loss.backward()
+    T = np.eye(widths[-1])[target]
+    return DeepMLP(W, b, Z, H, loss, T)
+
+
+# ----- gradient-checking pitfalls ----------------------------------------------------------
+
+
+class ScaledCube(Function):
+    """out = scale * x**3, entry by entry;  dL/dx = grad * 3 scale x**2.
+
+    With ``wrong=True`` the backward returns grad * 2 scale x**2, a third too small: at
+    scale 1e-6 that wrong gradient is off by less than gradcheck's absolute tolerance."""
+
+    @staticmethod
+    def forward(ctx: Context, x, scale, wrong=False):
+        ctx.x, ctx.scale, ctx.factor = x, scale, 2.0 if wrong else 3.0
+        return scale * x**3
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.factor * ctx.scale * ctx.x**2
+
+
+def scaled_cube(scale: float, wrong: bool = False) -> Any:
+    """x -> scale * x**3 as a gradlib function (for ``gl.gradcheck``)."""
+    return lambda x: ScaledCube.apply(x, scale, wrong)

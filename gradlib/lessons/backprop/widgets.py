@@ -1,9 +1,11 @@
-"""Notebook 03, the widget: train the MLP yourself, with a learning rate and a width you choose,
-and look at its decision boundary at any step."""
+"""Notebook 03, the widgets: step through the backward pass of one neuron with a loss
+(``BackwardStepper``); train the MLP yourself, with a learning rate and a width you choose,
+and look at its decision boundary at any step (``TrainingStep``)."""
 
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from gradlib.activations import softmax_array
@@ -14,10 +16,11 @@ from gradlib.lessons.backprop.maths import (
     TrainingRun,
     dead_units,
     mlp_logits,
+    neuron_loss,
     train_mlp,
 )
 from gradlib.plotting import PALETTE, widget_figure
-from gradlib.widgets import IntSlider, LogSlider, Widget
+from gradlib.widgets import IntSlider, LogSlider, Slider, Widget
 
 # The notebook trains for TRAINING_STEPS steps and records the boundary every RECORD_EVERY.
 TRAINING_STEPS = 300
@@ -128,3 +131,168 @@ class TrainingStep(Widget):
             f"learning rate {lr:.3g}, {hidden} hidden units, step {snap.step}: {loss}, "
             f"training accuracy {100 * snap.accuracy:.1f}%, {dead} of {hidden} hidden units dead"
         )
+
+
+# ----- stepping through the backward pass -----------------------------------------------------
+
+
+class _BlitCanvas(FigureCanvasAgg):
+    """An Agg canvas that draws the still parts of its figure once and afterwards only the
+    artists in ``moving`` (set animated, so a full draw leaves them out), over a copy of the
+    still parts: matplotlib's blitting. A stepper update changes about twenty texts of a
+    figure of a hundred artists; drawing only those keeps it fast enough to drag."""
+
+    def __init__(self, figure: Figure, moving: list) -> None:
+        super().__init__(figure)
+        self.moving = moving
+        self.background = None
+
+    def draw(self) -> None:
+        if self.background is None:
+            super().draw()  # everything not animated
+            self.background = self.copy_from_bbox(self.figure.bbox)
+        else:
+            self.restore_region(self.background)
+        renderer = self.get_renderer()
+        for artist in self.moving:
+            if artist.get_visible():
+                artist.draw(renderer)
+
+
+def _number(value: float) -> str:
+    """Three significant digits, short enough for a box: 0.182, −1.64, 7.3e−5."""
+    if value == 0 or 0.01 <= abs(value) < 1000:
+        text = f"{value:.3g}"
+    else:
+        exponent = int(np.floor(np.log10(abs(value))))
+        text = f"{value / 10**exponent:.2g}e{exponent}"
+    return text.replace("-", "−")
+
+
+STEPPER_COLUMN_GAP = 4.4
+PENDING = "#9a9a9a"  # a gradient not computed yet
+USED = "#fff0a8"  # the local derivatives the current step multiplies
+
+
+class BackwardStepper(Widget):
+    """One neuron with a loss, L = (sigmoid(w x + b) - 1)**2, drawn as its computational
+    graph (``neuron_loss``): move w, x and b, and step the backward pass one node at a time.
+    Every box shows its value; the gradients computed so far stay on the picture, the rest
+    show "grad ?"; the current node is framed, and the line above the graph writes its
+    gradient as upstream gradient x local derivative (a sum of such products for a value
+    used twice). The figure is drawn once; an update sets texts and colours."""
+
+    controls = {
+        "w": Slider(-1.0, -3.0, 3.0, step=0.1, label="weight w"),
+        "x": Slider(2.0, -3.0, 3.0, step=0.1, label="input x"),
+        "b": Slider(0.5, -3.0, 3.0, step=0.1, label="bias b"),
+        "step": IntSlider(4, 0, 8, label="backward step"),
+    }
+    moved = {"w": 2.3, "x": -1.4, "b": 1.2, "step": 8}
+    # The graph drawn: a function of w, x, b returning the loss L (named tensors, backward
+    # done), with as many nodes that need a gradient as the step slider has steps.
+    expression = staticmethod(neuron_loss)
+
+    def build(self) -> Figure:
+        from matplotlib.patches import FancyBboxPatch
+
+        from gradlib.graphplot import BOX_HEIGHT, BOX_WIDTH, draw_graph
+
+        fig, ax = widget_figure(
+            width=11.4,
+            height=2.9,
+            margins={"left": 0.005, "right": 0.995, "bottom": 0.1, "top": 0.86},
+        )
+        self.layout = draw_graph(
+            self.expression(**{k: v for k, v in self.defaults().items() if k != "step"}),
+            ax=ax,
+            fontsize=10.5,
+            show_constants=False,
+            column_gap=STEPPER_COLUMN_GAP,
+        )
+        self.order = self.layout.backward_order()
+        if len(self.order) != self.controls["step"].max:
+            raise RuntimeError("BackwardStepper: the step slider must end at the last node")
+        self.frame = ax.add_patch(
+            FancyBboxPatch(
+                (0, 0),
+                BOX_WIDTH + 0.3,
+                BOX_HEIGHT + 0.3,
+                boxstyle="round,pad=0.02,rounding_size=0.25",
+                facecolor="none",
+                edgecolor=PALETTE["vermillion"],
+                linewidth=3.0,
+                zorder=5,
+            )
+        )
+        self.equation = fig.text(0.5, 0.93, "", ha="center", va="center", fontsize=13)
+        moving = [self.frame, self.equation]
+        for node in self.layout.nodes:
+            moving.extend(node.texts[1:])  # value and gradient; the title stays
+        moving.extend(e.label for e in self.layout.edges if e.label is not None)
+        for artist in moving:
+            artist.set_animated(True)
+        _BlitCanvas(fig, moving)
+        return fig
+
+    def update(self, w: float, x: float, b: float, step: int) -> str:
+        from gradlib.graphplot import BOX_HEIGHT, BOX_WIDTH, layout_graph
+
+        fresh = layout_graph(
+            self.expression(w, x, b), show_constants=False, column_gap=STEPPER_COLUMN_GAP
+        )
+        value = {n.name: float(n.tensor.data) for n in fresh.nodes}
+        grad = {n.name: float(n.tensor.grad) for n in fresh.nodes}
+        names = [n.name for n in fresh.nodes]
+        local = {(names[e.source], names[e.target]): e.local_grad for e in fresh.edges}
+        shown = self.layout.nodes
+
+        for node in shown:
+            node.texts[1].set_text(f"value {_number(value[node.name])}")
+        done = {n.name for n in self.order[:step]}
+        for node in self.order:
+            text = node.texts[2]
+            text.set_fontweight("normal")
+            if node.name in done:
+                text.set_text(f"grad {_number(grad[node.name])}")
+                text.set_color(PALETTE["vermillion"])
+            else:
+                text.set_text("grad ?")
+                text.set_color(PENDING)
+        for edge in self.layout.edges:
+            source, target = shown[edge.source].name, shown[edge.target].name
+            # two short lines fit between boxes that are close together
+            edge.label.set_text(f"∂{target}/∂{source}\n{_number(local[(source, target)])}")
+            edge.label.set_fontweight("normal")
+            edge.label.get_bbox_patch().set_facecolor("white")
+
+        loss = f"L = {_number(value['L'])}"
+        if step == 0:
+            self.frame.set_visible(False)
+            says = f"Forward pass done, {loss}: every value is known, no gradient yet."
+        else:
+            current = self.order[step - 1]
+            self.frame.set_visible(True)
+            self.frame.set_x(current.x - BOX_WIDTH / 2 - 0.15)
+            self.frame.set_y(current.y - BOX_HEIGHT / 2 - 0.15)
+            uses = self.layout.uses(current)
+            if not uses:
+                rule = f"∂L/∂L = 1, the seed of the backward pass ({loss})"
+            else:
+                symbols, numbers = [], []
+                for edge in uses:
+                    consumer = shown[edge.target]
+                    consumer.texts[2].set_fontweight("bold")
+                    edge.label.set_fontweight("bold")
+                    edge.label.get_bbox_patch().set_facecolor(USED)
+                    up, here = grad[consumer.name], local[(current.name, consumer.name)]
+                    symbols.append(f"∂L/∂{consumer.name} × ∂{consumer.name}/∂{current.name}")
+                    numbers.append(f"{_number(up)} × {_number(here)}")
+                rule = (
+                    f"∂L/∂{current.name} = {' + '.join(symbols)} = {' + '.join(numbers)} "
+                    f"= {_number(grad[current.name])}"
+                )
+            current.texts[2].set_fontweight("bold")
+            says = f"Step {step} of {len(self.order)}, {current.name}: {rule}"
+        self.equation.set_text(says)
+        return f"w = {w:.1f}, x = {x:.1f}, b = {b:.1f}. " + says.replace("−", "-")

@@ -9,13 +9,18 @@ Import it as ``from gradlib.lessons import gradient_descent as gd``; everything 
   quadratic (x1**2 + kappa x2**2) / 2 with the classical tuned settings, the roots of one
   heavy-ball step (a geometric sequence tried in the recurrence; the same numbers as the
   eigenvalues of its 2x2 matrix), the closed form they give, the steps needed against
-  kappa, and Lessard, Recht and Packard's function on which the tuned heavy ball never
-  converges; Himmelblau's surface, its stationary points (Newton's method, classified by
-  the Hessian) and descent from many starts at once; the regression data, full-batch,
-  mini-batch or stochastic gradient descent on it with gradlib, a table against least
-  squares, the hover level over several seeds, and one update step checked (claim C2);
+  kappa; the momentum lab's runs (plain descent and the heavy ball at one setting, their
+  rates in theory and measured, the rate over a grid of settings); the race on the same
+  valley, axis-aligned and turned by 45 degrees, of plain descent, the heavy ball,
+  Nesterov's momentum and Adam, run with ``gradlib.optim``; Lessard, Recht and Packard's
+  function on which the tuned heavy ball never converges; Himmelblau's surface, its
+  stationary points (Newton's method, classified by the Hessian) and descent from many
+  starts at once; the regression data, full-batch, mini-batch or stochastic gradient
+  descent on it with gradlib, a table against least squares, the hover level over several
+  seeds, and one update step checked (claim C2);
 - ``figures.py``: the static figures;
-- ``widgets.py``: ``LearningRateExplorer`` (the learning rate on a parabola);
+- ``widgets.py``: ``LearningRateExplorer`` (the learning rate on a parabola) and
+  ``MomentumLab`` (kappa, the learning rate and the momentum on the valley);
 - ``exercises.py``: the checkers of the two exercises.
 """
 
@@ -34,15 +39,26 @@ from gradlib.lessons.gradient_descent.figures import (
     plot_steps_vs_kappa,
 )
 from gradlib.lessons.gradient_descent.maths import (
+    ADAM_LRS,
+    HALF_ROOT,
     HIMMELBLAU_MINIMA,
     L_DEMO,
+    LAB_START,
+    LAB_STEPS,
+    LAB_TOUR,
     LESSARD_L,
     LESSARD_MU,
+    RACE_METHODS,
+    RACE_START,
+    MomentumRun,
     OneStep,
+    Race,
     StationaryPoint,
     StepCounts,
     UpdateCheck,
+    adam_steps_many,
     basin_map,
+    best_adam_lr,
     best_learning_rate,
     check_update_rule,
     count_steps,
@@ -56,6 +72,8 @@ from gradlib.lessons.gradient_descent.maths import (
     heavy_ball_closed_form,
     heavy_ball_matrix,
     heavy_ball_parameters,
+    heavy_ball_rate,
+    heavy_ball_rate_map,
     heavy_ball_roots,
     himmelblau,
     himmelblau_gradient,
@@ -67,32 +85,56 @@ from gradlib.lessons.gradient_descent.maths import (
     lessard_function,
     lessard_gradient,
     make_regression_data,
+    measured_rate,
+    momentum_run,
+    momentum_table,
     nearest_minimum,
     nesterov_1d,
+    nesterov_parameters,
     one_step_check,
     one_step_table,
+    optimizer_gaps,
+    optimizer_steps,
     quadratic_path,
+    race,
     regime,
+    root_kind,
     steps_to_tolerance,
+    valley_gradient,
+    valley_hessian,
+    valley_start,
 )
 from gradlib.lessons.gradient_descent.widgets import (
     WIDGET_STEPS,
     LearningRateExplorer,
+    MomentumLab,
 )
 
 __all__ = [
+    "ADAM_LRS",
     "EXERCISE",
+    "HALF_ROOT",
     "HIMMELBLAU_MINIMA",
+    "LAB_START",
+    "LAB_STEPS",
+    "LAB_TOUR",
     "LESSARD_L",
     "LESSARD_MU",
     "L_DEMO",
+    "RACE_METHODS",
+    "RACE_START",
     "WIDGET_STEPS",
     "LearningRateExplorer",
+    "MomentumLab",
+    "MomentumRun",
     "OneStep",
+    "Race",
     "StationaryPoint",
     "StepCounts",
     "UpdateCheck",
+    "adam_steps_many",
     "basin_map",
+    "best_adam_lr",
     "best_learning_rate",
     "check_descent_step",
     "check_learning_rate",
@@ -109,6 +151,8 @@ __all__ = [
     "heavy_ball_closed_form",
     "heavy_ball_matrix",
     "heavy_ball_parameters",
+    "heavy_ball_rate",
+    "heavy_ball_rate_map",
     "heavy_ball_roots",
     "himmelblau",
     "himmelblau_gradient",
@@ -120,17 +164,28 @@ __all__ = [
     "lessard_function",
     "lessard_gradient",
     "make_regression_data",
+    "measured_rate",
+    "momentum_run",
+    "momentum_table",
     "nearest_minimum",
     "nesterov_1d",
+    "nesterov_parameters",
     "one_step_check",
     "one_step_table",
+    "optimizer_gaps",
+    "optimizer_steps",
     "plot_basins",
     "plot_descent_paths",
     "plot_loss_curves",
     "plot_regimes",
     "plot_steps_vs_kappa",
     "quadratic_path",
+    "race",
     "reference_descent_step",
     "regime",
+    "root_kind",
     "steps_to_tolerance",
+    "valley_gradient",
+    "valley_hessian",
+    "valley_start",
 ]

@@ -4,9 +4,10 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 import numpy as np
@@ -633,3 +634,419 @@ def fit_table(
             f"{label:34s}{w[0]:7.4f}   {w[1]:7.4f}   {b:6.4f}    {gap:.1e}            {level}"
         )
     return "\n".join(lines)
+
+
+# ----- the momentum lab: plain descent and the heavy ball at one setting ---------------------
+
+LAB_START = (-9.0, 2.5)  # where the lab's runs start, as in the figure of the paths
+LAB_STEPS = 100  # steps the lab runs; its measured rate is fitted over the second half
+
+
+def root_kind(lr: float, momentum: float, curvature: float) -> str:
+    """'real', 'repeated' or 'complex': the two roots of r**2 - t r + momentum = 0 along a
+    direction of this curvature (t = 1 + momentum - lr * curvature), as ``heavy_ball_roots``
+    decides them (a repeated root up to rounding). Without momentum they are 1 - lr lambda
+    and 0: real (even when lr lambda = 1 makes both 0)."""
+    if momentum == 0:
+        return "real"
+    t = 1.0 + momentum - lr * curvature
+    gap = t * t - 4.0 * momentum
+    if abs(gap) < 1e-12:
+        return "repeated"
+    return "real" if gap > 0 else "complex"
+
+
+def heavy_ball_rate(lr: float, momentum: float, curvatures: Any) -> float:
+    """The theoretical rate: the largest root size |r| over the curvatures given.
+
+    Along each direction the error is a mix of r1**k and r2**k, so the run shrinks by the
+    larger |r| per step in the long run, and the slowest direction sets the pace. On a
+    quadratic whose curvatures lie between mu and L the largest |r| is at mu or at L, so
+    those two are enough. ``momentum = 0`` gives plain descent's max |1 - lr lambda|.
+    """
+    return max(float(np.abs(heavy_ball_roots(lr, momentum, c)).max()) for c in curvatures)
+
+
+def heavy_ball_rate_map(lr_times_L: Any, momentum: Any, kappa: float) -> np.ndarray:
+    """``heavy_ball_rate`` over a grid at once: rows are momenta, columns values of lr * L,
+    for the curvatures mu = L / kappa and L. The same formula as ``heavy_ball_roots``,
+    vectorised: real roots have larger size (|t| + sqrt(t**2 - 4 beta)) / 2, complex ones
+    sqrt(beta)."""
+    h = np.asarray(lr_times_L, dtype=np.float64)[None, :]
+    beta = np.asarray(momentum, dtype=np.float64)[:, None]
+    sizes = []
+    for step in (h / kappa, h):  # lr * mu and lr * L
+        t = 1.0 + beta - step
+        gap = t * t - 4.0 * beta
+        real = (np.abs(t) + np.sqrt(np.maximum(gap, 0.0))) / 2.0
+        sizes.append(np.where(gap > 0, real, np.sqrt(beta)))
+    return np.maximum(*sizes)
+
+
+def measured_rate(distances: Any, first: int, last: int) -> float:
+    """The shrink factor per step that a run shows: exp of the slope of a straight line
+    fitted (least squares) to ln |x_k| for k = first .. last. Distances that are exactly 0
+    (a run that landed on the minimum) are left out; with fewer than two left it is 0.
+
+    The slope is written out, not left to np.polyfit, so no BLAS routine is involved and
+    the number is the same on every machine.
+    """
+    d = np.asarray(distances, dtype=np.float64)[first : last + 1]
+    k = np.arange(first, last + 1, dtype=np.float64)
+    keep = d > 1e-300
+    if keep.sum() < 2:
+        return 0.0
+    k, y = k[keep], np.log(d[keep])
+    k_centred = k - k.mean()
+    return float(np.exp(np.sum(k_centred * (y - y.mean())) / np.sum(k_centred**2)))
+
+
+@dataclass(frozen=True)
+class MomentumRun:
+    """Plain descent and the heavy ball on (x1**2 + kappa x2**2) / 2 at one learning rate,
+    from ``LAB_START``: both paths, and each one's rate in theory and as measured."""
+
+    kappa: float
+    lr: float
+    momentum: float
+    plain: np.ndarray  # (steps + 1, 2), momentum 0
+    heavy: np.ndarray  # (steps + 1, 2)
+    plain_theory: float  # max |1 - lr lambda| over lambda = 1, kappa
+    heavy_theory: float  # heavy_ball_rate over lambda = 1, kappa
+    plain_measured: float
+    heavy_measured: float
+    kind_mu: str  # the heavy ball's roots along x1 (lambda = mu = 1)
+    kind_L: str  # and along x2 (lambda = L = kappa)
+
+    @property
+    def lr_times_L(self) -> float:
+        return self.lr * self.kappa
+
+
+def momentum_run(
+    kappa: float, lr_times_L: float, momentum: float, steps: int = LAB_STEPS
+) -> MomentumRun:
+    """``descent_path_2d`` without and with momentum at lr = lr_times_L / L (L = kappa),
+    ``steps`` steps from ``LAB_START``; the measured rates are fitted over the second half."""
+    lr = lr_times_L / kappa
+    plain = descent_path_2d(kappa, lr, LAB_START, steps)
+    heavy = descent_path_2d(kappa, lr, LAB_START, steps, momentum=momentum)
+    curvatures = (1.0, kappa)
+
+    def fitted(path: np.ndarray) -> float:
+        return measured_rate(np.hypot(path[:, 0], path[:, 1]), steps // 2, steps)
+
+    return MomentumRun(
+        kappa=kappa,
+        lr=lr,
+        momentum=momentum,
+        plain=plain,
+        heavy=heavy,
+        plain_theory=heavy_ball_rate(lr, 0.0, curvatures),
+        heavy_theory=heavy_ball_rate(lr, momentum, curvatures),
+        plain_measured=fitted(plain),
+        heavy_measured=fitted(heavy),
+        kind_mu=root_kind(lr, momentum, 1.0),
+        kind_L=root_kind(lr, momentum, kappa),
+    )
+
+
+# The settings the notebook's "things to try" visit: (label, kappa, lr * L, beta).
+_POLYAK_10 = heavy_ball_parameters(10.0)
+LAB_TOUR = [
+    ("the lab's start", 10, 1.8, 0.5),
+    ("beta = 0: plain descent", 10, 1.8, 0.0),
+    ("lr = 1/L, little momentum", 10, 1.0, 0.3),
+    ("lr = 1/L, more momentum", 10, 1.0, 0.47),
+    ("lr = 1/L, much momentum", 10, 1.0, 0.9),
+    ("Polyak's tuning, exact", 10, _POLYAK_10[0] * 10.0, _POLYAK_10[1]),
+    ("Polyak's tuning on the sliders", 10, 2.31, 0.27),
+    ("a little more momentum", 10, 2.31, 0.28),
+    (f"below the edge 2(1 + beta) = {2 * 1.27:.2f}", 10, 2.5, 0.27),
+    (f"above the edge 2(1 + beta) = {2 * 1.27:.2f}", 10, 2.6, 0.27),
+    ("kappa = 100: plain descent", 100, 1.98, 0.0),
+    ("kappa = 100: Polyak's tuning", 100, 3.3, 0.67),
+]
+
+
+def momentum_table(settings: list[tuple[str, float, float, float]]) -> str:
+    """One ``momentum_run`` per (label, kappa, lr * L, momentum): the kinds of the heavy
+    ball's roots along mu and L, its rate in theory and measured over steps 50 to 100, and
+    plain descent's at the same learning rate. A rate above 1 diverges."""
+    lines = [
+        f"{'':74s}{'heavy ball':17s}plain descent",
+        f"{'setting':34s}kappa  lr L   beta   roots at mu / L     theory measured  theory measured",
+    ]
+    for label, kappa, lr_times_L, momentum in settings:
+        run = momentum_run(kappa, lr_times_L, momentum)
+        kinds = f"{run.kind_mu} / {run.kind_L}"
+        lines.append(
+            f"{label:34s}{kappa:5g}  {lr_times_L:5.3f}  {momentum:5.3f}  {kinds:19s}"
+            f"  {run.heavy_theory:5.3f}   {run.heavy_measured:5.3f}"
+            f"    {run.plain_theory:5.3f}   {run.plain_measured:5.3f}"
+        )
+    lines.append(
+        f"({LAB_STEPS} steps from {LAB_START}; measured: fitted over steps {LAB_STEPS // 2} to "
+        f"{LAB_STEPS}; a rate above 1 grows: the run diverges)"
+    )
+    return "\n".join(lines)
+
+
+# ----- Nesterov and Adam on the same valley, with gradlib.optim -----------------------------
+
+# cos 45° = sin 45° = sqrt(1/2): a square root is correctly rounded everywhere, so the rotated
+# valley has the same last bits on every machine (np.cos(np.pi / 4) need not).
+HALF_ROOT = float(np.sqrt(0.5))
+RACE_START = (1.0, 1.0)  # as in ``count_steps``
+ADAM_LRS = 10.0 ** np.arange(-3.0, 0.76, 0.25)  # the grid Adam's learning rate is tuned on
+
+
+def valley_hessian(kappa: float, rotated: bool = False) -> np.ndarray:
+    """The Hessian H of f(x) = x^T H x / 2 with curvatures 1 and kappa: diag(1, kappa), or
+    that valley turned by 45 degrees, R diag(1, kappa) R^T with R = [[c, -c], [c, c]] and
+    c = sqrt(1/2), so that each coordinate axis sees both curvatures."""
+    if not rotated:
+        return np.array([[1.0, 0.0], [0.0, kappa]])
+    c2 = HALF_ROOT * HALF_ROOT
+    return np.array([[c2 + c2 * kappa, c2 - c2 * kappa], [c2 - c2 * kappa, c2 + c2 * kappa]])
+
+
+def valley_start(rotated: bool = False) -> np.ndarray:
+    """``RACE_START``, turned with the valley: the same point relative to its axes."""
+    x1, x2 = RACE_START
+    if not rotated:
+        return np.array([x1, x2])
+    return np.array([HALF_ROOT * x1 - HALF_ROOT * x2, HALF_ROOT * x1 + HALF_ROOT * x2])
+
+
+def valley_gradient(hessian: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """H x, the gradient of x^T H x / 2, written out term by term (x of shape (..., 2)).
+
+    Not ``hessian @ x``: a matrix product may go through BLAS, whose last bits differ
+    between machines, and a step count can hang on them."""
+    x1, x2 = x[..., 0], x[..., 1]
+    return np.stack(
+        [hessian[0, 0] * x1 + hessian[0, 1] * x2, hessian[1, 0] * x1 + hessian[1, 1] * x2], axis=-1
+    )
+
+
+def nesterov_parameters(kappa: float) -> tuple[float, float]:
+    """Nesterov's constant-step tuning for curvatures mu = 1, L = kappa: (lr, momentum) =
+    (1/L, (sqrt(kappa) - 1) / (sqrt(kappa) + 1)), the setting of his accelerated method
+    for smooth strongly convex functions (Nesterov 2018, section 2.2)."""
+    root = np.sqrt(kappa)
+    return 1.0 / kappa, float((root - 1.0) / (root + 1.0))
+
+
+def optimizer_steps(
+    make_optimizer: Callable[[list[Tensor]], Any],
+    hessian: np.ndarray,
+    start: Any,
+    tol: float = 1e-6,
+    max_steps: int = 20_000,
+) -> int:
+    """Steps of a ``gradlib.optim`` optimizer until |x_k| <= tol |x_0| on x^T H x / 2 (-1 if
+    never within ``max_steps``). The parameter is one gradlib tensor of shape (2,); each
+    step sets its ``.grad`` to H x (``valley_gradient``) and calls ``step()``, as a training
+    loop does after ``backward()``."""
+    x = tensor(np.array(start, dtype=np.float64), requires_grad=True)
+    optimizer = make_optimizer([x])
+    (h11, h12), (h21, h22) = hessian.tolist()
+    x1, x2 = x.data.tolist()
+    target = tol * math.sqrt(x1 * x1 + x2 * x2)
+    for k in range(1, max_steps + 1):
+        # valley_gradient(hessian, x.data) in plain floats (the same roundings), faster
+        x.grad = np.array([h11 * x1 + h12 * x2, h21 * x1 + h22 * x2])
+        optimizer.step()  # moves x.data in place
+        x1, x2 = x.data.tolist()
+        if math.sqrt(x1 * x1 + x2 * x2) <= target:
+            return k
+    return -1
+
+
+def adam_steps_many(
+    hessian: np.ndarray,
+    start: Any,
+    lrs: Any,
+    tol: float = 1e-6,
+    max_steps: int = 20_000,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
+) -> np.ndarray:
+    """``optimizer_steps`` with ``gradlib.optim.Adam`` at every learning rate of ``lrs`` at
+    once: Adam's update written out by hand (the same operations in the same order as
+    ``Adam.step``), one row of numpy arrays per learning rate. For tuning the learning
+    rate on a grid, where one run per rate would be slow."""
+    lrs = np.asarray(lrs, dtype=np.float64)[:, None]
+    x = np.tile(np.array(start, dtype=np.float64), (len(lrs), 1))
+    m, v = np.zeros_like(x), np.zeros_like(x)
+    beta1, beta2 = betas
+    target = tol * float(np.sqrt(np.sum(np.array(start, dtype=np.float64) ** 2)))
+    steps = np.full(len(lrs), -1)
+    for t in range(1, max_steps + 1):
+        g = valley_gradient(hessian, x)
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        step_size = lrs / (1 - beta1**t)
+        denom = np.sqrt(v) / math.sqrt(1 - beta2**t) + eps
+        x = x - step_size * m / denom
+        reached = (np.sqrt(np.sum(x**2, axis=1)) <= target) & (steps < 0)
+        steps[reached] = t
+        if (steps > 0).all():
+            break
+    return steps
+
+
+def best_adam_lr(
+    hessian: np.ndarray, start: Any, tol: float = 1e-6, max_steps: int = 20_000
+) -> float:
+    """The learning rate of ``ADAM_LRS`` with which Adam reaches the tolerance in the fewest
+    steps (the smaller one on a tie)."""
+    steps = adam_steps_many(hessian, start, ADAM_LRS, tol, max_steps).astype(float)
+    steps[steps < 0] = np.inf
+    return float(ADAM_LRS[int(np.argmin(steps))])
+
+
+RACE_METHODS = (
+    "plain descent, lr = 2/(L + mu)",
+    "heavy ball, Polyak's tuning",
+    "Nesterov, lr = 1/L, (sqrt k - 1)/(sqrt k + 1)",
+    "Adam, PyTorch's defaults (lr = 0.001)",
+    "Adam, lr tuned on a grid",
+)
+
+
+@dataclass(frozen=True)
+class Race:
+    """Steps to shrink |x| by ``tol`` from ``RACE_START`` on the valley with curvatures 1 and
+    kappa, axis-aligned and turned by 45 degrees, for each method of ``RACE_METHODS``, run
+    with ``gradlib.optim``. ``steps[method][rotated, i]`` is -1 when a run did not get there
+    within ``max_steps``; ``adam_lrs[rotated, i]`` the tuned learning rates."""
+
+    kappas: tuple[float, ...]
+    tol: float
+    max_steps: int
+    steps: dict[str, np.ndarray]  # method -> (2, len(kappas)): axis-aligned row, rotated row
+    adam_lrs: np.ndarray  # (2, len(kappas))
+
+    def table(self) -> str:
+        """The steps, one row per method, axis-aligned then turned, and the tuned rates."""
+        width = 7 * len(self.kappas)
+        kappas = "".join(f"{k:7g}" for k in self.kappas)
+        never = f"> {self.max_steps // 1000}k"
+        lines = [
+            f"{'':46s}{'axis-aligned':>{width}s}   {'turned by 45 degrees':>{width}s}",
+            f"{'method                                kappa =':46s}{kappas}   {kappas}",
+        ]
+        for method, steps in self.steps.items():
+            cells = ["".join(f"{s:7d}" if s > 0 else f"{never:>7s}" for s in row) for row in steps]
+            lines.append(f"{method:46s}{cells[0]}   {cells[1]}")
+        tuned = ["".join(f"{lr:7.3g}" for lr in row) for row in self.adam_lrs]
+        lines.append(f"{'  (the tuned Adam lr)':46s}{tuned[0]}   {tuned[1]}")
+        lines.append(
+            f"(Adam's grid, gd.ADAM_LRS: {len(ADAM_LRS)} learning rates from {ADAM_LRS[0]:g} "
+            f"to {ADAM_LRS[-1]:.2g})"
+        )
+        return "\n".join(lines)
+
+    def summary(self) -> str:
+        """What the table says, in ratios: how the counts grow from the second kappa to the
+        last, Nesterov against the heavy ball, what turning the valley changes."""
+        plain, heavy, nesterov, adam, tuned = (self.steps[m] for m in RACE_METHODS)
+        k1, k2 = f"{self.kappas[-2]:g}", f"{self.kappas[-1]:g}"
+        same = all((rows[0] == rows[1]).all() for rows in (plain, heavy, nesterov))
+        growth = [rows[0, -1] / rows[0, -2] for rows in (plain, heavy, nesterov)]
+        return "\n".join(
+            [
+                f"kappa {k1} -> {k2}: plain descent x {growth[0]:.1f}, heavy ball "
+                f"x {growth[1]:.1f}, Nesterov x {growth[2]:.1f}",
+                f"Nesterov needs {nesterov[0, -1] / heavy[0, -1]:.1f} times the heavy ball's steps "
+                f"at kappa = {k2}",
+                f"turning the valley changes the counts of these three: {not same}",
+                f"Adam at its default lr, kappa = {k2}: {adam[1, -1] / adam[0, -1]:.1f} times the "
+                f"steps once turned; tuned and turned, {tuned[1, -1] / heavy[1, -1]:.1f} times "
+                "the heavy ball's",
+            ]
+        )
+
+
+def race(kappas: Any = (10.0, 100.0, 1000.0), tol: float = 1e-6, max_steps: int = 20_000) -> Race:
+    """Run every method of ``RACE_METHODS`` with ``gradlib.optim.SGD`` or ``Adam`` on
+    ``valley_hessian(kappa, rotated)`` from ``valley_start(rotated)``, for each kappa, both
+    ways round. The plain and momentum methods use their textbook tuning for mu = 1,
+    L = kappa; Adam gets PyTorch's defaults, and the best rate of ``ADAM_LRS``."""
+    from gradlib.optim import SGD, Adam
+
+    kappas = tuple(float(k) for k in kappas)
+    steps = {method: np.zeros((2, len(kappas)), dtype=int) for method in RACE_METHODS}
+    adam_lrs = np.zeros((2, len(kappas)))
+    for row, rotated in enumerate((False, True)):
+        start = valley_start(rotated)
+        for column, kappa in enumerate(kappas):
+            hessian = valley_hessian(kappa, rotated)
+            lr_hb, beta_hb = heavy_ball_parameters(kappa)
+            lr_n, beta_n = nesterov_parameters(kappa)
+            adam_lrs[row, column] = lr_adam = best_adam_lr(hessian, start, tol, max_steps)
+            makers = (  # each called with the parameter list, as SGD(params, lr=...)
+                partial(SGD, lr=best_learning_rate(kappa)),
+                partial(SGD, lr=lr_hb, momentum=beta_hb),
+                partial(SGD, lr=lr_n, momentum=beta_n, nesterov=True),
+                Adam,
+                partial(Adam, lr=lr_adam),
+            )
+            for method, make in zip(RACE_METHODS, makers):
+                steps[method][row, column] = optimizer_steps(make, hessian, start, tol, max_steps)
+    return Race(kappas, tol, max_steps, steps, adam_lrs)
+
+
+def optimizer_gaps(kappa: float = 10.0, steps: int = 60) -> dict[str, float]:
+    """How far ``gradlib.optim.SGD``'s iterates ever are from the hand-written recurrences,
+    ``steps`` steps on the axis-aligned valley from ``RACE_START``:
+
+    - ``SGD(lr)`` against ``descent_path_2d`` without momentum;
+    - ``SGD(lr, momentum)`` against the heavy ball ``descent_path_2d(..., momentum)``:
+      PyTorch's buffer b <- beta b + g, x <- x - lr b is v = -lr b;
+    - ``SGD(lr, momentum, nesterov=True)`` against ``nesterov_1d`` on each coordinate:
+      PyTorch's parameter is the look-ahead point y_k = x_k + beta (x_k - x_{k-1}).
+    """
+    from gradlib.optim import SGD
+
+    hessian = valley_hessian(kappa)
+
+    def run(make: Callable[[list[Tensor]], Any]) -> np.ndarray:
+        x = tensor(np.array(RACE_START, dtype=np.float64), requires_grad=True)
+        optimizer = make([x])
+        path = [x.data.copy()]
+        for _ in range(steps):
+            x.grad = valley_gradient(hessian, x.data)
+            optimizer.step()
+            path.append(x.data.copy())
+        return np.array(path)
+
+    lr_gd = best_learning_rate(kappa)
+    lr_hb, beta_hb = heavy_ball_parameters(kappa)
+    lr_n, beta_n = nesterov_parameters(kappa)
+    nesterov = np.stack(
+        [
+            nesterov_1d(lambda x, c=c: c * x, x0, lr_n, beta_n, steps)
+            for c, x0 in zip((1.0, kappa), RACE_START)
+        ],
+        axis=1,
+    )
+    previous = np.vstack([nesterov[:1], nesterov[:-1]])  # x_{k-1}, with x_{-1} = x_0
+    look_ahead = nesterov + beta_n * (nesterov - previous)
+    pairs = {
+        "SGD(lr) and plain descent": (
+            run(lambda ps: SGD(ps, lr=lr_gd)),
+            descent_path_2d(kappa, lr_gd, RACE_START, steps),
+        ),
+        "SGD(lr, momentum) and the heavy ball": (
+            run(lambda ps: SGD(ps, lr=lr_hb, momentum=beta_hb)),
+            descent_path_2d(kappa, lr_hb, RACE_START, steps, momentum=beta_hb),
+        ),
+        "SGD(lr, momentum, nesterov=True) and Nesterov's y_k": (
+            run(lambda ps: SGD(ps, lr=lr_n, momentum=beta_n, nesterov=True)),
+            look_ahead,
+        ),
+    }
+    return {name: float(np.abs(a - b).max()) for name, (a, b) in pairs.items()}

@@ -1,4 +1,5 @@
-"""Notebook 02, the widget: the learning rate on a parabola (``LearningRateExplorer``)."""
+"""Notebook 02, the widgets: the learning rate on a parabola (``LearningRateExplorer``) and
+plain descent against the heavy ball on an ill-conditioned valley (``MomentumLab``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,11 @@ from matplotlib.figure import Figure
 
 from gradlib.lessons.gradient_descent.maths import (
     L_DEMO,
+    LAB_START,
+    LAB_STEPS,
+    heavy_ball_parameters,
+    heavy_ball_rate_map,
+    momentum_run,
     quadratic_path,
     regime,
 )
@@ -17,7 +23,7 @@ from gradlib.plotting import (
     round_ticks,
     widget_figure,
 )
-from gradlib.widgets import Slider, Widget
+from gradlib.widgets import IntSlider, Slider, Widget
 
 WIDGET_STEPS = 30
 
@@ -102,3 +108,192 @@ class LearningRateExplorer(Widget):
             f"lr = {lr:.3f}, 2/L = {2 / L:.3f}, factor 1 - lr L = {factor:+.3f}: "
             f"{regime(lr, L)}; |x_{WIDGET_STEPS}| = {abs(path[-1]):.2e}"
         )
+
+
+# The rate map's grid: lr * L across, the momentum beta up.
+MAP_LR_L = np.linspace(0.0, 4.0, 201)[1:]
+MAP_BETA = np.linspace(0.0, 0.99, 100)
+
+
+class MomentumLab(Widget):
+    """Plain descent and the heavy ball at the same learning rate on
+    f = (x1**2 + kappa x2**2) / 2 (mu = 1, L = kappa), from (-9, 2.5) for 100 steps.
+
+    Left: the two paths on the contours. Middle: |x_k| against k on a log scale, with the
+    theoretical rate**k |x_0| dashed. Right: the theoretical rate (the largest root size
+    over mu and L) for every lr L and beta at this kappa, with the windows where the roots
+    are complex, Polyak's tuning and the current setting. The learning rate is set as
+    lr L, so that lr L < 2 (1 + beta) is the stable range whatever kappa is.
+    """
+
+    controls = {
+        "kappa": IntSlider(10, 1, 100, label="kappa = L / mu"),
+        "lr_L": Slider(1.8, 0.01, 4.0, step=0.01, label="lr × L"),
+        "beta": Slider(0.5, 0.0, 0.99, step=0.01, label="momentum β"),
+    }
+    moved = {"kappa": 100, "lr_L": 3.3, "beta": 0.67}
+
+    FLOOR, CEILING = 1e-16, 1e4  # the log axis: fixed, so it does not jump while dragging
+    LEVELS = np.linspace(0.1, 1.0, 10)  # contour lines at these fractions of f's start level
+    BOX = ((-10.0, 10.0), (-6.5, 6.5))  # the contour panel's x1 and x2 ranges
+
+    def build(self) -> Figure:
+        fig, (paths, distance, rates) = widget_figure(
+            ncols=3,
+            width=11.5,
+            height=4.0,
+            gridspec_kw={"width_ratios": [1.7, 1.15, 1.0]},
+            margins={"left": 0.05, "right": 0.985, "bottom": 0.13, "top": 0.92, "wspace": 0.25},
+        )
+        blue, orange = COLORS[0], COLORS[1]
+
+        # left: the valley and the two paths
+        (self.contours,) = paths.plot([], [], color="0.75", linewidth=1.0)
+        (self.plain_path,) = paths.plot([], [], "-o", color=blue, markersize=2.5, linewidth=1.0)
+        (self.heavy_path,) = paths.plot([], [], "-s", color=orange, markersize=2.5, linewidth=1.0)
+        paths.plot(*LAB_START, "s", color=PALETTE["black"], markersize=7)
+        paths.plot(0, 0, "*", color=PALETTE["vermillion"], markersize=13)
+        paths.set_xlim(*self.BOX[0])
+        paths.set_ylim(*self.BOX[1])
+        paths.set_aspect("equal")
+        paths.set_xlabel("x1")
+        paths.set_ylabel("x2")
+        self.paths_title = paths.set_title("", y=1.0)
+        # Few ticks and no legend here: every text is laid out again on each update.
+        paths.set_xticks([-10, 0, 10])
+        paths.set_yticks([-5, 0, 5])
+        paths.grid(False)  # the contours are the grid
+
+        # middle: the distance to the minimum, measured and in theory
+        k, later = np.arange(LAB_STEPS + 1), np.full(LAB_STEPS + 1, np.nan)
+        distance.set_yscale("log")
+        (self.plain_distance,) = distance.plot(k, later, color=blue, linewidth=1.8)
+        (self.plain_theory,) = distance.plot(k, later, "--", color=blue, linewidth=1.2)
+        (self.heavy_distance,) = distance.plot(k, later, color=orange, linewidth=1.8)
+        (self.heavy_theory,) = distance.plot(k, later, "--", color=orange, linewidth=1.2)
+        distance.axvspan(LAB_STEPS // 2, LAB_STEPS, color="0.93", zorder=0)
+        distance.set_xlim(0, LAB_STEPS)
+        distance.set_ylim(self.FLOOR, self.CEILING)
+        distance.set_xlabel("step k")
+        distance.set_ylabel("distance |x_k|")
+        distance.set_title("|x_k|; dashed: rate^k |x_0|", y=1.0)
+        legend = distance.legend(
+            [self.plain_distance, self.heavy_distance],
+            ["plain descent", "heavy ball"],
+            loc="lower left",
+            fontsize=9,
+            framealpha=0.9,
+        )
+        self.legend_texts = legend.get_texts()
+        plain_log_ticks(distance, "y")
+        distance.set_yticks([1e-15, 1e-10, 1e-5, 1.0])
+        distance.set_xticks([0, 50, 100])
+
+        # right: the theoretical rate over lr L and beta, with the regimes' borders
+        from matplotlib import colormaps
+
+        cmap = colormaps["viridis"].with_extremes(over="0.85")
+        step = MAP_LR_L[1] - MAP_LR_L[0]
+        self.rate_image = rates.imshow(
+            np.zeros((MAP_BETA.size, MAP_LR_L.size)),
+            origin="lower",
+            aspect="auto",
+            cmap=cmap,
+            vmin=0.0,
+            vmax=1.0,
+            interpolation="nearest",
+            extent=(MAP_LR_L[0] - step / 2, 4.0 + step / 2, -0.005, 0.995),
+        )
+        beta = np.linspace(0.0, 0.99, 100)
+        root = np.sqrt(beta)
+        # the window (1 - sqrt(beta))**2 < lr lambda < (1 + sqrt(beta))**2 of complex roots
+        rates.plot((1 - root) ** 2, beta, color="white", linewidth=1.4)
+        rates.plot((1 + root) ** 2, beta, color="white", linewidth=1.4)
+        (self.window_mu_low,) = rates.plot([], [], "--", color="white", linewidth=1.4)
+        (self.window_mu_high,) = rates.plot([], [], "--", color="white", linewidth=1.4)
+        rates.plot(2 * (1 + beta), beta, ":", color=PALETTE["black"], linewidth=1.4)
+        (self.polyak,) = rates.plot(
+            [], [], "*", color="white", markeredgecolor="black", markersize=13
+        )
+        (self.setting,) = rates.plot(
+            [], [], "o", color=PALETTE["vermillion"], markeredgecolor="white", markersize=9
+        )
+        rates.text(3.05, 0.1, "diverges", fontsize=10, ha="center")
+        rates.set_xlim(0, 4)
+        rates.set_ylim(0, 0.99)
+        rates.set_xlabel("lr × L")
+        rates.set_ylabel("momentum β")
+        rates.set_title("Theory: rate per step", y=1.0)
+        rates.grid(False)
+        rates.set_xticks([0, 1, 2, 3, 4])
+        rates.set_yticks([0, 0.5])
+        self.paths, self.distance, self.rates = paths, distance, rates
+        self.map_kappa = None
+        return fig
+
+    def update(self, kappa: int, lr_L: float, beta: float) -> str:
+        run = momentum_run(float(kappa), lr_L, beta)
+        start_level = np.hypot(LAB_START[0], np.sqrt(kappa) * LAB_START[1])
+        angle = np.linspace(0, 2 * np.pi, 97)
+        ring = np.append(np.cos(angle), np.nan)
+        x1 = np.concatenate([a * start_level * ring for a in self.LEVELS])
+        x2 = np.concatenate(
+            [
+                a * start_level / np.sqrt(kappa) * np.append(np.sin(angle), np.nan)
+                for a in self.LEVELS
+            ]
+        )
+        self.contours.set_data(x1, x2)
+        self.plain_path.set_data(*self._until_it_leaves(run.plain))
+        self.heavy_path.set_data(*self._until_it_leaves(run.heavy))
+        self.paths_title.set_text(f"f = (x1² + {kappa} x2²) / 2")
+
+        k = np.arange(LAB_STEPS + 1)
+        first = np.hypot(*LAB_START)
+        for line, path in ((self.plain_distance, run.plain), (self.heavy_distance, run.heavy)):
+            line.set_ydata(self._drawable(np.hypot(path[:, 0], path[:, 1])))
+        self.plain_theory.set_ydata(self._drawable(first * run.plain_theory**k))
+        self.heavy_theory.set_ydata(self._drawable(first * run.heavy_theory**k))
+        texts = (
+            f"plain {run.plain_measured:.3f} (theory {run.plain_theory:.3f})",
+            f"heavy ball {run.heavy_measured:.3f} ({run.heavy_theory:.3f})",
+        )
+        for text, value in zip(self.legend_texts, texts):
+            text.set_text(value)
+
+        if kappa != self.map_kappa:  # the map depends on kappa alone: redo it when it moves
+            self.map_kappa = kappa
+            self.rate_image.set_data(heavy_ball_rate_map(MAP_LR_L, MAP_BETA, kappa))
+            root = np.sqrt(MAP_BETA)
+            self.window_mu_low.set_data(kappa * (1 - root) ** 2, MAP_BETA)
+            self.window_mu_high.set_data(kappa * (1 + root) ** 2, MAP_BETA)
+            polyak_lr, polyak_beta = heavy_ball_parameters(float(kappa))
+            self.polyak.set_data([polyak_lr * kappa], [polyak_beta])
+        self.setting.set_data([lr_L], [beta])
+        return (
+            f"kappa {kappa}, lr {run.lr:.4f} (lr L {lr_L:.2f}), beta {beta:.2f} | heavy ball: "
+            f"roots {run.kind_mu} at mu, {run.kind_L} at L, rate {_rate(run.heavy_theory)} | "
+            f"plain descent: rate {_rate(run.plain_theory)}"
+        )
+
+    def _until_it_leaves(self, path: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The path up to its first step outside the panel: a diverging run is drawn
+        leaving the picture, not as a wall of lines across it."""
+        (low1, high1), (low2, high2) = self.BOX
+        outside = (np.abs(path[:, 0]) > high1 - low1) | (np.abs(path[:, 1]) > high2 - low2)
+        last = int(np.argmax(outside)) if outside.any() else len(path) - 1
+        return path[: last + 1, 0], path[: last + 1, 1]
+
+    def _drawable(self, values: np.ndarray) -> np.ndarray:
+        """Distances for the log axis: an exact 0 (a run that landed on the minimum) is put
+        below the axis, and overflow above it."""
+        return np.clip(np.nan_to_num(values, nan=np.inf), self.FLOOR / 10, self.CEILING * 10)
+
+
+def _rate(rate: float) -> str:
+    """The theoretical rate, and what it means when it is not a plain shrink."""
+    if rate == 0:
+        return "0 (lands on the minimum)"
+    if rate == 1:
+        return "1 (never shrinks)"
+    return f"{rate:.3f}" + (" (diverges)" if rate > 1 else "")

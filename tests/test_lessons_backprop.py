@@ -659,6 +659,30 @@ def set_grad(v, value):
             "not times out.grad",
         ),
         (dict(add=lambda a, b, o: set_grad(a, a.grad + o.grad)), "only self.grad changes"),
+        (
+            dict(
+                add=lambda a, b, o: (
+                    set_grad(a, a.grad + o.grad / 2),
+                    set_grad(b, b.grad + o.grad / 2),
+                )
+            ),
+            "each input gains half of out.grad",
+        ),
+        (
+            dict(add=lambda a, b, o: (set_grad(a, a.grad + o.grad), set_grad(b, o.grad))),
+            "b.grad is 3: the -0.5 it held is gone. Write other.grad += ..., not other.grad =",
+        ),
+        (
+            dict(
+                mul=lambda a, b, o: (
+                    set_grad(a, a.grad + b.data * o.grad),
+                    set_grad(b, b.grad + b.data * o.grad),
+                )
+            ),
+            "In __mul__: With a = 0.75, b = -1.5 and out.grad = 3.0 (and a.grad = 0.25, "
+            "b.grad = -0.5 already, from other uses), after out._backward(), b.grad gained -4.5 "
+            "where the chain rule gives 2.25 (other.grad += self.data * out.grad).",
+        ),
         (dict(add=lambda a, b, o: None), "changes no .grad: it is still empty"),
         (
             dict(
@@ -816,6 +840,36 @@ def test_step_3_names_the_gate_that_passes_back_a_wrong_share():
     assert "the * gate (v3 = v0 * v1) passes back a wrong share" in str(verdict)
 
 
+def test_value_mlp_is_a_tanh_network_of_the_learners_values():
+    Value = engine()
+    net = bp.ValueMLP(Value, sizes=(3, 4, 1), seed=0)
+    assert len(net.parameters()) == 3 * 4 + 4 + 4 + 1
+    assert all(isinstance(p, Value) for p in net.parameters())
+    x = [0.5, -1.0, 2.0]
+    (W1, b1), (W2, b2) = [
+        (np.array([[w.data for w in row] for row in W]), np.array([b.data for b in bs]))
+        for W, bs in net.layers
+    ]
+    expected = np.tanh(W2 @ np.tanh(W1 @ np.array(x) + b1) + b2)[0]
+    assert net(x).data == pytest.approx(expected, rel=1e-12)
+    # the loss and its gradients, by the learner's engine, against gradlib on the same weights
+    xs, ys = [x, [1.0, 0.0, -1.0]], [1.0, -1.0]
+    loss = net.loss(xs, ys)
+    backward(loss)
+    w1 = gl.tensor(W1, requires_grad=True)
+    hidden = [F.tanh(w1 @ gl.tensor(np.array(p)) + gl.tensor(b1)) for p in xs]
+    outs = [F.tanh(gl.tensor(W2) @ h + gl.tensor(b2)) for h in hidden]
+    total = sum(((o - y) ** 2).sum() for o, y in zip(outs, ys))
+    total.backward()
+    assert loss.data == pytest.approx(total.item(), rel=1e-12)
+    mine = np.array([[w.grad for w in row] for row in net.layers[0][0]])
+    np.testing.assert_allclose(mine, w1.grad, rtol=1e-10)
+    with pytest.raises(ValueError, match="one output"):
+        bp.ValueMLP(Value, sizes=(3, 4, 2))
+    with pytest.raises(ValueError, match="an input has 2 numbers; expected 3"):
+        net([1.0, 2.0])
+
+
 def test_random_expressions_use_a_value_twice_and_reach_every_node():
     rng = np.random.default_rng(0)
     for _ in range(50):
@@ -906,6 +960,10 @@ def mlp_learner(**changes):
         (dict(db2="dZ2.mean(axis=0)"), "Sum over axis 0 instead of taking the mean"),
         (dict(db2="dZ2.sum(axis=0, keepdims=True)"), "db2 kept the summed axis"),
         (dict(dH="dZ2 @ W2.T * (Z1 > 0)", dZ1="dH"), "dH has the ReLU mask applied already"),
+        (
+            dict(dZ1="dH; dZ1[Z1 <= 0] = 0"),  # masks dH in place: dZ1 is dH
+            "if you masked dH in place, as in dH[Z1 <= 0] = 0, mask a copy",
+        ),
         (dict(dZ1="dH"), "the ReLU mask is forgotten"),
         (dict(dZ1="np.maximum(dH, 0)"), "the mask is made from the gradient"),
         (dict(dZ1="dH * (Z1 < 0)"), "the mask is the wrong way round"),
@@ -935,6 +993,31 @@ def test_mlp_backward_checker_reports_code_that_fails():
         return None
 
     assert "should return the dict" in str(bp.check_mlp_backward(wrong_return))
+
+
+def test_mlp_backward_checker_reads_the_shapes_of_an_error_as_letters(tmp_path):
+    """A transposed dH breaks the next line; the report quotes that line (from a real source
+    file, as a notebook cell is) and reads numpy's shapes as N, D, M, C."""
+    module = tmp_path / "learner_mlp.py"
+    module.write_text(
+        "import numpy as np\n"
+        "from gradlib.activations import softmax_array\n\n\n"
+        "def mlp_backward(X, T, W1, b1, W2, b2):\n"
+        "    Z1 = X @ W1 + b1\n"
+        "    H = np.maximum(Z1, 0)\n"
+        "    dZ2 = (softmax_array(H @ W2 + b2, axis=1) - T) / len(X)\n"
+        "    dH = W2 @ dZ2.T\n"
+        "    dZ1 = dH * (Z1 > 0)\n"
+        "    return dict(dZ2=dZ2, dW2=H.T @ dZ2, db2=dZ2.sum(0), dH=dH, dZ1=dZ1,\n"
+        "                dW1=X.T @ dZ1, db1=dZ1.sum(0))\n"
+    )
+    namespace: dict = {}
+    exec(compile(module.read_text(), str(module), "exec"), namespace)
+    verdict = str(bp.check_mlp_backward(namespace["mlp_backward"]))
+    assert "in the line `dZ1 = dH * (Z1 > 0)`" in verdict, verdict
+    assert "N = 6, D = 3, M = 5, C = 4, so (5, 6) is (M, N) and (6, 5) is (N, M)" in verdict
+    no_transpose = str(bp.check_mlp_backward(mlp_learner(dH="dZ2 @ W2")))
+    assert "so 5 is M and 4 is C" in no_transpose, no_transpose
 
 
 def test_mlp_backward_checker_gradchecks_the_learners_backward():

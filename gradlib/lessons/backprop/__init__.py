@@ -19,7 +19,8 @@ Import it as ``from gradlib.lessons import backprop as bp``; everything below is
 - ``widgets.py``: ``BackwardStepper``, the neuron's backward pass one node at a time, and
   ``TrainingStep``, the MLP trained with a chosen learning rate and width;
 - ``exercises.py``: the tiny autograd engine (``check_value_ops``, ``check_value_tanh``,
-  ``check_tiny_engine`` on ``random_expression``s), the MLP's whole backward pass
+  ``check_tiny_engine`` on ``random_expression``s; ``ValueMLP``, a small network made of the
+  learner's Values, to train with their engine), the MLP's whole backward pass
   (``check_mlp_backward``, ``mlp_gradients`` the reference) and the gradcheck bug hunt
   (``BuggyLinear``, ``check_fixed_linear``).
 """
@@ -28,6 +29,7 @@ from gradlib.lessons.backprop.exercises import (
     MLP_GRADIENTS,
     BuggyLinear,
     Expression,
+    ValueMLP,
     build_with,
     build_with_gradlib,
     check_fixed_linear,
@@ -101,6 +103,7 @@ __all__ = [
     "Snapshot",
     "TrainingRun",
     "TrainingStep",
+    "ValueMLP",
     "below",
     "boundary_lines",
     "build_with",

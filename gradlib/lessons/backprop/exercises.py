@@ -86,6 +86,11 @@ def _binary_slips(op: str, a: float, b: float, g: float, out: float) -> dict[str
                 "each input gains out.data, the forward value; the gradient "
                 "that arrives from above is out.grad.",
             ),
+            "half": (
+                (g / 2, g / 2),
+                "each input gains half of out.grad; add distributes: nothing is split, "
+                "both inputs gain the whole out.grad (d(a + b)/da = d(a + b)/db = 1).",
+            ),
             "only first": (
                 (g, 0.0),
                 "only self.grad changes; a + b passes out.grad to both "
@@ -129,7 +134,7 @@ def _check_binary(Value: Any, op: str) -> Feedback | None:  # noqa: N803
     """``op`` of two Values and of one Value with itself; None when right."""
     forward, rule = _BINARY[op]
     name = "__add__" if op == "+" else "__mul__"
-    for a_data, b_data, g in ((0.75, -1.5, 2.0), (-0.5, 2.5, -3.0)):
+    for a_data, b_data, g in ((0.75, -1.5, 3.0), (-0.5, 2.5, -2.5)):
         try:
             a, b = _make(Value, a_data), _make(Value, b_data)
             out = a + b if op == "+" else a * b
@@ -160,21 +165,36 @@ def _check_binary(Value: Any, op: str) -> Feedback | None:  # noqa: N803
                 f"the _backward of {name} changes no .grad: it is still empty. {where} "
                 f"a.grad and b.grad should each have gained their share of out.grad.",
             )
-        if _close(a.grad, want[0]) and _close(b.grad, want[1]):
+        # an input whose .grad now holds exactly its share lost what it held: = for +=
+        overwritten = [
+            (label, held, final)
+            for label, held, final, share in (
+                ("self", 0.25, a.grad, want[0]),
+                ("other", -0.5, b.grad, want[1]),
+            )
+            if _close(final, share)
+        ]
+        if overwritten:
+            label, held, final = overwritten[0]
             return Feedback(
                 False,
-                f"{where}, a.grad is {_fmt(a.grad)}: the 0.25 it held is gone. Write "
-                "self.grad += ..., not self.grad = ...: a Value used twice gets a "
-                "contribution from each use, and they add up.",
+                f"{where}, {'a' if label == 'self' else 'b'}.grad is {_fmt(final)}: the "
+                f"{held} it held is gone. Write {label}.grad += ..., not {label}.grad = ...: "
+                "a Value used twice gets a contribution from each use, and they add up.",
             )
         for (slip_a, slip_b), message in _binary_slips(op, a_data, b_data, g, out.data).values():
             if _close(gained[0], slip_a) and _close(gained[1], slip_b):
                 return Feedback(False, f"In {name}: {message}")
-        return Feedback(
-            False,
-            f"{where}, a.grad gained {_fmt(gained[0])} and b.grad {_fmt(gained[1])}; the "
-            f"chain rule gives {_fmt(want[0])} and {_fmt(want[1])}.",
-        )
+        wrong = [
+            f"{letter}.grad gained {_fmt(got)} where the chain rule gives {_fmt(share)} "
+            f"({label}.grad += {'out.grad' if op == '+' else f'{partner}.data * out.grad'})"
+            for letter, label, partner, got, share in (
+                ("a", "self", "other", gained[0], want[0]),
+                ("b", "other", "self", gained[1], want[1]),
+            )
+            if not _close(got, share)
+        ]
+        return Feedback(False, f"In {name}: {where}, {' and '.join(wrong)}.")
     # One Value on both sides: its grad must gain both contributions.
     a = _make(Value, 1.5)
     out = a + a if op == "+" else a * a
@@ -385,6 +405,60 @@ def build_with_gradlib(expression: Expression) -> list[Any]:
         nodes.append(out)
     nodes[-1].backward()
     return nodes
+
+
+class ValueMLP:
+    """A small tanh network built from the learner's ``Value`` (only ``+``, ``*`` and
+    ``tanh``): layer by layer, unit j computes tanh(b_j + sum_i w_ji h_i). Its weights start
+    uniform in [-1, 1] (``default_rng(seed)``), its biases at 0; ``parameters()`` lists them
+    all, and ``loss(xs, ys)`` is the sum over the examples of (net(x) - y)**2."""
+
+    def __init__(self, Value: Any, sizes: tuple[int, ...], seed: int = 0) -> None:  # noqa: N803
+        if len(sizes) < 2 or sizes[-1] != 1:
+            raise ValueError(
+                f"ValueMLP: sizes {sizes} should list the inputs, any hidden widths and one "
+                "output, e.g. (3, 4, 4, 1)."
+            )
+        rng = np.random.default_rng(seed)
+        self.Value = Value
+        self.layers = [
+            (
+                [[Value(float(w)) for w in row] for row in rng.uniform(-1, 1, (n_out, n_in))],
+                [Value(0.0) for _ in range(n_out)],
+            )
+            for n_in, n_out in zip(sizes, sizes[1:])
+        ]
+        self.n_inputs = sizes[0]
+
+    def parameters(self) -> list[Any]:
+        """Every weight and bias, layer by layer."""
+        found = []
+        for weights, biases in self.layers:
+            found.extend(w for row in weights for w in row)
+            found.extend(biases)
+        return found
+
+    def __call__(self, x: Any) -> Any:
+        if len(x) != self.n_inputs:
+            raise ValueError(f"ValueMLP: an input has {len(x)} numbers; expected {self.n_inputs}.")
+        h = [self.Value(float(v)) for v in x]
+        for weights, biases in self.layers:
+            units = []
+            for row, bias in zip(weights, biases):
+                total = bias
+                for w, hi in zip(row, h):
+                    total = total + w * hi
+                units.append(total.tanh())
+            h = units
+        return h[0]
+
+    def loss(self, xs: Any, ys: Any) -> Any:
+        """The sum of (net(x) - y)**2 over the examples, as one Value: - y is + (-y)."""
+        total = self.Value(0.0)
+        for x, y in zip(xs, ys):
+            error = self(x) + self.Value(-float(y))
+            total = total + error * error
+        return total
 
 
 def _local(expression: Expression, values: list[float], consumer: int, position: int) -> float:
@@ -648,7 +722,8 @@ def _mlp_slips(name: str, X, T, W1, W2, ref: dict[str, np.ndarray]) -> list[tupl
             (
                 dZ2 @ W2.T * (Z1 > 0),
                 "dH has the ReLU mask applied already: dH is the gradient "
-                "at H, the ReLU's output. The mask belongs to the next step, dZ1.",
+                "at H, the ReLU's output. The mask belongs to the next step, dZ1 (if you "
+                "masked dH in place, as in dH[Z1 <= 0] = 0, mask a copy: dZ1 = dH.copy()).",
             ),
             (dZ2 @ W2.T / n, f"dH {extra_n}"),
         ]
@@ -713,6 +788,36 @@ def mlp_exercise_cases() -> list[tuple[np.ndarray, ...]]:
     return cases
 
 
+def _raised(
+    function: Callable, error: Exception, number: int, x_shape: tuple, w2_shape: tuple
+) -> str:
+    """What the learner's function raised, in which of its lines, with every shape in the
+    message read as letters: the test cases' N, D, M, C all differ, so (5, 6) is (M, N)."""
+    import re
+    import traceback
+
+    (n, d), (m, c) = x_shape, w2_shape
+    letters = {n: "N", d: "D", m: "M", c: "C"}
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.name == function.__name__]
+    line = f" in the line `{frames[-1].line}`" if frames and frames[-1].line else ""
+    text = str(error).strip()
+    message = f"mlp_backward raised {type(error).__name__}{line}: {text}"
+    shapes = []
+    for found in re.findall(r"\((\d+),\s*(\d+)\)|size (\d+) is different from (\d+)", text):
+        sizes = [int(v) for v in found if v]
+        if all(v in letters for v in sizes):
+            if found[0]:
+                read = f"({sizes[0]}, {sizes[1]}) is ({letters[sizes[0]]}, {letters[sizes[1]]})"
+            else:
+                read = f"{sizes[0]} is {letters[sizes[0]]} and {sizes[1]} is {letters[sizes[1]]}"
+            if read not in shapes:
+                shapes.append(read)
+    sizes_line = f"test case {number}: N = {n}, D = {d}, M = {m}, C = {c}"
+    if shapes:
+        return f"{message}. In {sizes_line}, so {_listed(shapes)}."
+    return f"{message} ({sizes_line})."
+
+
 def _listed(names: list[str]) -> str:
     """``a``, ``a and b``, ``a, b and c``."""
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
@@ -748,10 +853,8 @@ def check_mlp_backward(mlp_backward: Callable | None) -> Feedback:
         X, T, W1, b1, W2, b2 = case
         try:
             got = mlp_backward(*[copy.deepcopy(a) for a in case])
-        except Exception as error:  # the learner's code: report it
-            return Feedback(
-                False, f"mlp_backward raised {type(error).__name__}: {error} (test case {number})"
-            )
+        except Exception as error:  # the learner's code: report it, with the line and shapes
+            return Feedback(False, _raised(mlp_backward, error, number, X.shape, W2.shape))
         if not isinstance(got, dict) or set(MLP_GRADIENTS) - set(got):
             return Feedback(
                 False,

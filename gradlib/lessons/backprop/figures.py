@@ -149,6 +149,14 @@ def plot_snapshot_grid(snapshots: BoundarySnapshots, steps: tuple[int, ...]) -> 
 
 
 GATE_COLUMN_GAP = 4.2  # closer columns than draw_graph's default: three gates fit a slide
+# A graph of three columns or more (the copy: x -> p -> z) spreads wider, so that an input
+# beside the op that uses it still shows an arrow next to its stacked label.
+WIDE_GATE_COLUMN_GAP = 5.0
+
+
+def _gate_column_gap(gate: Gate) -> float:
+    depth = max(n.depth for n in layout_graph(gate.out).nodes)
+    return GATE_COLUMN_GAP if depth < 2 else WIDE_GATE_COLUMN_GAP
 
 
 def plot_gates(gates: list[Gate], width: float = 11.5, height: float = 2.6) -> Figure:
@@ -161,7 +169,7 @@ def plot_gates(gates: list[Gate], width: float = 11.5, height: float = 2.6) -> F
     # each panel as wide as its graph, so that every box is drawn at the same size
     spans = []
     for gate in gates:
-        layout = layout_graph(gate.out, column_gap=GATE_COLUMN_GAP)
+        layout = layout_graph(gate.out, column_gap=_gate_column_gap(gate))
         spans.append(max(n.x for n in layout.nodes) - min(n.x for n in layout.nodes))
     fig, axes = new_figure(
         ncols=len(gates),
@@ -175,7 +183,7 @@ def plot_gates(gates: list[Gate], width: float = 11.5, height: float = 2.6) -> F
             ax=ax,
             fontsize=10.5,
             legend=False,
-            column_gap=GATE_COLUMN_GAP,
+            column_gap=_gate_column_gap(gate),
             stacked_labels=True,
         )
         ax.set_title(gate.title, fontsize=12, fontweight="bold")

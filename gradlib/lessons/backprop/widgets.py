@@ -128,8 +128,9 @@ class TrainingStep(Widget):
         self.inset.set_ylim(0.0, 1.12 * top)
         self.inset.set_yticks([0.0, top], labels=["0", f"{top:.2f}"])
         return (
-            f"learning rate {lr:.3g}, {hidden} hidden units, step {snap.step}: {loss}, "
-            f"training accuracy {100 * snap.accuracy:.1f}%, {dead} of {hidden} hidden units dead"
+            f"learning rate {lr:.3g}, {hidden} hidden unit{'s' * (hidden != 1)}, step "
+            f"{snap.step}: {loss}, training accuracy {100 * snap.accuracy:.1f}%, {dead} of "
+            f"{hidden} hidden unit{'s' * (hidden != 1)} dead"
         )
 
 

@@ -402,20 +402,49 @@ def test_the_tour_lands_on_the_regimes_of_the_derivation():
 
 def test_momentum_table_prints_one_row_per_setting():
     table = gd.momentum_table(gd.LAB_TOUR).splitlines()
-    assert len(table) == len(gd.LAB_TOUR) + 3
-    rows = {line[:34].strip(): line[34:].split() for line in table[2:-1]}
+    assert len(table) == len(gd.LAB_TOUR) + 4
+    rows = {line[:34].strip(): line[34:].split() for line in table[2:-2]}
     assert rows["Polyak's tuning, exact"][:3] == ["10", "2.309", "0.270"]
     assert rows["Polyak's tuning on the sliders"][3:6] == ["complex", "/", "real"]
-    assert rows["the lab's start"][6:] == ["0.707", "0.706", "0.820", "0.820"]
+    assert rows["the lab's start"][6:] == ["0.707", "0.706", "0.820", "0.820", "mu", "and", "L"]
+    assert rows["lr = 1/L, little momentum"][-1] == "mu"  # real roots along mu: it creeps
+    assert rows["Polyak's tuning on the sliders"][-1] == "L"  # L just outside its window
+    # the last line gives the largest gap between theory and measurement over the rows
+    runs = [gd.momentum_run(k, h, b) for _, k, h, b in gd.LAB_TOUR]
+    heavy_gap = max(abs(r.heavy_measured - r.heavy_theory) for r in runs)
+    assert table[-1].startswith("largest |measured - theory|")
+    assert f"heavy ball {heavy_gap:.3f}" in table[-1] and heavy_gap > 0.001
+    one = gd.momentum_table(gd.LAB_TOUR[:1]).splitlines()[-1]
+    first = runs[0]  # one row: its own gap, 0.706 measured against 0.707 in theory
+    assert f"heavy ball {abs(first.heavy_measured - first.heavy_theory):.3f}," in one
+
+
+def test_momentum_run_names_the_direction_that_sets_the_rate():
+    both = gd.momentum_run(10.0, 1.8, 0.5)  # both pairs complex: sqrt(beta) each
+    assert both.heavy_mu == pytest.approx(np.sqrt(0.5)) == both.heavy_L
+    assert both.slowest == "mu and L"
+    creeping = gd.momentum_run(10.0, 1.0, 0.3)  # real roots along mu, complex along L
+    assert creeping.heavy_mu > creeping.heavy_L == pytest.approx(np.sqrt(0.3))
+    assert creeping.slowest == "mu" and creeping.heavy_theory == creeping.heavy_mu
+    flipping = gd.momentum_run(10.0, 2.31, 0.27)  # L just outside its window
+    assert flipping.slowest == "L" and flipping.heavy_theory == flipping.heavy_L
+
+
+def test_steps_per_tenfold_is_the_log_of_ten_over_the_log_of_one_over_the_rate():
+    steps = gd.steps_per_tenfold([0.0, 0.1, 0.5, 0.98, 1.0, 2.0])
+    assert steps[0] == 0.0 and steps[1] == pytest.approx(1.0)
+    assert steps[2] == pytest.approx(np.log(10) / np.log(2))
+    assert 0.98 ** steps[3] == pytest.approx(0.1)
+    assert np.isinf(steps[4]) and np.isinf(steps[5])
 
 
 def test_momentum_lab_draws_both_paths_and_names_the_regime():
     widget = gd.MomentumLab()
     text = widget.draw(kappa=10, lr_L=2.31, beta=0.27)
-    assert "lr 0.2310 (lr L 2.31)" in text
-    assert "roots complex at mu, real at L, rate 0.540" in text
-    assert "plain descent: rate 1.310 (diverges)" in text
-    paths, distance, rates = widget.figure.axes
+    assert "kappa 10, lr 0.2310, beta 0.27" in text
+    assert "roots complex at mu, real at L, rate 0.540, set by L" in text
+    assert "plain: rate 1.310 (diverges)" in text
+    paths, distance, rates, colour_bar = widget.figure.axes
     heavy = gd.descent_path_2d(10.0, 0.231, gd.LAB_START, gd.LAB_STEPS, momentum=0.27)
     np.testing.assert_allclose(widget.heavy_path.get_xdata(), heavy[:, 0])
     # the diverging plain path is drawn up to its first step outside the panel
@@ -441,10 +470,13 @@ def test_momentum_lab_builds_its_artists_once_and_redraws_the_map_only_for_a_new
     np.testing.assert_array_equal(widget.rate_image.get_array(), image)
     widget.draw(kappa=100, lr_L=3.3, beta=0.67)
     assert [list(ax.get_children()) for ax in widget.figure.axes] == artists
-    np.testing.assert_allclose(
-        widget.rate_image.get_array(),
-        gd.heavy_ball_rate_map(gd.widgets.MAP_LR_L, gd.widgets.MAP_BETA, 100.0),
-    )
+    rates = gd.heavy_ball_rate_map(gd.widgets.MAP_LR_L, gd.widgets.MAP_BETA, 100.0)
+    np.testing.assert_allclose(widget.rate_image.get_array(), np.log10(gd.steps_per_tenfold(rates)))
+    # coloured in steps: at kappa = 100 Polyak's corner and plain descent's best differ
+    # tenfold, where on a scale of the rate (0.82 against 0.98) they look alike
+    polyak = gd.steps_per_tenfold(gd.heavy_ball_rate(0.033, 0.67, (1.0, 100.0)))
+    plain = gd.steps_per_tenfold(gd.heavy_ball_rate(0.0198, 0.0, (1.0, 100.0)))
+    assert 8 * polyak < plain
     assert widget.window_mu_low.get_xdata()[0] == pytest.approx(100.0)  # kappa (1 - 0)**2
 
 
@@ -956,3 +988,39 @@ def test_static_figures_draw():
     assert len(gd.plot_steps_vs_kappa(kappas, steps, steps // 2).axes) == 1
     paths = gd.descend(gd.himmelblau, np.array([[0.0, 0.0], [-4.0, -1.0]]), 0.01, 50)
     assert len(gd.plot_basins(paths, lr=0.01, steps=50, n=9).axes) == 2
+
+
+# ----- exercise 3: a learning rate and momentum for the heavy ball -------------------------
+
+
+def test_check_momentum_setting_accepts_polyaks_tuning_and_rejects_plain_descent():
+    kappa = gd.MOMENTUM_EXERCISE["kappa"]
+    assert gd.check_momentum_setting(*gd.heavy_ball_parameters(kappa))
+    # plain descent at its best rate cannot shrink |x| a million times in 80 steps
+    assert not gd.check_momentum_setting(gd.best_learning_rate(kappa), 0.0)
+    assert gd.check_momentum_setting(3.0 / kappa, 0.6)  # not only the exact tuning
+
+
+@pytest.mark.parametrize(
+    "lr, beta, phrases",
+    [
+        (None, 0.5, ["lr is still empty"]),
+        (0.05, None, ["beta is still empty"]),
+        (-0.01, 0.5, ["must be positive"]),
+        (0.05, 1.0, ["outside 0 <= beta < 1"]),
+        (0.075, 0.4, ["diverges", "past the edge 2 (1 + beta) = 2.8"]),
+        (0.04, 0.0, ["swings without shrinking", "at the edge 2 (1 + beta) = 2"]),
+        (3.07, 0.566, ["Did you enter lr x L? Then lr = 3.07 / L = 0.0614"]),
+        (0.06, 0.9, ["along mu", "complex", "sqrt(beta) = 0.949", "lower beta"]),
+        (0.04, 0.3, ["along mu", "real", "creeps", "Raise beta or lr"]),
+        (2 / 51, 0.0, ["along mu", "creeps", "add momentum"]),
+        (3.19 / 50, 0.6, ["along L", "negative", "flips side"]),
+        (3.37 / 50, 0.7, ["close", "constant factor"]),
+    ],
+)
+def test_check_momentum_setting_names_the_mistake(lr, beta, phrases):
+    verdict = gd.check_momentum_setting(lr, beta)
+    assert not verdict
+    for phrase in phrases:
+        assert phrase in verdict.message, (phrase, verdict.message)
+    assert "Did you enter" not in verdict.message or lr > 1

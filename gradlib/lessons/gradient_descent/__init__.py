@@ -10,7 +10,8 @@ Import it as ``from gradlib.lessons import gradient_descent as gd``; everything 
   heavy-ball step (a geometric sequence tried in the recurrence; the same numbers as the
   eigenvalues of its 2x2 matrix), the closed form they give, the steps needed against
   kappa; the momentum lab's runs (plain descent and the heavy ball at one setting, their
-  rates in theory and measured, the rate over a grid of settings); the race on the same
+  rates in theory and measured, the rate over a grid of settings and the steps per tenfold
+  shrink it means); the race on the same
   valley, axis-aligned and turned by 45 degrees, of plain descent, the heavy ball,
   Nesterov's momentum and Adam, run with ``gradlib.optim``; Lessard, Recht and Packard's
   function on which the tuned heavy ball never converges; Himmelblau's surface, its
@@ -21,13 +22,15 @@ Import it as ``from gradlib.lessons import gradient_descent as gd``; everything 
 - ``figures.py``: the static figures;
 - ``widgets.py``: ``LearningRateExplorer`` (the learning rate on a parabola) and
   ``MomentumLab`` (kappa, the learning rate and the momentum on the valley);
-- ``exercises.py``: the checkers of the two exercises.
+- ``exercises.py``: the checkers of the three exercises.
 """
 
 from gradlib.lessons.gradient_descent.exercises import (
     EXERCISE,
+    MOMENTUM_EXERCISE,
     check_descent_step,
     check_learning_rate,
+    check_momentum_setting,
     descent_step_cases,
     reference_descent_step,
 )
@@ -99,6 +102,7 @@ from gradlib.lessons.gradient_descent.maths import (
     race,
     regime,
     root_kind,
+    steps_per_tenfold,
     steps_to_tolerance,
     valley_gradient,
     valley_hessian,
@@ -120,6 +124,7 @@ __all__ = [
     "LAB_TOUR",
     "LESSARD_L",
     "LESSARD_MU",
+    "MOMENTUM_EXERCISE",
     "L_DEMO",
     "RACE_METHODS",
     "RACE_START",
@@ -138,6 +143,7 @@ __all__ = [
     "best_learning_rate",
     "check_descent_step",
     "check_learning_rate",
+    "check_momentum_setting",
     "check_update_rule",
     "count_steps",
     "descend",
@@ -184,6 +190,7 @@ __all__ = [
     "reference_descent_step",
     "regime",
     "root_kind",
+    "steps_per_tenfold",
     "steps_to_tolerance",
     "valley_gradient",
     "valley_hessian",

@@ -1,5 +1,6 @@
-"""Notebook 02, the exercise checkers: a learning rate that converges in time, and one
-descent step written by the learner."""
+"""Notebook 02, the exercise checkers: a learning rate that converges in time, one
+descent step written by the learner, and a learning rate and momentum for the heavy ball on
+an ill-conditioned valley."""
 
 from __future__ import annotations
 
@@ -11,7 +12,12 @@ import numpy as np
 from gradlib.engine import no_grad, tensor
 from gradlib.exercises import Feedback, check_array, read_number, read_numbers
 from gradlib.lessons.gradient_descent.maths import (
+    LAB_START,
+    descent_path_2d,
+    heavy_ball_rate,
+    heavy_ball_roots,
     quadratic_path,
+    root_kind,
 )
 
 # ----- exercise checkers -----------------------------------------------------------------
@@ -170,4 +176,95 @@ def check_descent_step(descent_step: Callable[..., Any]) -> Feedback:
     return Feedback(
         True,
         f"{name} agrees with the reference on all {len(cases)} test cases (3, 2 and 1 weights).",
+    )
+
+
+# Exercise 3: the heavy ball on (x1**2 + kappa x2**2) / 2, kappa = 50, from the lab's start;
+# shrink |x| a million times within 80 steps. Plain descent's best rate, 49/51, cannot.
+MOMENTUM_EXERCISE = {"kappa": 50.0, "steps": 80, "tol": 1e-6}
+
+
+def check_momentum_setting(lr: Any, beta: Any) -> Feedback:
+    """Exercise 3: run the heavy ball with ``lr`` and momentum ``beta`` for 80 steps on the
+    valley with kappa = 50 from ``LAB_START`` and judge |x_80| <= 1e-6 |x_0|.
+
+    A miss is explained by the direction that holds the run back, in the words of the
+    derivation: past the edge lr L < 2 (1 + beta), a direction whose real roots creep or
+    flip, or complex roots whose size sqrt(beta) is too large.
+    """
+    kappa, steps, tol = (MOMENTUM_EXERCISE[k] for k in ("kappa", "steps", "tol"))
+    lr = read_number(lr, "the learning rate lr")
+    if isinstance(lr, Feedback):
+        return lr
+    beta = read_number(beta, "the momentum beta")
+    if isinstance(beta, Feedback):
+        return beta
+    if not np.isfinite(lr) or lr <= 0:
+        return Feedback(False, f"lr = {lr:g} does not step downhill; it must be positive.")
+    if not np.isfinite(beta) or not 0 <= beta < 1:
+        return Feedback(
+            False,
+            f"beta = {beta:g} is outside 0 <= beta < 1: it is the fraction of the last step "
+            "that is kept (beta >= 1 never lets the velocity die out).",
+        )
+    path = descent_path_2d(kappa, lr, LAB_START, steps, momentum=beta)
+    shrink = float(np.hypot(*path[-1]) / np.hypot(*LAB_START))
+    rate = heavy_ball_rate(lr, beta, (1.0, kappa))
+    numbers = (
+        f"lr = {lr:g} (lr L = {lr * kappa:.3g}), beta = {beta:g}: |x_{steps}| / |x_0| = "
+        f"{shrink:.1e}, rate {rate:.3f}"
+    )
+    if shrink <= tol:
+        return Feedback(True, f"{numbers} <= {tol:g}.")
+    edge = 2 * (1 + beta)
+    if lr * kappa >= edge * (1 - 1e-9):
+        hint = ""
+        if 2 * edge / kappa < lr < edge:  # far past the edge, but a stable value of lr * L
+            hint = f" Did you enter lr x L? Then lr = {lr:g} / L = {lr / kappa:.4g}."
+        at_edge = np.isclose(lr * kappa, edge, rtol=1e-9)
+        return Feedback(
+            False,
+            f"{numbers}: along x2 it {'swings without shrinking' if at_edge else 'diverges'}. "
+            f"lr L = {lr * kappa:.3g} is {'at' if at_edge else 'past'} the edge "
+            f"2 (1 + beta) = {edge:.3g}: lower lr or raise beta.{hint}",
+        )
+    sizes = {"mu": heavy_ball_rate(lr, beta, (1.0,)), "L": heavy_ball_rate(lr, beta, (kappa,))}
+    slow = max(sizes, key=sizes.get)
+    curvature = 1.0 if slow == "mu" else kappa
+    axis = "x1, curvature mu = 1" if slow == "mu" else f"x2, curvature L = {kappa:g}"
+    kind = root_kind(lr, beta, curvature)
+    needed = tol ** (1 / steps)
+    if rate <= needed:  # fast enough in the long run, not yet after 80 steps
+        return Feedback(
+            False,
+            f"{numbers}: close. rate**{steps} = {rate**steps:.1e} is below {tol:g}, but the "
+            f"run carries a constant factor from its start (and near a window's edge one that "
+            f"grows like k), so |x_{steps}| is not. Aim for a rate well below {needed:.3f}: a "
+            "darker spot of the lab's map.",
+        )
+    if kind == "complex":
+        return Feedback(
+            False,
+            f"{numbers}: along {slow} ({axis}) the roots are complex, of size sqrt(beta) = "
+            f"{np.sqrt(beta):.3f}: too much momentum, the swings die out too slowly. You need a "
+            f"rate below {needed:.3f}: lower beta, keeping {slow} inside its window.",
+        )
+    larger = heavy_ball_roots(lr, beta, curvature)[0].real
+    if larger < 0:
+        return Feedback(
+            False,
+            f"{numbers}: along {slow} ({axis}) the roots are real and the larger, "
+            f"{larger:+.3f}, is negative: x flips side each step and shrinks slowly. lr is too "
+            "large for that curvature: lower lr, or raise beta so that "
+            "lr L < (1 + sqrt(beta))**2.",
+        )
+    return Feedback(
+        False,
+        f"{numbers}: along {slow} ({axis}) the roots are real and the larger, {larger:.3f}, "
+        "is close to 1: that direction creeps. "
+        + (
+            "Without momentum no lr helps (lr L must stay below 2): add momentum, beta > 0."
+            if beta == 0
+            else "Raise beta or lr so that lr mu > (1 - sqrt(beta))**2 and its roots turn complex."
+        ),
     )

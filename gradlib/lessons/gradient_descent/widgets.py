@@ -15,6 +15,7 @@ from gradlib.lessons.gradient_descent.maths import (
     momentum_run,
     quadratic_path,
     regime,
+    steps_per_tenfold,
 )
 from gradlib.plotting import (
     COLORS,
@@ -121,9 +122,11 @@ class MomentumLab(Widget):
 
     Left: the two paths on the contours. Middle: |x_k| against k on a log scale, with the
     theoretical rate**k |x_0| dashed. Right: the theoretical rate (the largest root size
-    over mu and L) for every lr L and beta at this kappa, with the windows where the roots
-    are complex, Polyak's tuning and the current setting. The learning rate is set as
-    lr L, so that lr L < 2 (1 + beta) is the stable range whatever kappa is.
+    over mu and L) for every lr L and beta at this kappa, coloured by the steps it needs to
+    shrink |x| ten times (``steps_per_tenfold``, log scale, grey where it diverges), with
+    the windows where the roots are complex, Polyak's tuning and the current setting. The
+    learning rate is set as lr L, so that lr L < 2 (1 + beta) is the stable range whatever
+    kappa is. The text line names the direction (mu, L or both) that sets the rate.
     """
 
     controls = {
@@ -134,7 +137,8 @@ class MomentumLab(Widget):
     moved = {"kappa": 100, "lr_L": 3.3, "beta": 0.67}
 
     FLOOR, CEILING = 1e-16, 1e4  # the log axis: fixed, so it does not jump while dragging
-    LEVELS = np.linspace(0.1, 1.0, 10)  # contour lines at these fractions of f's start level
+    RINGS = np.linspace(1.0, 10.0, 10)  # contour ellipses with these x1 half-axes: fill the panel
+    SLOWEST = 3.0  # the map's colours end at 10**3 steps per tenfold shrink
     BOX = ((-10.0, 10.0), (-6.5, 6.5))  # the contour panel's x1 and x2 ranges
 
     def build(self) -> Figure:
@@ -143,7 +147,7 @@ class MomentumLab(Widget):
             width=11.5,
             height=4.0,
             gridspec_kw={"width_ratios": [1.7, 1.15, 1.0]},
-            margins={"left": 0.05, "right": 0.985, "bottom": 0.13, "top": 0.92, "wspace": 0.25},
+            margins={"left": 0.05, "right": 0.955, "bottom": 0.13, "top": 0.92, "wspace": 0.25},
         )
         blue, orange = COLORS[0], COLORS[1]
 
@@ -160,7 +164,7 @@ class MomentumLab(Widget):
         paths.set_ylabel("x2")
         self.paths_title = paths.set_title("", y=1.0)
         # Few ticks and no legend here: every text is laid out again on each update.
-        paths.set_xticks([-10, 0, 10])
+        paths.set_xticks([-5, 0, 5])
         paths.set_yticks([-5, 0, 5])
         paths.grid(False)  # the contours are the grid
 
@@ -189,10 +193,12 @@ class MomentumLab(Widget):
         distance.set_yticks([1e-15, 1e-10, 1e-5, 1.0])
         distance.set_xticks([0, 50, 100])
 
-        # right: the theoretical rate over lr L and beta, with the regimes' borders
+        # right: the theoretical rate over lr L and beta, with the regimes' borders, coloured
+        # by the steps it takes to shrink |x| ten times (log scale): a rate of 0.98 and one of
+        # 0.82 look alike on a linear scale of the rate, but take 114 and 12 steps.
         from matplotlib import colormaps
 
-        cmap = colormaps["viridis"].with_extremes(over="0.85")
+        cmap = colormaps["viridis"].with_extremes(over="0.85", under=colormaps["viridis"](0.0))
         step = MAP_LR_L[1] - MAP_LR_L[0]
         self.rate_image = rates.imshow(
             np.zeros((MAP_BETA.size, MAP_LR_L.size)),
@@ -200,7 +206,7 @@ class MomentumLab(Widget):
             aspect="auto",
             cmap=cmap,
             vmin=0.0,
-            vmax=1.0,
+            vmax=self.SLOWEST,
             interpolation="nearest",
             extent=(MAP_LR_L[0] - step / 2, 4.0 + step / 2, -0.005, 0.995),
         )
@@ -220,29 +226,27 @@ class MomentumLab(Widget):
         )
         rates.text(3.05, 0.1, "diverges", fontsize=10, ha="center")
         rates.set_xlim(0, 4)
-        rates.set_ylim(0, 0.99)
+        rates.set_ylim(0, 1.0)  # to 1, so a setting at beta = 0.99 is drawn whole
         rates.set_xlabel("lr × L")
         rates.set_ylabel("momentum β")
-        rates.set_title("Theory: rate per step", y=1.0)
+        rates.set_title("Theory: steps per 10× shrink", y=1.0)
         rates.grid(False)
         rates.set_xticks([0, 1, 2, 3, 4])
-        rates.set_yticks([0, 0.5])
+        rates.set_yticks([0, 0.5, 1])
+        bar = fig.colorbar(self.rate_image, ax=rates, fraction=0.08, pad=0.04, extend="max")
+        bar.set_ticks(range(int(self.SLOWEST) + 1))
+        bar.set_ticklabels([f"{10**e:d}" for e in range(int(self.SLOWEST) + 1)])
+        bar.ax.tick_params(labelsize=9)
         self.paths, self.distance, self.rates = paths, distance, rates
         self.map_kappa = None
         return fig
 
     def update(self, kappa: int, lr_L: float, beta: float) -> str:
         run = momentum_run(float(kappa), lr_L, beta)
-        start_level = np.hypot(LAB_START[0], np.sqrt(kappa) * LAB_START[1])
-        angle = np.linspace(0, 2 * np.pi, 97)
-        ring = np.append(np.cos(angle), np.nan)
-        x1 = np.concatenate([a * start_level * ring for a in self.LEVELS])
-        x2 = np.concatenate(
-            [
-                a * start_level / np.sqrt(kappa) * np.append(np.sin(angle), np.nan)
-                for a in self.LEVELS
-            ]
-        )
+        # f is constant on ellipses x1**2 + kappa x2**2 = a**2: half-axes a and a / sqrt(kappa)
+        angle = np.append(np.linspace(0, 2 * np.pi, 97), np.nan)
+        x1 = np.concatenate([a * np.cos(angle) for a in self.RINGS])
+        x2 = np.concatenate([a / np.sqrt(kappa) * np.sin(angle) for a in self.RINGS])
         self.contours.set_data(x1, x2)
         self.plain_path.set_data(*self._until_it_leaves(run.plain))
         self.heavy_path.set_data(*self._until_it_leaves(run.heavy))
@@ -263,7 +267,9 @@ class MomentumLab(Widget):
 
         if kappa != self.map_kappa:  # the map depends on kappa alone: redo it when it moves
             self.map_kappa = kappa
-            self.rate_image.set_data(heavy_ball_rate_map(MAP_LR_L, MAP_BETA, kappa))
+            rates = heavy_ball_rate_map(MAP_LR_L, MAP_BETA, kappa)
+            with np.errstate(divide="ignore"):  # 0 steps (rate 0) -> -inf: the darkest colour
+                self.rate_image.set_data(np.log10(steps_per_tenfold(rates)))
             root = np.sqrt(MAP_BETA)
             self.window_mu_low.set_data(kappa * (1 - root) ** 2, MAP_BETA)
             self.window_mu_high.set_data(kappa * (1 + root) ** 2, MAP_BETA)
@@ -271,9 +277,9 @@ class MomentumLab(Widget):
             self.polyak.set_data([polyak_lr * kappa], [polyak_beta])
         self.setting.set_data([lr_L], [beta])
         return (
-            f"kappa {kappa}, lr {run.lr:.4f} (lr L {lr_L:.2f}), beta {beta:.2f} | heavy ball: "
-            f"roots {run.kind_mu} at mu, {run.kind_L} at L, rate {_rate(run.heavy_theory)} | "
-            f"plain descent: rate {_rate(run.plain_theory)}"
+            f"kappa {kappa}, lr {run.lr:.4f}, beta {beta:.2f} | heavy ball: roots {run.kind_mu} "
+            f"at mu, {run.kind_L} at L, rate {_rate(run.heavy_theory)}, set by {run.slowest} | "
+            f"plain: rate {_rate(run.plain_theory)}"
         )
 
     def _until_it_leaves(self, path: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -110,7 +110,9 @@ class IntSlider:
 @dataclass(frozen=True)
 class LogSlider:
     """A slider over ``base**min_exponent`` .. ``base**max_exponent``, evenly spaced in the
-    exponent (``step`` is a step of the exponent): for step sizes, learning rates, scales."""
+    exponent (``step`` is a step of the exponent): for step sizes, learning rates, scales.
+    ``readout_format`` shows the value: ".1e" (1.0e-07) for tiny steps, ".3g" (10, 316) for
+    a ratio such as a condition number."""
 
     value: float
     min_exponent: float
@@ -118,6 +120,7 @@ class LogSlider:
     step: float
     label: str
     base: float = 10.0
+    readout_format: str = ".1e"
 
     def make(self, continuous: bool) -> Any:
         import ipywidgets
@@ -130,7 +133,7 @@ class LogSlider:
             step=self.step,
             description=self.label,
             continuous_update=continuous,
-            readout_format=".1e",
+            readout_format=self.readout_format,
             **_style(),
         )
 

@@ -154,6 +154,9 @@ def test_live_controls_follow_the_declaration():
     assert isinstance(made["count"], ipywidgets.IntSlider) and made["count"].max == 5
     assert isinstance(made["scale"], ipywidgets.FloatLogSlider)
     assert made["scale"].min == -3 and made["scale"].value == pytest.approx(0.1)
+    assert made["scale"].readout_format == ".1e"  # the default; a ratio asks for ".3g"
+    ratio = widgets.LogSlider(10, 0, 3, step=0.05, label="kappa", readout_format=".3g").make(True)
+    assert ratio.readout_format == ".3g" and ratio.value == pytest.approx(10)
     assert isinstance(made["colour"], ipywidgets.Dropdown)
     assert list(made["colour"].options) == ["blue", "orange"]
     assert isinstance(made["mode"], ipywidgets.ToggleButtons)

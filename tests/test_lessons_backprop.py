@@ -530,6 +530,8 @@ def test_backward_stepper_numbers_are_gradlibs():
     labels = {e.label.get_text() for e in widget.layout.edges}
     assert "∂z/∂b\n1" in labels and f"∂s/∂z\n{number(s * (1 - s))}" in labels
     assert number(-7.3e-05) == "−7.3e−5" and number(0.1491) == "0.149" and number(0) == "0"
+    # a subnormal gradient (a saturated sigmoid's) once made 10**exponent underflow to 0
+    assert number(1e-320) == "1e−320" and number(9.96e-05) == "1e−4"
 
 
 def twice(w, x, b):
@@ -710,6 +712,25 @@ def test_step_1_names_each_slip_of_the_add_and_multiply_gates(slips, expected):
     assert verdict.correct == (expected == "Correct")
 
 
+def test_step_1_catches_a_multiply_backward_that_divides_by_an_input():
+    """out.data / self.data * out.grad is other.data * out.grad except where self.data = 0:
+    the checks include a zero input, and the message names the division."""
+
+    def divide(a, b, o):
+        set_grad(a, a.grad + o.data / a.data * o.grad)
+        set_grad(b, b.grad + o.data / b.data * o.grad)
+
+    verdict = str(bp.check_value_ops(engine(mul=divide)))
+    assert verdict.startswith("Not yet") and "divided by zero" in verdict, verdict
+    assert "self.grad += other.data * out.grad" in verdict
+
+    # any other division by zero is reported as it is
+    def other_zero(a, b, o):
+        set_grad(a, 1 / 0)
+
+    assert "raised ZeroDivisionError" in str(bp.check_value_ops(engine(add=other_zero)))
+
+
 @pytest.mark.parametrize(
     "slip, expected",
     [
@@ -792,13 +813,26 @@ def backward_first_child_only(output):
         v._backward()
 
 
+def backward_breadth_first(output):
+    output.grad = 1.0
+    queue, seen = [output], {output}
+    while queue:
+        v = queue.pop(0)
+        v._backward()
+        for child in v._prev:
+            if child not in seen:
+                seen.add(child)
+                queue.append(child)
+
+
 @pytest.mark.parametrize(
     "wrong, expected",
     [
         (backward_inputs_first, "walk it in reverse, output first"),
         (backward_without_seed, "set output.grad = 1.0 first"),
         (backward_without_visited_set, "Keep a set of visited Values"),
-        (backward_preorder, "append a Value only after all of its children"),
+        (backward_preorder, "Every Value must come after all of its children"),
+        (backward_breadth_first, "a walk that starts from the output (breadth first"),
         (backward_first_child_only, "Visit every child in v._prev"),
     ],
 )
@@ -1146,6 +1180,48 @@ def test_fixed_linear_checker_feedback():
     bias = str(bp.check_fixed_linear(WrongBiasSign))
     assert "input 2 (b, shape (3,))" in bias
     assert "forward changed" in str(bp.check_fixed_linear(ChangedForward))
+
+
+class MeanWeightGradient(CorrectLinear):
+    @staticmethod
+    def backward(ctx, grad):
+        return grad @ ctx.w, grad.T @ ctx.x / len(ctx.x), grad.sum(axis=0)
+
+
+class TimesNBias(CorrectLinear):
+    @staticmethod
+    def backward(ctx, grad):
+        return grad @ ctx.w, grad.T @ ctx.x, grad.sum(axis=0) * len(ctx.x)
+
+
+def test_fixed_linear_checker_names_a_gradient_off_by_the_batch_size():
+    mean = str(bp.check_fixed_linear(MeanWeightGradient))
+    assert "dw is N = 5 times too small" in mean, mean
+    assert "db is N = 5 times too large" in str(bp.check_fixed_linear(TimesNBias))
+
+
+def test_fixed_linear_checker_quotes_the_line_that_raised(tmp_path):
+    """Like exercise 2's checker: the learner's failing line, and shapes read as letters when
+    the sizes differ (test case 2: N = 4, in = 3, out = 2)."""
+    module = tmp_path / "learner_linear.py"
+    module.write_text(
+        "from gradlib import Function\n\n\n"
+        "class FixedLinear(Function):\n"
+        "    @staticmethod\n"
+        "    def forward(ctx, x, w, b):\n"
+        "        ctx.x, ctx.w = x, w\n"
+        "        return x @ w.T + b\n\n"
+        "    @staticmethod\n"
+        "    def backward(ctx, grad):\n"
+        "        dx = grad @ ctx.w\n"
+        "        dw = ctx.x.T @ grad.T\n"
+        "        return dx, dw, grad.sum(axis=0)\n"
+    )
+    namespace: dict = {}
+    exec(compile(module.read_text(), str(module), "exec"), namespace)
+    verdict = str(bp.check_fixed_linear(namespace["FixedLinear"]))
+    assert "FixedLinear.backward raised ValueError in the line `dw = ctx.x.T @ grad.T`" in verdict
+    assert "test case 1, w of shape (3, 3): N = 5, in = 3, out = 3" in verdict, verdict
 
 
 def test_gradcheck_summary_names_inputs_and_hides_tiny_errors():

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import copy
 import math
+import re
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -43,10 +45,17 @@ def _fmt(x: float) -> str:
     return f"{x:.4g}"
 
 
-def _run(action: Callable[[], Any], what: str) -> Feedback | None:
-    """Run the learner's code; a Feedback if it raised."""
+def _run(
+    action: Callable[[], Any], what: str, on_zero_division: str | None = None
+) -> Feedback | None:
+    """Run the learner's code; a Feedback if it raised (``on_zero_division``: what to say
+    if it divided by zero)."""
     try:
         action()
+    except ZeroDivisionError as error:
+        if on_zero_division is None:
+            return Feedback(False, f"{what} raised ZeroDivisionError: {error}")
+        return Feedback(False, on_zero_division)
     except NotImplementedError:
         return Feedback(False, f"{what} is still empty (it raises NotImplementedError).")
     except Exception as error:  # the learner's code: report it, do not crash the notebook
@@ -134,7 +143,10 @@ def _check_binary(Value: Any, op: str) -> Feedback | None:  # noqa: N803
     """``op`` of two Values and of one Value with itself; None when right."""
     forward, rule = _BINARY[op]
     name = "__add__" if op == "+" else "__mul__"
-    for a_data, b_data, g in ((0.75, -1.5, 3.0), (-0.5, 2.5, -2.5)):
+    # The zero inputs catch a * b's backward written as out.data / self.data * out.grad,
+    # which equals other.data * out.grad everywhere except where self.data is 0.
+    cases = ((0.75, -1.5, 3.0), (-0.5, 2.5, -2.5), (0.0, -1.25, 1.5), (1.75, 0.0, -1.0))
+    for a_data, b_data, g in cases:
         try:
             a, b = _make(Value, a_data), _make(Value, b_data)
             out = a + b if op == "+" else a * b
@@ -148,7 +160,15 @@ def _check_binary(Value: Any, op: str) -> Feedback | None:  # noqa: N803
             )
         # Earlier contributions, as if a and b were also used elsewhere in the graph.
         a.grad, b.grad, out.grad = 0.25, -0.5, g
-        failed = _run(out._backward, f"the _backward of {name}")
+        divided = (
+            f"In {name}: with a = {a_data} and b = {b_data}, out._backward() divided by zero: it "
+            "divides out.data by an input's value to get the other factor, which fails where "
+            "that input is 0. Use the other factor itself: self.grad += other.data * out.grad "
+            "(and other.grad += self.data * out.grad)."
+            if op == "*" and 0.0 in (a_data, b_data)
+            else None
+        )
+        failed = _run(out._backward, f"the _backward of {name}", divided)
         if failed is not None:
             return failed
         gained = (a.grad - 0.25, b.grad + 0.5)
@@ -571,7 +591,10 @@ def _check_one_graph(
             "Your loop walks the order inputs first; walk it in reverse, output first "
             "(for v in reversed(order))."
             if inputs_first
-            else "In the order, append a Value only after all of its children."
+            else "Every Value must come after all of its children in the order you walk in "
+            "reverse; a walk that starts from the output (breadth first, say) can reach a Value "
+            "before all of the Values that use it. List the Values with a depth-first search "
+            "that appends each one after its children, then walk that list in reverse."
         )
         return Feedback(
             False,
@@ -628,7 +651,7 @@ MLP_GRADIENTS = ("dZ2", "dW2", "db2", "dH", "dZ1", "dW1", "db1")
 def mlp_gradients(
     X: np.ndarray, T: np.ndarray, W1: np.ndarray, b1: np.ndarray, W2: np.ndarray, b2: np.ndarray
 ) -> dict[str, np.ndarray]:
-    """The backward pass of section 3 for the loss mean_i -log softmax(Z2)[i, y_i]; T is the
+    """The backward pass of section 4 for the loss mean_i -log softmax(Z2)[i, y_i]; T is the
     one-hot target (N, C). Returns the seven gradients and the forward arrays (Z1, H, P).
 
         dZ2 = (P - T) / N          dW2 = H^T dZ2        db2 = dZ2 summed over the rows
@@ -788,31 +811,30 @@ def mlp_exercise_cases() -> list[tuple[np.ndarray, ...]]:
     return cases
 
 
-def _raised(
-    function: Callable, error: Exception, number: int, x_shape: tuple, w2_shape: tuple
-) -> str:
-    """What the learner's function raised, in which of its lines, with every shape in the
-    message read as letters: the test cases' N, D, M, C all differ, so (5, 6) is (M, N)."""
-    import re
-    import traceback
-
-    (n, d), (m, c) = x_shape, w2_shape
-    letters = {n: "N", d: "D", m: "M", c: "C"}
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.name == function.__name__]
+def _raised(function: Callable, error: Exception, case: str, sizes: dict[str, int]) -> str:
+    """What the learner's function raised, quoting the line of theirs that raised it, with
+    every shape in numpy's message read as letters when the sizes all differ: in a case with
+    N = 6 and M = 5, (5, 6) is (M, N). ``case`` names the test case, ``sizes`` its letters."""
+    code = getattr(function, "__code__", None)
+    frames = [
+        f
+        for f in traceback.extract_tb(error.__traceback__)
+        if f.name == function.__name__ and (code is None or f.filename == code.co_filename)
+    ]
     line = f" in the line `{frames[-1].line}`" if frames and frames[-1].line else ""
     text = str(error).strip()
-    message = f"mlp_backward raised {type(error).__name__}{line}: {text}"
+    message = f"{function.__qualname__} raised {type(error).__name__}{line}: {text}"
+    letters = {size: letter for letter, size in sizes.items()}
+    readable = len(letters) == len(sizes)  # two letters with one size: no reading
     shapes = []
     for found in re.findall(r"\((\d+),\s*(\d+)\)|size (\d+) is different from (\d+)", text):
-        sizes = [int(v) for v in found if v]
-        if all(v in letters for v in sizes):
-            if found[0]:
-                read = f"({sizes[0]}, {sizes[1]}) is ({letters[sizes[0]]}, {letters[sizes[1]]})"
-            else:
-                read = f"{sizes[0]} is {letters[sizes[0]]} and {sizes[1]} is {letters[sizes[1]]}"
+        numbers = [int(v) for v in found if v]
+        if readable and all(v in letters for v in numbers):
+            (p, q), (lp, lq) = numbers, (letters[numbers[0]], letters[numbers[1]])
+            read = f"({p}, {q}) is ({lp}, {lq})" if found[0] else f"{p} is {lp} and {q} is {lq}"
             if read not in shapes:
                 shapes.append(read)
-    sizes_line = f"test case {number}: N = {n}, D = {d}, M = {m}, C = {c}"
+    sizes_line = f"{case}: " + ", ".join(f"{letter} = {size}" for letter, size in sizes.items())
     if shapes:
         return f"{message}. In {sizes_line}, so {_listed(shapes)}."
     return f"{message} ({sizes_line})."
@@ -854,7 +876,9 @@ def check_mlp_backward(mlp_backward: Callable | None) -> Feedback:
         try:
             got = mlp_backward(*[copy.deepcopy(a) for a in case])
         except Exception as error:  # the learner's code: report it, with the line and shapes
-            return Feedback(False, _raised(mlp_backward, error, number, X.shape, W2.shape))
+            (n, d), (m, c) = X.shape, W2.shape
+            sizes = {"N": n, "D": d, "M": m, "C": c}
+            return Feedback(False, _raised(mlp_backward, error, f"test case {number}", sizes))
         if not isinstance(got, dict) or set(MLP_GRADIENTS) - set(got):
             return Feedback(
                 False,
@@ -942,6 +966,32 @@ def _bug_cases() -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     ]
 
 
+def _batch_scaled(function_class: Any, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> str | None:
+    """If one of the learner's gradients is the right one divided (or multiplied) by the
+    batch size N, say which: a mean where the sum over the batch belongs, or the reverse."""
+    leaves = [tensor(a, requires_grad=True) for a in (x, w, b)]
+    upstream = np.random.default_rng(11).standard_normal((x.shape[0], w.shape[0]))
+    function_class.apply(*leaves).backward(upstream)
+    wanted = (upstream @ w, upstream.T @ x, upstream.sum(axis=0))
+    n = x.shape[0]
+    for label, leaf, want in zip(("dx", "dw", "db"), leaves, wanted):
+        got = leaf.grad
+        if got is None or np.shape(got) != want.shape or np.allclose(got, want):
+            continue
+        if np.allclose(got * n, want):
+            return (
+                f"{label} is N = {n} times too small: it is divided by the batch size (a mean "
+                "over the rows). The gradient that arrives, grad, already carries any 1/N of the "
+                f"loss; {label} sums the rows' contributions, with no 1/N of its own."
+            )
+        if np.allclose(got, want * n):
+            return (
+                f"{label} is N = {n} times too large: it is multiplied by the batch size; "
+                f"{label} is the plain sum of the rows' contributions."
+            )
+    return None
+
+
 def check_fixed_linear(function_class: Any) -> Feedback:
     """Exercise 3: gradcheck the learner's fixed Function on a square and a non-square weight."""
     name = getattr(function_class, "__name__", "your Function")
@@ -956,14 +1006,18 @@ def check_fixed_linear(function_class: Any) -> Feedback:
                 f"{name}.backward is still empty (it raises NotImplementedError); "
                 "write the fixed backward.",
             )
-        except Exception as error:  # the learner's code: report it, do not crash the notebook
-            return Feedback(
-                False,
-                f"{name} raised {type(error).__name__} with w of shape {w.shape}: {error}",
-            )
+        except Exception as error:  # the learner's code: report it, with the line and shapes
+            sizes = {"N": x.shape[0], "in": w.shape[1], "out": w.shape[0]}
+            where = f"test case {number}, w of shape {w.shape}"
+            in_forward = any(f.name == "forward" for f in traceback.extract_tb(error.__traceback__))
+            raising = function_class.forward if in_forward else function_class.backward
+            return Feedback(False, _raised(raising, error, where, sizes))
         forward_ok = check_array(out, x @ w.T + b, name="the forward output")
         if not forward_ok:
             return Feedback(False, f"{name}.forward changed: {forward_ok.message}")
+        scaled = _batch_scaled(function_class, x, w, b)
+        if scaled is not None:
+            return Feedback(False, scaled)
         for check in result.inputs:
             if not check.passed:
                 return Feedback(

@@ -358,7 +358,7 @@ def train_mlp(
     seed: int = 0,
 ) -> TrainingRun:
     """Train relu(X W1 + b1) W2 + b2 on the mean cross-entropy by full-batch gradient descent,
-    from ``he_init(hidden, seed=seed)``, with the backward pass of the notebook's section 3
+    from ``he_init(hidden, seed=seed)``, with the backward pass of the notebook's section 4
     written in numpy (no graph is recorded, so a whole run takes milliseconds).
 
     dZ2 = (P - T)/N, dW2 = H^T dZ2, db2 = sum of dZ2's rows, dH = dZ2 W2^T,

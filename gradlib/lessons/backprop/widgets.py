@@ -29,7 +29,7 @@ RECORD_EVERY = 10
 
 class TrainingStep(Widget):
     """The MLP relu(X W1 + b1) W2 + b2 trained on the moons by full-batch gradient descent
-    (``train_mlp``: the numpy backward pass of section 3) with the chosen learning rate and
+    (``train_mlp``: the numpy backward pass of section 4) with the chosen learning rate and
     number of hidden units, from He-initialised weights (seed 0). The figure shows, at the
     chosen step, the class-1 probability (orange = class 1, blue = class 0, black line = the
     boundary P = 0.5) with the data, and in the corner the loss every 10 steps with this
@@ -165,8 +165,8 @@ def _number(value: float) -> str:
     if value == 0 or 0.01 <= abs(value) < 1000:
         text = f"{value:.3g}"
     else:
-        exponent = int(np.floor(np.log10(abs(value))))
-        text = f"{value / 10**exponent:.2g}e{exponent}"
+        mantissa, exponent = f"{value:.1e}".split("e")  # no 10**exponent: it underflows
+        text = f"{float(mantissa):g}e{int(exponent)}"
     return text.replace("-", "−")
 
 

@@ -1234,3 +1234,80 @@ def test_gradcheck_summary_names_inputs_and_hides_tiny_errors():
     assert "e-" not in text  # no round-off sized numbers
     passed = bp.gradcheck_summary(gl.gradcheck(CorrectLinear.apply, x, w, b), ("x", "w", "b"))
     assert passed.splitlines()[0] == "gradcheck passed" and passed.count(": ok") == 3
+
+
+def neuron_with(slip):
+    """A learner's neuron(xs, ws, b) with one slip (or none)."""
+
+    def neuron(xs, ws, b):
+        terms = [w * x for w, x in zip(ws, xs)]
+        if slip == "sum x":
+            terms = list(xs)
+        if slip == "sum w":
+            terms = list(ws)
+        if slip == "last only":
+            terms = terms[-1:]
+        total = b if slip != "no bias" else terms.pop(0)
+        for term in terms:
+            total = total + term
+        return total if slip == "no tanh" else total.tanh()
+
+    return neuron
+
+
+@pytest.mark.parametrize(
+    "slip, expected",
+    [
+        (None, "Correct"),
+        ("no bias", "it has no bias"),
+        ("no tanh", "it has no tanh"),
+        ("sum x", "it sums the inputs"),
+        ("sum w", "it sums the weights"),
+        ("last only", "it keeps only the last term"),
+    ],
+)
+def test_step_4_names_each_slip_of_the_neuron(slip, expected):
+    verdict = bp.check_neuron(neuron_with(slip), engine())
+    assert expected in str(verdict), verdict
+    assert verdict.correct == (slip is None)
+
+
+def test_step_4_names_a_neuron_outside_the_graph_or_not_written():
+    Value = engine()
+
+    def from_numbers(xs, ws, b):
+        return Value(sum(w.data * x.data for w, x in zip(ws, xs)) + b.data).tanh()
+
+    assert "x_1 is not in its graph" in str(bp.check_neuron(from_numbers, Value))
+
+    def a_float(xs, ws, b):
+        return float(np.tanh(b.data + sum(w.data * x.data for w, x in zip(ws, xs))))
+
+    assert "not a Value" in str(bp.check_neuron(a_float, Value))
+
+    def empty(xs, ws, b):
+        raise NotImplementedError
+
+    assert "still empty" in str(bp.check_neuron(empty, Value))
+    assert "first finish step 1" in str(
+        bp.check_neuron(neuron_with(None), engine(add=lambda a, b, o: None))
+    )
+
+
+def test_value_mlp_builds_every_unit_with_the_given_neuron():
+    Value = engine()
+    calls = []
+
+    def counted(xs, ws, b):
+        calls.append(len(ws))
+        return bp.value_neuron(xs, ws, b)
+
+    net = bp.ValueMLP(Value, sizes=(3, 4, 1), seed=0, neuron=counted)
+    default = bp.ValueMLP(Value, sizes=(3, 4, 1), seed=0)
+    x = [0.5, -1.0, 2.0]
+    assert net(x).data == default(x).data
+    assert calls == [3, 3, 3, 3, 4]  # four hidden units of 3 inputs, one output unit of 4
+    # a wrong neuron changes the network: the net really is made of it
+    assert bp.ValueMLP(Value, (3, 4, 1), neuron=neuron_with("no bias"))(x).data != pytest.approx(
+        bp.ValueMLP(Value, (3, 4, 1), neuron=neuron_with("sum w"))(x).data
+    )

@@ -19,8 +19,9 @@ Import it as ``from gradlib.lessons import backprop as bp``; everything below is
 - ``widgets.py``: ``BackwardStepper``, the neuron's backward pass one node at a time, and
   ``TrainingStep``, the MLP trained with a chosen learning rate and width;
 - ``exercises.py``: the tiny autograd engine (``check_value_ops``, ``check_value_tanh``,
-  ``check_tiny_engine`` on ``random_expression``s; ``ValueMLP``, a small network made of the
-  learner's Values, to train with their engine), the MLP's whole backward pass
+  ``check_tiny_engine`` on ``random_expression``s; ``check_neuron``, the learner's tanh unit;
+  ``ValueMLP``, a small network made of the learner's Values and neuron, to train with their
+  engine), the MLP's whole backward pass
   (``check_mlp_backward``, ``mlp_gradients`` the reference) and the gradcheck bug hunt
   (``BuggyLinear``, ``check_fixed_linear``).
 """
@@ -34,6 +35,7 @@ from gradlib.lessons.backprop.exercises import (
     build_with_gradlib,
     check_fixed_linear,
     check_mlp_backward,
+    check_neuron,
     check_tiny_engine,
     check_value_ops,
     check_value_tanh,
@@ -41,6 +43,7 @@ from gradlib.lessons.backprop.exercises import (
     mlp_exercise_cases,
     mlp_gradients,
     random_expression,
+    value_neuron,
 )
 from gradlib.lessons.backprop.figures import (
     boundary_lines,
@@ -104,12 +107,14 @@ __all__ = [
     "TrainingRun",
     "TrainingStep",
     "ValueMLP",
+    "value_neuron",
     "below",
     "boundary_lines",
     "build_with",
     "build_with_gradlib",
     "check_fixed_linear",
     "check_mlp_backward",
+    "check_neuron",
     "check_tiny_engine",
     "check_value_ops",
     "check_value_tanh",

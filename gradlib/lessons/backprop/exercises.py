@@ -427,13 +427,114 @@ def build_with_gradlib(expression: Expression) -> list[Any]:
     return nodes
 
 
+def value_neuron(xs: list[Any], ws: list[Any], b: Any) -> Any:
+    """One tanh unit of Values: tanh(b + sum_i ws[i] * xs[i]), with only + , * and tanh."""
+    total = b
+    for w, x in zip(ws, xs):
+        total = total + w * x
+    return total.tanh()
+
+
+def _reaches(output: Any) -> set[int]:
+    """The ids of every Value that ``output`` was computed from (itself included)."""
+    seen, stack = set(), [output]
+    while stack:
+        v = stack.pop()
+        if id(v) not in seen:
+            seen.add(id(v))
+            stack.extend(getattr(v, "_prev", ()))
+    return seen
+
+
+def _neuron_slips(x: list[float], w: list[float], b: float) -> dict[str, float]:
+    """What a usual slip makes the neuron output, and how to say it."""
+    weighted = sum(wi * xi for wi, xi in zip(w, x))
+    return {
+        "it has no bias: it is tanh(sum_i w_i x_i). Start the sum from b.": math.tanh(weighted),
+        "it has no tanh: it is b + sum_i w_i x_i. Return total.tanh().": b + weighted,
+        "it sums the inputs, tanh(b + sum_i x_i): each term is w_i * x_i.": math.tanh(b + sum(x)),
+        "it sums the weights, tanh(b + sum_i w_i): each term is w_i * x_i.": math.tanh(b + sum(w)),
+        "it keeps only the last term, tanh(b + w_3 x_3): in the loop, add to the running total "
+        "(total = total + w * x), do not start it again.": math.tanh(b + w[-1] * x[-1]),
+        "it keeps only the first term, tanh(b + w_1 x_1): add every w_i * x_i.": math.tanh(
+            b + w[0] * x[0]
+        ),
+    }
+
+
+def check_neuron(neuron: Callable | None, Value: Any) -> Feedback:  # noqa: N803
+    """Step 4: the learner's ``neuron(xs, ws, b)`` = tanh(b + sum_i ws[i] * xs[i]), built from
+    their Values, on two sets of three inputs; names the usual slips and checks that every
+    input, weight and the bias are in the result's graph (so gradients reach them)."""
+    if neuron is None:
+        return Feedback(False, "neuron is not defined yet; run its cell.")
+    for step in (check_value_ops, check_value_tanh):
+        verdict = step(Value)
+        if not verdict:
+            return Feedback(
+                False, f"first finish step {1 + (step is check_value_tanh)}: {verdict.message}"
+            )
+    for x, w, b in (
+        ([0.5, -1.0, 2.0], [0.3, 0.8, -0.4], 0.25),
+        ([-1.5, 0.25, 1.0], [-0.6, 1.2, 0.7], -0.5),
+    ):
+        xs, ws, bias = [Value(v) for v in x], [Value(v) for v in w], Value(b)
+        try:
+            out = neuron(xs, ws, bias)
+        except NotImplementedError:
+            return Feedback(False, "neuron is still empty (it raises NotImplementedError).")
+        except Exception as error:  # the learner's code: report it, do not crash the notebook
+            return Feedback(False, f"neuron raised {type(error).__name__}: {error}")
+        if not hasattr(out, "_prev"):
+            return Feedback(
+                False,
+                f"neuron returned {type(out).__name__} {out!r}, not a Value: build it with your "
+                "Value's +, * and tanh, so that backward can walk its graph.",
+            )
+        want = math.tanh(b + sum(wi * xi for wi, xi in zip(w, x)))
+        where = f"With x = {x}, w = {w} and b = {b}, neuron gives {_fmt(out.data)}"
+        if not _close(float(out.data), want):
+            for message, slip in _neuron_slips(x, w, b).items():
+                if _close(float(out.data), slip):
+                    return Feedback(False, f"{where}: {message}")
+            return Feedback(False, f"{where}; tanh(b + sum_i w_i x_i) is {_fmt(want)}.")
+        graph = _reaches(out)
+        for label, values in (("x", xs), ("w", ws)):
+            for i, v in enumerate(values, start=1):
+                if id(v) not in graph:
+                    return Feedback(
+                        False,
+                        f"{where}, right, but {label}_{i} is not in its graph: the result was "
+                        f"made from a copy of {label}_{i} (or from its .data), so no gradient "
+                        "would reach it. Use the Values you are given.",
+                    )
+        if id(bias) not in graph:
+            return Feedback(
+                False,
+                f"{where}, right, but b is not in its graph: use the Value b itself, not a copy.",
+            )
+    return Feedback(
+        True,
+        "neuron computes tanh(b + sum_i w_i x_i) from the Values it is given, so backward "
+        "reaches every weight, input and the bias.",
+    )
+
+
 class ValueMLP:
     """A small tanh network built from the learner's ``Value`` (only ``+``, ``*`` and
-    ``tanh``): layer by layer, unit j computes tanh(b_j + sum_i w_ji h_i). Its weights start
-    uniform in [-1, 1] (``default_rng(seed)``), its biases at 0; ``parameters()`` lists them
-    all, and ``loss(xs, ys)`` is the sum over the examples of (net(x) - y)**2."""
+    ``tanh``): layer by layer, unit j computes ``neuron(h, w_j, b_j)``, by default
+    ``value_neuron``, tanh(b_j + sum_i w_ji h_i); the notebook passes the learner's own. Its
+    weights start uniform in [-1, 1] (``default_rng(seed)``), its biases at 0;
+    ``parameters()`` lists them all, and ``loss(xs, ys)`` is the sum over the examples of
+    (net(x) - y)**2."""
 
-    def __init__(self, Value: Any, sizes: tuple[int, ...], seed: int = 0) -> None:  # noqa: N803
+    def __init__(
+        self,
+        Value: Any,  # noqa: N803 - the learner's class
+        sizes: tuple[int, ...],
+        seed: int = 0,
+        neuron: Callable[[list[Any], list[Any], Any], Any] = value_neuron,
+    ) -> None:
         if len(sizes) < 2 or sizes[-1] != 1:
             raise ValueError(
                 f"ValueMLP: sizes {sizes} should list the inputs, any hidden widths and one "
@@ -449,6 +550,7 @@ class ValueMLP:
             for n_in, n_out in zip(sizes, sizes[1:])
         ]
         self.n_inputs = sizes[0]
+        self.neuron = neuron
 
     def parameters(self) -> list[Any]:
         """Every weight and bias, layer by layer."""
@@ -463,13 +565,7 @@ class ValueMLP:
             raise ValueError(f"ValueMLP: an input has {len(x)} numbers; expected {self.n_inputs}.")
         h = [self.Value(float(v)) for v in x]
         for weights, biases in self.layers:
-            units = []
-            for row, bias in zip(weights, biases):
-                total = bias
-                for w, hi in zip(row, h):
-                    total = total + w * hi
-                units.append(total.tanh())
-            h = units
+            h = [self.neuron(h, row, bias) for row, bias in zip(weights, biases)]
         return h[0]
 
     def loss(self, xs: Any, ys: Any) -> Any:

@@ -322,6 +322,7 @@ def test_dead_units_are_the_units_off_at_every_point():
     W1 = np.array([[1.0, -1.0, -1.0, 0.0], [0.0, -1.0, 0.0, 0.0]])
     b1 = np.array([0.0, -5.0, 2.0, 0.0])
     assert bp.dead_units(X, [W1, b1, None, None]) == 2
+    assert bp.dead_mask(X, [W1, b1, None, None]).tolist() == [False, True, False, True]
 
 
 def test_learning_rate_and_width_change_what_the_mlp_learns(moons):
@@ -365,9 +366,59 @@ def test_training_step_default_is_the_notebooks_run(moons):
     assert list(loss_curve.get_xdata()) == list(range(0, 301, 10))
     np.testing.assert_array_equal(loss_curve.get_ydata(), run.losses)
     assert list(marker.get_xdata()) == [60] and list(marker.get_ydata()) == [run.loss_at(60)]
-    top = run.losses.max()
-    assert [t.get_text() for t in inset.get_yticklabels()] == ["0", f"{top:.2f}"]
+    assert [t.get_text() for t in inset.get_yticklabels()] == ["0", "1"]
+    assert inset.get_ylim() == (0.0, bp.TrainingStep.LOSS_TOP)
     assert inset.get_xlabel() == "step 0 to 300"
+
+
+def test_training_step_keeps_one_loss_scale_across_runs(moons):
+    widget = bp.TrainingStep(*moons)
+    widget.draw()
+    (inset,) = widget.figure.axes[0].child_axes
+    limits = inset.get_ylim()
+    for hidden, lr in ((32, 0.5), (2, 8.0), (16, 8.0)):
+        widget.draw(hidden=hidden, lr=lr)
+        assert inset.get_ylim() == limits
+    # every run's start is on the scale
+    assert max(widget.run(h, lr).losses[0] for h, lr in widget.runs) < bp.TrainingStep.LOSS_TOP
+
+
+def test_training_step_draws_each_hidden_units_line_dead_ones_apart(moons):
+    widget = bp.TrainingStep(*moons)
+    widget.draw(lr=8.0, hidden=16, step=240)
+    run = widget.run(16, 8.0)
+    weights = run.weights_at(240)
+    dead = bp.dead_mask(moons[0], weights)
+    assert 0 < dead.sum() < 16  # the setting has dead and live units
+    lines = bp.unit_lines(weights[0], weights[1], widget.image.get_extent())
+    live_drawn = widget.live_lines.get_segments()
+    dead_drawn = widget.dead_lines.get_segments()
+    assert len(live_drawn) == sum(1 for s, d in zip(lines, dead) if s is not None and not d)
+    assert len(dead_drawn) == sum(1 for s, d in zip(lines, dead) if s is not None and d) > 0
+    assert widget.dead_lines.get_linestyle() != widget.live_lines.get_linestyle()
+    # at the start no unit is dead: every line drawn is a live one
+    widget.draw(lr=8.0, hidden=16, step=0)
+    assert widget.dead_lines.get_segments() == [] and len(widget.live_lines.get_segments()) > 0
+
+
+def test_unit_lines_are_each_units_switching_line_inside_the_box():
+    box = (-1.0, 2.0, -1.0, 1.0)
+    # x = 0.5, y = 0, x + y = 4 (outside), x + y = 3 (touches the corner (2, 1)), w = 0
+    W1 = np.array([[1.0, 0.0, 1.0, 1.0, 0.0], [0.0, 1.0, 1.0, 1.0, 0.0]])
+    b1 = np.array([-0.5, 0.0, -4.0, -3.0, 1.0])
+    vertical, horizontal, outside, corner, flat = bp.unit_lines(W1, b1, box)
+    np.testing.assert_allclose(sorted(map(tuple, vertical)), [(0.5, -1.0), (0.5, 1.0)])
+    np.testing.assert_allclose(sorted(map(tuple, horizontal)), [(-1.0, 0.0), (2.0, 0.0)])
+    assert outside is None and corner is None and flat is None
+    rng = np.random.default_rng(3)
+    W, b = rng.standard_normal((2, 20)), 0.3 * rng.standard_normal(20)
+    for (w, bias), ends in zip(zip(W.T, b), bp.unit_lines(W, b, box)):
+        if ends is not None:
+            np.testing.assert_allclose(ends @ w + bias, 0.0, atol=1e-12)
+            assert np.all((ends[:, 0] >= -1) & (ends[:, 0] <= 2) & (np.abs(ends[:, 1]) <= 1))
+            # each end lies on an edge of the box
+            on_edge = np.isclose(ends[:, 0], -1) | np.isclose(ends[:, 0], 2)
+            assert np.all(on_edge | np.isclose(np.abs(ends[:, 1]), 1))
 
 
 def test_training_step_trains_again_only_for_a_new_setting(moons):

@@ -51,6 +51,7 @@ from gradlib.lessons.backprop.figures import (
     plot_gates,
     plot_gradient_costs,
     plot_snapshot_grid,
+    unit_lines,
 )
 from gradlib.lessons.backprop.maths import (
     GATE_INPUTS,
@@ -64,6 +65,7 @@ from gradlib.lessons.backprop.maths import (
     Snapshot,
     TrainingRun,
     below,
+    dead_mask,
     dead_units,
     deep_mlp,
     forward_mode_gradient,
@@ -118,6 +120,7 @@ __all__ = [
     "check_tiny_engine",
     "check_value_ops",
     "check_value_tanh",
+    "dead_mask",
     "dead_units",
     "deep_mlp",
     "draw_boundary",
@@ -137,6 +140,7 @@ __all__ = [
     "plot_gates",
     "plot_gradient_costs",
     "plot_snapshot_grid",
+    "unit_lines",
     "random_expression",
     "reverse_mode_cost",
     "scaled_cube",

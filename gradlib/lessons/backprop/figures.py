@@ -76,6 +76,32 @@ def boundary_lines(snapshots: BoundarySnapshots, probability: np.ndarray) -> lis
     return generator.lines(0.5)
 
 
+def unit_lines(
+    W1: np.ndarray, b1: np.ndarray, extent: tuple[float, float, float, float]
+) -> list[np.ndarray | None]:
+    """Each hidden unit's line w . x + b = 0 (w a column of W1, shape (2, M)), where its ReLU
+    switches on, clipped to the box ``extent`` = (x0, x1, y0, y1): a (2, 2) array of its two
+    ends, or None when the line misses the box, only touches a corner, or w = 0."""
+    x0, x1, y0, y1 = extent
+    lines: list[np.ndarray | None] = []
+    for (wx, wy), b in zip(W1.T, b1):
+        ends = []
+        if wy != 0:  # where the line crosses the left and right edges
+            ends += [(x, -(b + wx * x) / wy) for x in (x0, x1)]
+        if wx != 0:  # and the bottom and top edges
+            ends += [(-(b + wy * y) / wx, y) for y in (y0, y1)]
+        inside = np.array(
+            [(x, y) for x, y in ends if x0 <= x <= x1 and y0 <= y <= y1], dtype=float
+        ).reshape(-1, 2)
+        if len(inside) < 2:
+            lines.append(None)
+            continue
+        along = inside @ np.array([-wy, wx])  # position along the line's direction
+        ends = inside[[along.argmin(), along.argmax()]]
+        lines.append(None if np.allclose(ends[0], ends[1]) else ends)  # None: only a corner
+    return lines
+
+
 def draw_boundary(ax: Any, snapshots: BoundarySnapshots, snap: Snapshot) -> tuple[Any, Any]:
     """P(class 1) as a blue-white-orange background, the P = 0.5 line, and the data.
 

@@ -341,11 +341,16 @@ def mlp_logits(points: np.ndarray, weights: list[np.ndarray]) -> np.ndarray:
     return np.maximum(points @ W1 + b1, 0.0) @ W2 + b2
 
 
-def dead_units(X: np.ndarray, weights: list[np.ndarray]) -> int:
-    """How many hidden units are 0 for every point of X: relu' is 0 there for every point,
-    so no gradient reaches their weights and they never change again."""
+def dead_mask(X: np.ndarray, weights: list[np.ndarray]) -> np.ndarray:
+    """For each hidden unit, True when it is 0 for every point of X: relu' is 0 there for
+    every point, so no gradient reaches its weights and they never change again."""
     W1, b1, _, _ = weights
-    return int(np.sum(np.all(X @ W1 + b1 <= 0, axis=0)))
+    return np.all(X @ W1 + b1 <= 0, axis=0)
+
+
+def dead_units(X: np.ndarray, weights: list[np.ndarray]) -> int:
+    """How many hidden units are dead (``dead_mask``)."""
+    return int(np.sum(dead_mask(X, weights)))
 
 
 def train_mlp(

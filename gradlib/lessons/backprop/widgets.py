@@ -9,12 +9,12 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from gradlib.activations import softmax_array
-from gradlib.lessons.backprop.figures import boundary_lines, draw_boundary
+from gradlib.lessons.backprop.figures import boundary_lines, draw_boundary, unit_lines
 from gradlib.lessons.backprop.maths import (
     BoundarySnapshots,
     Snapshot,
     TrainingRun,
-    dead_units,
+    dead_mask,
     mlp_logits,
     neuron_loss,
     train_mlp,
@@ -32,9 +32,10 @@ class TrainingStep(Widget):
     (``train_mlp``: the numpy backward pass of section 4) with the chosen learning rate and
     number of hidden units, from He-initialised weights (seed 0). The figure shows, at the
     chosen step, the class-1 probability (orange = class 1, blue = class 0, black line = the
-    boundary P = 0.5) with the data, and in the corner the loss every 10 steps with this
-    step marked. A new learning rate or width trains again (about 10-30 ms); a new step only
-    redraws."""
+    boundary P = 0.5) with the data, each hidden unit's line w . x + b = 0 where its ReLU
+    switches (green; grey and dashed when the unit is dead), and in the corner the loss every
+    10 steps with this step marked, on one fixed scale (0 to LOSS_TOP) for every run. A new
+    learning rate or width trains again (about 10-30 ms); a new step only redraws."""
 
     controls = {
         "step": IntSlider(60, 0, TRAINING_STEPS, step=RECORD_EVERY, label="step"),
@@ -45,6 +46,9 @@ class TrainingStep(Widget):
     moved = {"step": 240, "lr": 8.0, "hidden": 2}
 
     CACHED_RUNS = 16  # runs kept, so that going back to a setting does not train again
+    # The loss inset's scale, the same for every run so that runs compare by eye; it holds
+    # every start (0.6 to 1.1) and a diverging run leaves through its top.
+    LOSS_TOP = 1.2
 
     def __init__(self, X: np.ndarray, target: np.ndarray) -> None:
         super().__init__()
@@ -72,8 +76,8 @@ class TrainingStep(Widget):
             )
         return self.runs[key]
 
-    def snapshot(self, hidden: int, lr: float, step: int) -> tuple[Snapshot, int]:
-        """The boundary, loss and accuracy at ``step``, and the number of dead hidden units."""
+    def snapshot(self, hidden: int, lr: float, step: int) -> tuple[Snapshot, np.ndarray]:
+        """The boundary, loss and accuracy at ``step``, and which hidden units are dead."""
         run = self.run(hidden, lr)
         weights = run.weights_at(step)
         with np.errstate(all="ignore"):
@@ -83,7 +87,7 @@ class TrainingStep(Widget):
         shape = (len(self.grid.ys), len(self.grid.xs))
         accuracy = float(np.mean(data_logits.argmax(axis=1) == self.target))
         snap = Snapshot(int(step), run.loss_at(step), accuracy, probability.reshape(shape))
-        return snap, dead_units(self.X, weights)
+        return snap, dead_mask(self.X, weights)
 
     def build(self) -> Figure:
         fig, ax = widget_figure(
@@ -93,9 +97,25 @@ class TrainingStep(Widget):
         )
         first, _ = self.snapshot(hidden=16, lr=0.5, step=0)  # any snapshot: update() replaces it
         self.image, self.boundary = draw_boundary(ax, self.grid, first)
+        from matplotlib.collections import LineCollection
+
+        # each hidden unit's switching line; drawn under the boundary
+        self.live_lines = LineCollection(
+            [],
+            colors=PALETTE["green"],
+            linewidths=0.8,
+            alpha=0.8,
+            zorder=1.5,
+            label="a unit's w·x + b = 0",
+        )
+        self.dead_lines = LineCollection(
+            [], colors="#808080", linewidths=1.0, linestyles="--", zorder=1.5, label="a dead unit's"
+        )
+        ax.add_collection(self.live_lines)
+        ax.add_collection(self.dead_lines)
         # an explicit title height skips matplotlib's measuring of the tick labels beneath it
         self.title = ax.set_title("", y=1.01)
-        ax.legend(loc="lower left", fontsize=11)
+        ax.legend(loc="lower left", fontsize=9, ncols=2)
         # The loss curve as a small inset: two y ticks give its range, and the x label the
         # steps' (tick labels are most of a redraw's cost, so no more than that).
         inset = ax.inset_axes((0.71, 0.7, 0.27, 0.26))
@@ -109,12 +129,22 @@ class TrainingStep(Widget):
         inset.set_xlim(-pad, TRAINING_STEPS + pad)
         inset.set_xlabel(f"step 0 to {TRAINING_STEPS}", fontsize=10, labelpad=2)
         inset.set_ylabel("loss", fontsize=10, labelpad=0)
+        inset.set_ylim(0.0, self.LOSS_TOP)  # fixed: set once, the same for every run
+        inset.set_yticks([0.0, 1.0], labels=["0", "1"])
         self.inset = inset
         return fig
 
     def update(self, step: int, lr: float, hidden: int) -> str:
-        snap, dead = self.snapshot(hidden, lr, step)
+        snap, dead_units = self.snapshot(hidden, lr, step)
+        dead = int(dead_units.sum())
         run = self.run(hidden, lr)
+        W1, b1, _, _ = run.weights_at(step)
+        with np.errstate(all="ignore"):
+            lines = unit_lines(W1, b1, self.image.get_extent())
+        self.live_lines.set_segments(
+            [s for s, d in zip(lines, dead_units) if s is not None and not d]
+        )
+        self.dead_lines.set_segments([s for s, d in zip(lines, dead_units) if s is not None and d])
         self.image.set_data(snap.probability)
         finite = bool(np.all(np.isfinite(snap.probability)))
         self.boundary.set_segments(boundary_lines(self.grid, snap.probability) if finite else [])
@@ -124,9 +154,6 @@ class TrainingStep(Widget):
         losses = np.where(np.isfinite(run.losses), run.losses, np.nan)
         self.loss_curve.set_ydata(losses)
         self.marker.set_data([snap.step], [snap.loss if np.isfinite(snap.loss) else np.nan])
-        top = float(np.nanmax(losses)) if np.any(np.isfinite(losses)) else 1.0
-        self.inset.set_ylim(0.0, 1.12 * top)
-        self.inset.set_yticks([0.0, top], labels=["0", f"{top:.2f}"])
         return (
             f"learning rate {lr:.3g}, {hidden} hidden unit{'s' * (hidden != 1)}, step "
             f"{snap.step}: {loss}, training accuracy {100 * snap.accuracy:.1f}%, {dead} of "

@@ -111,6 +111,33 @@ def test_lr_explorer_draws_the_iterates():
     assert start_level.get_ydata()[0] == 2.5
 
 
+def test_lr_explorer_at_lr_one_over_L_draws_nothing_after_step_0():
+    widget = gd.LearningRateExplorer()
+    widget.draw(lr=0.25, x0=2.5)
+    distances, prediction, _ = widget.right.lines
+    assert np.isnan(prediction.get_ydata()[1:]).all() and prediction.get_ydata()[0] == 2.5
+    assert np.isnan(distances.get_ydata()[1:]).all()
+
+
+def test_lr_explorer_from_the_minimum_says_so():
+    widget = gd.LearningRateExplorer()
+    text = widget.draw(lr=0.1, x0=0.0)
+    assert text.startswith("x0 = 0 starts at the minimum")
+    assert widget.right.get_title() == "x0 = 0: starts at the minimum"
+    assert "converges" not in widget.right.get_title()
+
+
+def test_lr_explorer_legend_stays_clear_of_the_iterates():
+    # at lr = 0.52 the iterates climb the parabola: the legend sits below it, in the corner
+    # no chord between two points of the convex curve can reach
+    fig = gd.LearningRateExplorer().figure_at(lr=0.52, x0=-1.5)
+    left = fig.axes[0]
+    fig.canvas.draw()
+    box = left.get_legend().get_window_extent().transformed(left.transData.inverted())
+    xs = np.linspace(box.x0, box.x1, 50)
+    assert (2 * xs**2 > box.y1).all()  # the whole legend lies below the parabola
+
+
 def test_lr_explorer_moved_shows_other_numbers_and_image():
     widget = gd.LearningRateExplorer()
     first = widget.draw(lr=0.1, x0=2.5)
@@ -441,9 +468,9 @@ def test_steps_per_tenfold_is_the_log_of_ten_over_the_log_of_one_over_the_rate()
 def test_momentum_lab_draws_both_paths_and_names_the_regime():
     widget = gd.MomentumLab()
     text = widget.draw(kappa=10, lr_L=2.31, beta=0.27)
-    assert "kappa 10, lr 0.2310, beta 0.27" in text
-    assert "roots complex at mu, real at L, rate 0.540, set by L" in text
-    assert "plain: rate 1.310 (diverges)" in text
+    assert "κ 10, lr 0.2310, β 0.27" in text
+    assert "roots complex at μ, real at L, rate 0.540, set by L" in text
+    assert len(text) < 105  # one line above the figure on a 1280-pixel slide
     paths, distance, rates, colour_bar = widget.figure.axes
     heavy = gd.descent_path_2d(10.0, 0.231, gd.LAB_START, gd.LAB_STEPS, momentum=0.27)
     np.testing.assert_allclose(widget.heavy_path.get_xdata(), heavy[:, 0])
@@ -454,7 +481,16 @@ def test_momentum_lab_draws_both_paths_and_names_the_regime():
         widget.heavy_distance.get_ydata()[:50], np.hypot(heavy[:50, 0], heavy[:50, 1])
     )
     legend = [t.get_text() for t in widget.legend_texts]
-    assert legend == ["plain 1.310 (theory 1.310)", "heavy ball 0.539 (0.540)"]
+    assert legend[:2] == ["plain: ×1.310/step (ρ 1.310)", "heavy ball: ×0.539 (ρ 0.540)"]
+    assert legend[2:] == ["heavy ball |x1| (μ)", "heavy ball |x2| (L)"]
+    # each eigen-direction of the heavy ball on its own, thin, in the direction colours
+    np.testing.assert_allclose(widget.heavy_x1.get_ydata()[:50], np.abs(heavy[:50, 0]))
+    np.testing.assert_allclose(widget.heavy_x2.get_ydata()[:50], np.abs(heavy[:50, 1]))
+    assert widget.heavy_x2.get_color() == gd.widgets.L_COLOR
+    assert widget.heavy_x1.get_linewidth() < widget.heavy_distance.get_linewidth()
+    # the map names its regions
+    labels = {t.get_text() for t in rates.texts}
+    assert {"real", "complex", "diverges"} <= labels
     polyak_lr, polyak_beta = gd.heavy_ball_parameters(10.0)
     assert widget.polyak.get_xdata()[0] == pytest.approx(10 * polyak_lr)
     assert list(widget.setting.get_xdata()) == [2.31] and list(widget.setting.get_ydata()) == [0.27]
@@ -471,7 +507,11 @@ def test_momentum_lab_builds_its_artists_once_and_redraws_the_map_only_for_a_new
     widget.draw(kappa=100, lr_L=3.3, beta=0.67)
     assert [list(ax.get_children()) for ax in widget.figure.axes] == artists
     rates = gd.heavy_ball_rate_map(gd.widgets.MAP_LR_L, gd.widgets.MAP_BETA, 100.0)
-    np.testing.assert_allclose(widget.rate_image.get_array(), np.log10(gd.steps_per_tenfold(rates)))
+    steps = gd.steps_per_tenfold(rates)
+    np.testing.assert_allclose(
+        np.ma.filled(widget.rate_image.get_array(), np.nan),
+        np.where(np.isinf(steps), np.nan, np.log10(steps)),
+    )
     # coloured in steps: at kappa = 100 Polyak's corner and plain descent's best differ
     # tenfold, where on a scale of the rate (0.82 against 0.98) they look alike
     polyak = gd.steps_per_tenfold(gd.heavy_ball_rate(0.033, 0.67, (1.0, 100.0)))
@@ -482,7 +522,29 @@ def test_momentum_lab_builds_its_artists_once_and_redraws_the_map_only_for_a_new
 
 def test_momentum_lab_draws_a_run_that_lands_on_the_minimum():
     text = gd.MomentumLab().draw(kappa=1, lr_L=1.0, beta=0.0)  # lr = 1/L on a round bowl
-    assert "rate 0 (lands on the minimum)" in text
+    assert "rate 0 (lands on the minimum), set by μ and L" in text
+
+
+def test_momentum_lab_says_on_the_edge_not_diverges():
+    beta = 0.27
+    text = gd.MomentumLab().draw(kappa=10.0, lr_L=2 * (1 + beta), beta=beta)
+    assert "1.000 (on the edge: |x| does not shrink)" in text and "1.000 (diverges)" not in text
+
+
+def test_momentum_lab_kappa_is_a_log_slider_to_1000():
+    control = gd.MomentumLab.controls["kappa"]
+    assert control.contains(1.0) and control.contains(1000.0) and not control.contains(1001.0)
+    assert control.readout_format == ".3g"
+    widget = gd.MomentumLab()
+    lr, beta = gd.heavy_ball_parameters(1000.0)
+    text = widget.draw(kappa=1000.0, lr_L=round(1000 * lr, 2), beta=round(beta, 2))
+    assert text.startswith("κ 1000, ") and "diverges)" not in text.split("|")[1]
+    # diverging settings are NaN (grey), slow ones are not: beyond the colour bar
+    image = np.ma.filled(widget.rate_image.get_array(), np.nan)
+    column = np.searchsorted(gd.widgets.MAP_LR_L, 0.5)
+    assert np.isfinite(image[0, column]) and image[0, column] > widget.SLOWEST
+    assert np.isnan(image[0, -1])  # lr L = 4, beta = 0: diverges
+    assert widget.paths_title.get_text() == "f = (x1² + 1000 x2²) / 2"
 
 
 # ----- Nesterov and Adam on the same valley -----------------------------------------------------
@@ -561,7 +623,10 @@ def test_race_steps_and_what_the_rotation_changes():
     assert adam[1, 0] > adam[0, 0] and adam[1, 1] > adam[1, 0] and tuned[1, 1] > tuned[1, 0]
     assert race.adam_lrs.shape == (2, 2) and set(race.adam_lrs.ravel()) <= set(gd.ADAM_LRS)
     table = race.table().splitlines()
-    assert len(table) == 2 + len(gd.RACE_METHODS) + 2
+    assert len(table) == 2 + len(gd.RACE_METHODS) + 3
+    # the tuned Adam never wins by landing in one step: lr = 1 from (1, 1) is left out
+    assert race.one_step == (1.0,) and "left out: lr = 1," in table[-1]
+    assert (tuned > 1).all()
     assert table[2].split()[-4:] == [str(s) for s in (*plain[0], *plain[1])][-4:]
 
 
@@ -569,7 +634,11 @@ def test_adams_first_step_moves_each_coordinate_by_lr():
     # m_1 / sqrt(v_1) after bias correction is g / (|g| + eps): about the sign of g
     H = gd.valley_hessian(1000.0)
     assert gd.adam_steps_many(H, (1.0, 1.0), [1.0], tol=1e-6).tolist() == [1]
-    assert gd.best_adam_lr(H, (1.0, 1.0)) == 1.0
+    assert gd.one_step_lrs(H, (1.0, 1.0)) == [1.0]
+    # a one-step landing is a coincidence of the start: the tuning leaves it out
+    best = gd.best_adam_lr(H, (1.0, 1.0))
+    assert best != 1.0 and gd.adam_steps_many(H, (1.0, 1.0), [best]).tolist()[0] > 1
+    assert gd.one_step_lrs(gd.valley_hessian(1000.0, rotated=True), gd.valley_start(True)) == []
 
 
 def _torch_steps(torch, optimizer_class, hessian, start, **settings):
@@ -786,6 +855,53 @@ def test_hover_table_compares_equal_and_different_lr_over_b():
     )
 
 
+def test_fit_with_replacement_and_every_step():
+    X, y, _, _ = gd.make_regression_data(n=40)
+    _, _, steps = gd.fit(X, y, batch_size=10, lr=0.05, epochs=3, every_step=True)
+    _, _, epochs = gd.fit(X, y, batch_size=10, lr=0.05, epochs=3)
+    assert steps.shape == (3 * 4 + 1,) and epochs.shape == (4,)
+    np.testing.assert_array_equal(steps[::4], epochs)  # the same run, read more often
+    # with replacement the batches repeat examples: another run, as seeded as the first
+    w_a, b_a, _ = gd.fit(X, y, batch_size=10, lr=0.05, epochs=3, replace=True)
+    w_b, b_b, _ = gd.fit(X, y, batch_size=10, lr=0.05, epochs=3, replace=True)
+    w_c, _, _ = gd.fit(X, y, batch_size=10, lr=0.05, epochs=3)
+    assert np.array_equal(w_a, w_b) and b_a == b_b and not np.allclose(w_a, w_c)
+
+
+def test_reshuffling_cancels_noise_at_epoch_ends_and_replacement_scales_with_lr_over_b():
+    # what the notebook's sampling table says: read at epoch ends, a reshuffled run's level
+    # grows far faster than lr / B (its noise cancels over an epoch); drawn with
+    # replacement it grows about in proportion
+    X, y, _, _ = gd.make_regression_data()
+    _, best = _least_squares(X, y)
+    settings = [(20, 0.05), (20, 0.2)]
+    readings = gd.sampling_levels(X, y, settings, best, seeds=(0, 1))
+    assert list(readings) == [label for label, _, _ in gd.READINGS]
+    times, low, high = gd.level_growth(readings["reshuffled, epoch ends"])
+    assert times == pytest.approx(4) and low > 3 * times
+    _, low, high = gd.level_growth(readings["with replacement, every step"])
+    assert 0.75 * times < low and high < 2 * times
+    ends = readings["reshuffled, epoch ends"][(20, 0.05)].mean()
+    assert readings["with replacement, epoch ends"][(20, 0.05)].mean() > 3 * ends
+    given = gd.sampling_levels(X, y, settings[:1], best, seeds=(0,), reshuffled={"k": 1})
+    assert given["reshuffled, epoch ends"] == {"k": 1}  # reused, not recomputed
+
+
+def test_sampling_table_prints_each_reading_and_the_growth():
+    level = {
+        (20, 0.05): np.array([1e-4, 3e-4]),
+        (1, 0.0025): np.array([4e-4, 4e-4]),
+        (20, 0.2): np.array([2e-3, 2e-3]),
+        (1, 0.01): np.array([1e-2, 1e-2]),
+    }
+    readings = {label: level for label, _, _ in gd.READINGS}
+    lines = gd.sampling_table(readings).splitlines()
+    assert len(lines) == 2 + 4 + 1
+    assert lines[2].split() == ["20", "0.05", "0.0025"] + ["2.0e-04"] * 4
+    assert lines[-1].split()[:4] == ["4", "x", "the", "lr"]
+    assert lines[-1].count("5.0-50.0 x") == 4  # 2e-3 / 4e-4 to 1e-2 / 2e-4
+
+
 def test_update_rule_check_compares_backward_with_the_formula_and_lowers_the_loss():
     X, y, _, _ = gd.make_regression_data()
     w, b, lr = np.array([0.5, -1.0]), 0.2, 0.1
@@ -871,11 +987,13 @@ def test_check_descent_step_accepts_a_correct_step():
     assert verdict and "all 3 test cases" in verdict.message
 
 
-def test_check_descent_step_accepts_a_tensor_result():
+def test_check_descent_step_asks_for_a_numpy_array_not_a_tensor():
     def returns_tensor(w, X, y, lr):
         return gl.tensor(_step()(w, X, y, lr))
 
-    assert gd.check_descent_step(returns_tensor)
+    verdict = gd.check_descent_step(returns_tensor)
+    assert not verdict and "returned a gradlib Tensor" in verdict.message
+    assert "return w.data" in verdict.message
 
 
 def _by_hand(w, X, y, lr):
@@ -891,6 +1009,7 @@ def _by_hand(w, X, y, lr):
         (_step(sign=+1.0, reduction="sum"), ["stepped uphill", "also 8 times too large"]),
         (_step(use_lr=False), ["20 times too large", "1/lr = 20", "learning rate is missing"]),
         (_step(returns="grad"), ["returned the gradient"]),
+        (lambda w, X, y, lr: w - _by_hand(w, X, y, lr), ["returned the step lr dL/dw"]),
         (lambda w, X, y, lr: w.copy(), ["did not change"]),
         (lambda w, X, y, lr: None, ["returned None", "return w.data"]),
         (lambda w, X, y, lr: _by_hand(w, X, y, lr) / 2, ["does not point along"]),
@@ -943,6 +1062,9 @@ def test_check_learning_rate_accepts_rates_that_converge_in_time(lr):
         (0.17, "overshoots"),
         (0.2, "never shrinks"),
         (0.3, "grows"),
+        (0.526, "1 - q = 0.5256: you solved |1 - lr| < q"),
+        (1 - (1e-6 / 3) ** (1 / 20), "divide by L"),
+        (1.47, "1 + q = 1.4744"),
     ],
 )
 def test_check_learning_rate_explains_the_failure(lr, phrase):
@@ -1016,6 +1138,8 @@ def test_check_momentum_setting_accepts_polyaks_tuning_and_rejects_plain_descent
         (2 / 51, 0.0, ["along mu", "creeps", "add momentum"]),
         (3.19 / 50, 0.6, ["along L", "negative", "flips side"]),
         (3.37 / 50, 0.7, ["close", "constant factor"]),
+        (0.57, 0.0614, ["lr and beta look swapped", "lr = 0.0614 and beta = 0.57"]),
+        (0.0614, 0.75, ["looks like sqrt(beta)", "beta = 0.5625"]),
     ],
 )
 def test_check_momentum_setting_names_the_mistake(lr, beta, phrases):
@@ -1024,3 +1148,9 @@ def test_check_momentum_setting_names_the_mistake(lr, beta, phrases):
     for phrase in phrases:
         assert phrase in verdict.message, (phrase, verdict.message)
     assert "Did you enter" not in verdict.message or lr > 1
+
+
+def test_check_momentum_setting_does_not_call_a_swap_lr_times_L():
+    # 0.57 is also a stable lr L, so the "lr x L" reading must not come first
+    verdict = gd.check_momentum_setting(0.57, 0.0614)
+    assert "swapped" in verdict.message and "Did you enter" not in verdict.message

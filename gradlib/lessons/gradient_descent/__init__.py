@@ -17,8 +17,9 @@ Import it as ``from gradlib.lessons import gradient_descent as gd``; everything 
   function on which the tuned heavy ball never converges; Himmelblau's surface, its
   stationary points (Newton's method, classified by the Hessian) and descent from many
   starts at once; the regression data, full-batch, mini-batch or stochastic gradient
-  descent on it with gradlib, a table against least squares, the hover level over several
-  seeds, and one update step checked (claim C2);
+  descent on it with gradlib (reshuffled each epoch, or drawn with replacement), a table
+  against least squares, the hover level over several seeds read at epoch ends or after
+  every step, and one update step checked (claim C2);
 - ``figures.py``: the static figures;
 - ``widgets.py``: ``LearningRateExplorer`` (the learning rate on a parabola) and
   ``MomentumLab`` (kappa, the learning rate and the momentum on the valley);
@@ -53,6 +54,7 @@ from gradlib.lessons.gradient_descent.maths import (
     LESSARD_MU,
     RACE_METHODS,
     RACE_START,
+    READINGS,
     MomentumRun,
     OneStep,
     Race,
@@ -87,6 +89,7 @@ from gradlib.lessons.gradient_descent.maths import (
     hover_table,
     lessard_function,
     lessard_gradient,
+    level_growth,
     make_regression_data,
     measured_rate,
     momentum_run,
@@ -95,6 +98,7 @@ from gradlib.lessons.gradient_descent.maths import (
     nesterov_1d,
     nesterov_parameters,
     one_step_check,
+    one_step_lrs,
     one_step_table,
     optimizer_gaps,
     optimizer_steps,
@@ -102,6 +106,8 @@ from gradlib.lessons.gradient_descent.maths import (
     race,
     regime,
     root_kind,
+    sampling_levels,
+    sampling_table,
     steps_per_tenfold,
     steps_to_tolerance,
     valley_gradient,
@@ -128,6 +134,7 @@ __all__ = [
     "L_DEMO",
     "RACE_METHODS",
     "RACE_START",
+    "READINGS",
     "WIDGET_STEPS",
     "LearningRateExplorer",
     "MomentumLab",
@@ -168,6 +175,7 @@ __all__ = [
     "hover_levels",
     "hover_table",
     "lessard_function",
+    "level_growth",
     "lessard_gradient",
     "make_regression_data",
     "measured_rate",
@@ -177,6 +185,7 @@ __all__ = [
     "nesterov_1d",
     "nesterov_parameters",
     "one_step_check",
+    "one_step_lrs",
     "one_step_table",
     "optimizer_gaps",
     "optimizer_steps",
@@ -190,6 +199,8 @@ __all__ = [
     "reference_descent_step",
     "regime",
     "root_kind",
+    "sampling_levels",
+    "sampling_table",
     "steps_per_tenfold",
     "steps_to_tolerance",
     "valley_gradient",

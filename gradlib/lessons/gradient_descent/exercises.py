@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from gradlib.engine import no_grad, tensor
+from gradlib.engine import Tensor, no_grad, tensor
 from gradlib.exercises import Feedback, check_array, read_number, read_numbers
 from gradlib.lessons.gradient_descent.maths import (
     LAB_START,
@@ -46,6 +46,15 @@ def check_learning_rate(lr: Any) -> Feedback:
     factor = 1 - lr * L
     if end < tol:
         return Feedback(True, f"lr = {lr:g} reaches |x_{steps}| = {end:.1e} < {tol:g}.")
+    q = (tol / abs(x0)) ** (1 / steps)  # |1 - lr L| < q is what 20 steps need
+    for edge, sign in ((1 - q, "-"), (1 + q, "+")):
+        if abs(lr - edge) <= 5e-3 * edge:  # 1 -/+ q, rounded: the hint's bound without L
+            return Feedback(
+                False,
+                f"lr = {lr:g} is 1 {sign} q = {edge:.4f}: you solved |1 - lr| < q, but each step "
+                f"multiplies x by 1 - lr L with L = {L:g} (here {factor:+.3f}). Solve "
+                "-q < 1 - lr L < q for lr: divide by L.",
+            )
     if abs(factor) >= 1:
         return Feedback(
             False,
@@ -106,6 +115,8 @@ def _explain_step(got: np.ndarray, w: np.ndarray, new_w: np.ndarray, lr: float, 
         )
     if np.allclose(got, gradient, rtol=1e-6, atol=1e-12):
         return "you returned the gradient dL/dw, not the new weights w - lr dL/dw."
+    if np.allclose(got, w - new_w, rtol=1e-6, atol=1e-12):
+        return "you returned the step lr dL/dw, not the new weights w - lr dL/dw."
     step = (w - got) / lr
     factor = float(step @ gradient / (gradient @ gradient))
     if not np.allclose(step, factor * gradient, rtol=1e-6, atol=1e-12):
@@ -165,6 +176,12 @@ def check_descent_step(descent_step: Callable[..., Any]) -> Feedback:
             return Feedback(
                 False, f"{name} returned None; end it with `return w.data`, the new weights."
             )
+        if isinstance(got, Tensor):
+            return Feedback(
+                False,
+                f"{name} returned a gradlib Tensor; the exercise asks for the new weights as "
+                "a numpy array: return w.data.",
+            )
         verdict = check_array(got, new_w, name="the new w")
         if verdict:
             continue
@@ -182,6 +199,15 @@ def check_descent_step(descent_step: Callable[..., Any]) -> Feedback:
 # Exercise 3: the heavy ball on (x1**2 + kappa x2**2) / 2, kappa = 50, from the lab's start;
 # shrink |x| a million times within 80 steps. Plain descent's best rate, 49/51, cannot.
 MOMENTUM_EXERCISE = {"kappa": 50.0, "steps": 80, "tol": 1e-6}
+
+
+def _reaches(lr: float, beta: float) -> bool:
+    """Whether the heavy ball with ``lr`` and momentum ``beta`` meets exercise 3's target."""
+    kappa, steps, tol = (MOMENTUM_EXERCISE[k] for k in ("kappa", "steps", "tol"))
+    if not (lr > 0 and 0 <= beta < 1):
+        return False
+    path = descent_path_2d(kappa, lr, LAB_START, steps, momentum=beta)
+    return bool(np.hypot(*path[-1]) <= tol * np.hypot(*LAB_START))
 
 
 def check_momentum_setting(lr: Any, beta: Any) -> Feedback:
@@ -216,6 +242,18 @@ def check_momentum_setting(lr: Any, beta: Any) -> Feedback:
     )
     if shrink <= tol:
         return Feedback(True, f"{numbers} <= {tol:g}.")
+    if _reaches(beta, lr):  # checked first: a swapped pair also looks like "lr x L"
+        return Feedback(
+            False,
+            f"{numbers}. lr and beta look swapped: with lr = {beta:g} and beta = {lr:g} the "
+            "run gets there. The call is check_momentum_setting(lr, beta).",
+        )
+    if beta > 0 and _reaches(lr, beta**2):
+        return Feedback(
+            False,
+            f"{numbers}. beta = {beta:g} looks like sqrt(beta), the size of the complex roots: "
+            f"the momentum itself is its square, beta = {beta**2:.4g}.",
+        )
     edge = 2 * (1 + beta)
     if lr * kappa >= edge * (1 - 1e-9):
         hint = ""

@@ -485,7 +485,14 @@ def make_regression_data(
 
 
 def fit(
-    X: np.ndarray, y: np.ndarray, batch_size: int, lr: float, epochs: int = 30, seed: int = 0
+    X: np.ndarray,
+    y: np.ndarray,
+    batch_size: int,
+    lr: float,
+    epochs: int = 30,
+    seed: int = 0,
+    replace: bool = False,
+    every_step: bool = False,
 ) -> tuple[np.ndarray, float, np.ndarray]:
     """Gradient descent on the mean squared error of y_hat = X w + b, from w = 0, b = 0.
 
@@ -494,8 +501,13 @@ def fit(
     where L is the MSE on that batch. ``batch_size = n`` is full-batch descent (one step
     per epoch), 1 is stochastic gradient descent. X (n, d), y (n,).
 
+    ``replace=True`` draws each epoch's n examples independently, with replacement (some
+    twice, some not at all), instead of reshuffling them: the textbook model of SGD, whose
+    noise does not cancel over an epoch.
+
     Returns the final w (d,), the final b, and the MSE on all the data before training
-    and after each epoch, shape (epochs + 1,).
+    and after each epoch, shape (epochs + 1,); with ``every_step=True`` after every step,
+    shape (epochs * steps per epoch + 1,).
     """
     X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
     order_rng = np.random.default_rng(seed)
@@ -505,9 +517,11 @@ def fit(
     def full_loss() -> float:
         return float(np.mean((X @ w.data + b.data - y) ** 2))
 
+    n = len(y)
     history = [full_loss()]
     for _ in range(epochs):
-        order = order_rng.permutation(len(y))  # a new random order every epoch
+        # a new random order every epoch (or n independent draws)
+        order = order_rng.integers(0, n, n) if replace else order_rng.permutation(n)
         for first in range(0, len(y), batch_size):
             batch = order[first : first + batch_size]
             loss = ((tensor(X[batch]) @ w + b - tensor(y[batch])) ** 2).mean()
@@ -517,7 +531,10 @@ def fit(
             with no_grad():
                 w -= lr * w.grad
                 b -= lr * b.grad
-        history.append(full_loss())
+            if every_step:
+                history.append(full_loss())
+        if not every_step:
+            history.append(full_loss())
     return w.data.copy(), float(b.data), np.array(history)
 
 
@@ -533,17 +550,38 @@ def hover_levels(
     settings: list[tuple[int, float]],
     best_loss: float,
     seeds: tuple[int, ...] = (0, 1, 2),
+    replace: bool = False,
+    every_step: bool = False,
 ) -> dict[tuple[int, float], np.ndarray]:
-    """(batch_size, lr) -> the ``hover_level`` of a 30-epoch ``fit`` with each seed.
+    """(batch_size, lr) -> the ``hover_level`` of a 30-epoch ``fit`` with each seed: the
+    loss above ``best_loss`` over the last 10 epochs, read at each epoch's end (or, with
+    ``every_step``, after every step of those epochs); ``replace`` as in ``fit``.
 
     One run's level is a lottery of its shuffles; a few seeds show how much it varies.
     """
-    return {
-        (batch, lr): np.array(
-            [hover_level(fit(X, y, batch, lr, seed=seed)[2], best_loss) for seed in seeds]
-        )
-        for batch, lr in settings
-    }
+    levels = {}
+    for batch, lr in settings:
+        last = 10 * (-(-len(y) // batch) if every_step else 1)  # 10 epochs of readings
+        runs = [fit(X, y, batch, lr, seed=s, replace=replace, every_step=every_step) for s in seeds]
+        levels[(batch, lr)] = np.array([hover_level(run[2], best_loss, last) for run in runs])
+    return levels
+
+
+def _by_lr_over_b(levels: dict[tuple[int, float], np.ndarray]) -> dict[float, list[float]]:
+    """The mean level of each setting, grouped by lr / B."""
+    groups: dict[float, list[float]] = {}
+    for (batch, lr), level in levels.items():
+        groups.setdefault(round(lr / batch, 12), []).append(float(level.mean()))
+    return groups
+
+
+def level_growth(levels: dict[tuple[int, float], np.ndarray]) -> tuple[float, float, float]:
+    """From the smallest lr / B of ``levels`` to the largest: (how many times the lr / B,
+    the smallest and the largest ratio of a mean level at the largest to one at the
+    smallest)."""
+    groups = _by_lr_over_b(levels)
+    low, high = groups[min(groups)], groups[max(groups)]
+    return max(groups) / min(groups), min(high) / max(low), max(high) / min(low)
 
 
 def hover_table(levels: dict[tuple[int, float], np.ndarray]) -> str:
@@ -552,22 +590,70 @@ def hover_table(levels: dict[tuple[int, float], np.ndarray]) -> str:
     seeds = len(next(iter(levels.values())))
     pad = " " * max(10 * seeds - 18, 1)  # the mean sits over the means
     lines = [f"  B   lr       lr / B   hover level with {seeds} seeds{pad}mean"]
-    groups: dict[float, list[float]] = {}
     for (batch, lr), level in levels.items():
         lines.append(
             f"{batch:3d}   {lr:<6g}   {lr / batch:.4f}   "
             + "   ".join(f"{v:.1e}" for v in level)
             + f"         {level.mean():.1e}"
         )
-        groups.setdefault(round(lr / batch, 12), []).append(float(level.mean()))
-    within = max(max(g) / min(g) for g in groups.values())
-    low, high = groups[min(groups)], groups[max(groups)]
-    growth = f"{min(high) / max(low):.0f} to {max(high) / min(low):.0f}"
+    within = max(max(g) / min(g) for g in _by_lr_over_b(levels).values())
+    times, least, most = level_growth(levels)
     lines.append(
         f"same lr / B: mean levels within a factor {within:.1f}; "
-        f"{max(groups) / min(groups):g} times the lr / B: {growth} times the level"
+        f"{times:g} times the lr / B: {least:.0f} to {most:.0f} times the level"
     )
     return "\n".join(lines)
+
+
+# The four ways ``sampling_table`` reads the level: (label, replace, every_step).
+READINGS = (
+    ("reshuffled, epoch ends", False, False),
+    ("reshuffled, every step", False, True),
+    ("with replacement, epoch ends", True, False),
+    ("with replacement, every step", True, True),
+)
+
+
+def sampling_levels(
+    X: np.ndarray,
+    y: np.ndarray,
+    settings: list[tuple[int, float]],
+    best_loss: float,
+    seeds: tuple[int, ...] = (0, 1, 2),
+    reshuffled: dict[tuple[int, float], np.ndarray] | None = None,
+) -> dict[str, dict[tuple[int, float], np.ndarray]]:
+    """``hover_levels`` read each way of ``READINGS``: label -> (B, lr) -> levels.
+    ``reshuffled``: the levels of the first way (``fit``'s own), if already computed."""
+    readings = {}
+    for label, replace, every in READINGS:
+        if reshuffled is not None and not replace and not every:
+            readings[label] = reshuffled
+        else:
+            readings[label] = hover_levels(X, y, settings, best_loss, seeds, replace, every)
+    return readings
+
+
+def sampling_table(readings: dict[str, dict[tuple[int, float], np.ndarray]]) -> str:
+    """The mean levels of ``sampling_levels``, one column per way of reading them, and
+    how much they grow from the smallest lr / B to the largest."""
+    labels = list(readings)
+    settings = list(readings[labels[0]])
+    sampled = dict.fromkeys(label.split(", ")[0] for label in labels)
+    width = 14 * len(labels) // len(sampled)
+    lines = [
+        f"{'mean level with':22s}" + "".join(f"{way:^{width}s}" for way in sampled),
+        f"{'  B   lr       lr / B':22s}"
+        + "".join(f"{label.split(', ')[1]:>14s}" for label in labels),
+    ]
+    for batch, lr in settings:
+        cells = "".join(f"{readings[label][(batch, lr)].mean():14.1e}" for label in labels)
+        lines.append(f"{batch:3d}   {lr:<6g}   {lr / batch:.4f}" + cells)
+    growth = [level_growth(readings[label]) for label in labels]
+    lines.append(
+        f"{f'{growth[0][0]:g} x the lr / B:':22s}"
+        + "".join(f"{f'{g[1]:.1f}-{g[2]:.1f} x':>14s}" for g in growth)
+    )
+    return "\n".join(line.rstrip() for line in lines)
 
 
 @dataclass(frozen=True)
@@ -934,10 +1020,22 @@ def best_adam_lr(
     hessian: np.ndarray, start: Any, tol: float = 1e-6, max_steps: int = 20_000
 ) -> float:
     """The learning rate of ``ADAM_LRS`` with which Adam reaches the tolerance in the fewest
-    steps (the smaller one on a tie)."""
+    steps (the smaller one on a tie), leaving out a rate that gets there in one step.
+
+    Adam's first step moves each coordinate by about lr against its gradient's sign, so
+    from (1, 1) on the axis-aligned valley lr = 1 lands exactly on the minimum: a
+    coincidence of the start, not a fast method (``one_step_lrs`` names such rates)."""
     steps = adam_steps_many(hessian, start, ADAM_LRS, tol, max_steps).astype(float)
-    steps[steps < 0] = np.inf
+    steps[steps <= 1] = np.inf  # includes -1, never there
     return float(ADAM_LRS[int(np.argmin(steps))])
+
+
+def one_step_lrs(
+    hessian: np.ndarray, start: Any, tol: float = 1e-6, max_steps: int = 20_000
+) -> list[float]:
+    """The rates of ``ADAM_LRS`` with which Adam lands within the tolerance in one step."""
+    steps = adam_steps_many(hessian, start, ADAM_LRS, tol, max_steps)
+    return [float(lr) for lr, s in zip(ADAM_LRS, steps) if s == 1]
 
 
 RACE_METHODS = (
@@ -961,6 +1059,7 @@ class Race:
     max_steps: int
     steps: dict[str, np.ndarray]  # method -> (2, len(kappas)): axis-aligned row, rotated row
     adam_lrs: np.ndarray  # (2, len(kappas))
+    one_step: tuple[float, ...] = ()  # Adam's rates that landed in one step somewhere (left out)
 
     def table(self) -> str:
         """The steps, one row per method, axis-aligned then turned, and the tuned rates."""
@@ -980,6 +1079,12 @@ class Race:
             f"(Adam's grid, gd.ADAM_LRS: {len(ADAM_LRS)} learning rates from {ADAM_LRS[0]:g} "
             f"to {ADAM_LRS[-1]:.2g})"
         )
+        if self.one_step:
+            rates = ", ".join(f"{lr:g}" for lr in self.one_step)
+            lines.append(
+                f"(left out: lr = {rates}, whose first step lands on the minimum from "
+                f"{RACE_START}, by coincidence)"
+            )
         return "\n".join(lines)
 
     def summary(self) -> str:
@@ -1013,6 +1118,7 @@ def race(kappas: Any = (10.0, 100.0, 1000.0), tol: float = 1e-6, max_steps: int 
     kappas = tuple(float(k) for k in kappas)
     steps = {method: np.zeros((2, len(kappas)), dtype=int) for method in RACE_METHODS}
     adam_lrs = np.zeros((2, len(kappas)))
+    one_step: set[float] = set()
     for row, rotated in enumerate((False, True)):
         start = valley_start(rotated)
         for column, kappa in enumerate(kappas):
@@ -1020,6 +1126,7 @@ def race(kappas: Any = (10.0, 100.0, 1000.0), tol: float = 1e-6, max_steps: int 
             lr_hb, beta_hb = heavy_ball_parameters(kappa)
             lr_n, beta_n = nesterov_parameters(kappa)
             adam_lrs[row, column] = lr_adam = best_adam_lr(hessian, start, tol, max_steps)
+            one_step.update(one_step_lrs(hessian, start, tol, max_steps))
             makers = (  # each called with the parameter list, as SGD(params, lr=...)
                 partial(SGD, lr=best_learning_rate(kappa)),
                 partial(SGD, lr=lr_hb, momentum=beta_hb),
@@ -1029,7 +1136,7 @@ def race(kappas: Any = (10.0, 100.0, 1000.0), tol: float = 1e-6, max_steps: int 
             )
             for method, make in zip(RACE_METHODS, makers):
                 steps[method][row, column] = optimizer_steps(make, hessian, start, tol, max_steps)
-    return Race(kappas, tol, max_steps, steps, adam_lrs)
+    return Race(kappas, tol, max_steps, steps, adam_lrs, tuple(sorted(one_step)))
 
 
 def optimizer_gaps(kappa: float = 10.0, steps: int = 60) -> dict[str, float]:

@@ -24,9 +24,11 @@ from gradlib.plotting import (
     round_ticks,
     widget_figure,
 )
-from gradlib.widgets import IntSlider, Slider, Widget
+from gradlib.widgets import LogSlider, Slider, Widget
 
 WIDGET_STEPS = 30
+# The lab's two eigen-directions: x1 (curvature mu) and x2 (curvature L)
+MU_COLOR, L_COLOR = PALETTE["green"], PALETTE["purple"]
 
 
 class LearningRateExplorer(Widget):
@@ -61,7 +63,9 @@ class LearningRateExplorer(Widget):
         left.set_ylabel("f(x) = 2 x²")
         # y=1.0 skips matplotlib's automatic title placement, which measures the tick labels.
         left.set_title(f"The first {self.SHOWN - 1} steps on the curve", y=1.0)
-        left.legend(loc="upper center", fontsize=10)
+        # Below the parabola: chords between iterates on a convex curve stay above it, so
+        # this corner is empty whatever the learning rate.
+        left.legend(loc="lower left", fontsize=9, handlelength=1.5, borderaxespad=0.3)
         round_ticks(left)
 
         k, later = np.arange(WIDGET_STEPS + 1), np.full(WIDGET_STEPS + 1, np.nan)
@@ -99,12 +103,23 @@ class LearningRateExplorer(Widget):
         self.left.set_ylim(-0.05 * L / 2 * reach**2, 1.05 * L / 2 * reach**2)
 
         k = np.arange(WIDGET_STEPS + 1)
-        self.distances.set_ydata(np.maximum(np.abs(path), self.FLOOR))
-        self.prediction.set_ydata(np.maximum(abs(1 - lr * L) ** k * abs(x0), self.FLOOR))
-        self.start_level.set_ydata([abs(x0), abs(x0)])
-        self.right.set_ylim(1e-16, max(1e2, 10 * np.abs(path).max()))
-        self.right_title.set_text(f"lr = {lr:.3f}: {regime(lr, L).split(' (')[0]}")
         factor = 1 - lr * L
+        # an exact 0 (x0 = 0, or lr = 1/L after step 0) has no place on a log axis: not drawn
+        with np.errstate(divide="ignore"):
+            predicted = abs(factor) ** k * abs(x0)
+        self.distances.set_ydata(np.where(path == 0, np.nan, np.abs(path)))
+        self.prediction.set_ydata(
+            np.where(predicted == 0, np.nan, np.maximum(predicted, self.FLOOR))
+        )
+        self.start_level.set_ydata([abs(x0), abs(x0)] if x0 != 0 else [np.nan, np.nan])
+        self.right.set_ylim(1e-16, max(1e2, 10 * np.abs(path).max()))
+        if x0 == 0:
+            self.right_title.set_text("x0 = 0: starts at the minimum")
+            return (
+                f"x0 = 0 starts at the minimum: f'(0) = 0, so no step moves it, whatever the "
+                f"learning rate (lr = {lr:.3f}). Move x0 away from 0."
+            )
+        self.right_title.set_text(f"lr = {lr:.3f}: {regime(lr, L).split(' (')[0]}")
         return (
             f"lr = {lr:.3f}, 2/L = {2 / L:.3f}, factor 1 - lr L = {factor:+.3f}: "
             f"{regime(lr, L)}; |x_{WIDGET_STEPS}| = {abs(path[-1]):.2e}"
@@ -130,13 +145,15 @@ class MomentumLab(Widget):
     """
 
     controls = {
-        "kappa": IntSlider(10, 1, 100, label="kappa = L / mu"),
+        "kappa": LogSlider(10.0, 0.0, 3.0, step=0.01, label="κ = L / μ", readout_format=".3g"),
         "lr_L": Slider(1.8, 0.01, 4.0, step=0.01, label="lr × L"),
         "beta": Slider(0.5, 0.0, 0.99, step=0.01, label="momentum β"),
     }
-    moved = {"kappa": 100, "lr_L": 3.3, "beta": 0.67}
+    moved = {"kappa": 100.0, "lr_L": 3.3, "beta": 0.67}
 
-    FLOOR, CEILING = 1e-16, 1e4  # the log axis: fixed, so it does not jump while dragging
+    # The log axis: fixed, so it does not jump while dragging; room above the start (|x_0| is
+    # about 9) for the legend, which only a diverging run reaches.
+    FLOOR, CEILING = 1e-16, 1e10
     RINGS = np.linspace(1.0, 10.0, 10)  # contour ellipses with these x1 half-axes: fill the panel
     SLOWEST = 3.0  # the map's colours end at 10**3 steps per tenfold shrink
     BOX = ((-10.0, 10.0), (-6.5, 6.5))  # the contour panel's x1 and x2 ranges
@@ -175,22 +192,28 @@ class MomentumLab(Widget):
         (self.plain_theory,) = distance.plot(k, later, "--", color=blue, linewidth=1.2)
         (self.heavy_distance,) = distance.plot(k, later, color=orange, linewidth=1.8)
         (self.heavy_theory,) = distance.plot(k, later, "--", color=orange, linewidth=1.2)
+        # the heavy ball's two eigen-directions, each on its own: the slower one is the
+        # one the orange line follows in the end
+        (self.heavy_x1,) = distance.plot(k, later, color=MU_COLOR, linewidth=1.0)
+        (self.heavy_x2,) = distance.plot(k, later, color=L_COLOR, linewidth=1.0)
         distance.axvspan(LAB_STEPS // 2, LAB_STEPS, color="0.93", zorder=0)
         distance.set_xlim(0, LAB_STEPS)
         distance.set_ylim(self.FLOOR, self.CEILING)
         distance.set_xlabel("step k")
         distance.set_ylabel("distance |x_k|")
-        distance.set_title("|x_k|; dashed: rate^k |x_0|", y=1.0)
+        distance.set_title("|x_k|; dashed: ρ^k |x_0|", y=1.0)
         legend = distance.legend(
-            [self.plain_distance, self.heavy_distance],
-            ["plain descent", "heavy ball"],
-            loc="lower left",
-            fontsize=9,
+            [self.plain_distance, self.heavy_distance, self.heavy_x1, self.heavy_x2],
+            ["plain descent", "heavy ball", "heavy ball |x1| (μ)", "heavy ball |x2| (L)"],
+            loc="upper right",
+            fontsize=8.5,
             framealpha=0.9,
+            handlelength=1.5,
+            borderaxespad=0.3,
         )
         self.legend_texts = legend.get_texts()
         plain_log_ticks(distance, "y")
-        distance.set_yticks([1e-15, 1e-10, 1e-5, 1.0])
+        distance.set_yticks([1e-15, 1e-10, 1e-5, 1.0, 1e5, 1e10])
         distance.set_xticks([0, 50, 100])
 
         # right: the theoretical rate over lr L and beta, with the regimes' borders, coloured
@@ -198,7 +221,10 @@ class MomentumLab(Widget):
         # 0.82 look alike on a linear scale of the rate, but take 114 and 12 steps.
         from matplotlib import colormaps
 
-        cmap = colormaps["viridis"].with_extremes(over="0.85", under=colormaps["viridis"](0.0))
+        # slower than the last colour: that colour (the arrow of the colour bar); diverging
+        # (no number of steps, NaN): grey
+        viridis = colormaps["viridis"]
+        cmap = viridis.with_extremes(over=viridis(1.0), under=viridis(0.0), bad="0.85")
         step = MAP_LR_L[1] - MAP_LR_L[0]
         self.rate_image = rates.imshow(
             np.zeros((MAP_BETA.size, MAP_LR_L.size)),
@@ -224,7 +250,12 @@ class MomentumLab(Widget):
         (self.setting,) = rates.plot(
             [], [], "o", color=PALETTE["vermillion"], markeredgecolor="white", markersize=9
         )
-        rates.text(3.05, 0.1, "diverges", fontsize=10, ha="center")
+        # where the roots along L are real, complex, or past the edge (mu's depend on kappa)
+        label = {"fontsize": 9, "ha": "center", "va": "center"}
+        box = {"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.75, "linewidth": 0}
+        rates.text(0.3, 0.07, "real", bbox=box, **label)
+        rates.text(1.75, 0.9, "complex", bbox=box, **label)
+        rates.text(3.3, 0.1, "diverges", **label)
         rates.set_xlim(0, 4)
         rates.set_ylim(0, 1.0)  # to 1, so a setting at beta = 0.99 is drawn whole
         rates.set_xlabel("lr × L")
@@ -241,8 +272,9 @@ class MomentumLab(Widget):
         self.map_kappa = None
         return fig
 
-    def update(self, kappa: int, lr_L: float, beta: float) -> str:
-        run = momentum_run(float(kappa), lr_L, beta)
+    def update(self, kappa: float, lr_L: float, beta: float) -> str:
+        kappa = float(kappa)
+        run = momentum_run(kappa, lr_L, beta)
         # f is constant on ellipses x1**2 + kappa x2**2 = a**2: half-axes a and a / sqrt(kappa)
         angle = np.append(np.linspace(0, 2 * np.pi, 97), np.nan)
         x1 = np.concatenate([a * np.cos(angle) for a in self.RINGS])
@@ -250,17 +282,19 @@ class MomentumLab(Widget):
         self.contours.set_data(x1, x2)
         self.plain_path.set_data(*self._until_it_leaves(run.plain))
         self.heavy_path.set_data(*self._until_it_leaves(run.heavy))
-        self.paths_title.set_text(f"f = (x1² + {kappa} x2²) / 2")
+        self.paths_title.set_text(f"f = (x1² + {kappa:.4g} x2²) / 2")
 
         k = np.arange(LAB_STEPS + 1)
         first = np.hypot(*LAB_START)
         for line, path in ((self.plain_distance, run.plain), (self.heavy_distance, run.heavy)):
             line.set_ydata(self._drawable(np.hypot(path[:, 0], path[:, 1])))
+        self.heavy_x1.set_ydata(self._drawable(np.abs(run.heavy[:, 0])))
+        self.heavy_x2.set_ydata(self._drawable(np.abs(run.heavy[:, 1])))
         self.plain_theory.set_ydata(self._drawable(first * run.plain_theory**k))
         self.heavy_theory.set_ydata(self._drawable(first * run.heavy_theory**k))
         texts = (
-            f"plain {run.plain_measured:.3f} (theory {run.plain_theory:.3f})",
-            f"heavy ball {run.heavy_measured:.3f} ({run.heavy_theory:.3f})",
+            f"plain: ×{run.plain_measured:.3f}/step (ρ {run.plain_theory:.3f})",
+            f"heavy ball: ×{run.heavy_measured:.3f} (ρ {run.heavy_theory:.3f})",
         )
         for text, value in zip(self.legend_texts, texts):
             text.set_text(value)
@@ -268,8 +302,9 @@ class MomentumLab(Widget):
         if kappa != self.map_kappa:  # the map depends on kappa alone: redo it when it moves
             self.map_kappa = kappa
             rates = heavy_ball_rate_map(MAP_LR_L, MAP_BETA, kappa)
+            steps = steps_per_tenfold(rates)
             with np.errstate(divide="ignore"):  # 0 steps (rate 0) -> -inf: the darkest colour
-                self.rate_image.set_data(np.log10(steps_per_tenfold(rates)))
+                self.rate_image.set_data(np.where(np.isinf(steps), np.nan, np.log10(steps)))
             root = np.sqrt(MAP_BETA)
             self.window_mu_low.set_data(kappa * (1 - root) ** 2, MAP_BETA)
             self.window_mu_high.set_data(kappa * (1 + root) ** 2, MAP_BETA)
@@ -277,9 +312,9 @@ class MomentumLab(Widget):
             self.polyak.set_data([polyak_lr * kappa], [polyak_beta])
         self.setting.set_data([lr_L], [beta])
         return (
-            f"kappa {kappa}, lr {run.lr:.4f}, beta {beta:.2f} | heavy ball: roots {run.kind_mu} "
-            f"at mu, {run.kind_L} at L, rate {_rate(run.heavy_theory)}, set by {run.slowest} | "
-            f"plain: rate {_rate(run.plain_theory)}"
+            f"κ {kappa:.4g}, lr {run.lr:#.4g}, β {beta:.2f} | heavy ball: roots {run.kind_mu} "
+            f"at μ, {run.kind_L} at L, rate {_rate(run.heavy_theory)}, set by "
+            f"{run.slowest.replace('mu', 'μ')}"  # plain descent's rate: in the legend
         )
 
     def _until_it_leaves(self, path: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -300,6 +335,6 @@ def _rate(rate: float) -> str:
     """The theoretical rate, and what it means when it is not a plain shrink."""
     if rate == 0:
         return "0 (lands on the minimum)"
-    if rate == 1:
-        return "1 (never shrinks)"
+    if abs(rate - 1) < 5e-4:  # on the edge, up to rounding: what .3f would show as 1.000
+        return f"{rate:.3f} (on the edge: |x| does not shrink)"
     return f"{rate:.3f}" + (" (diverges)" if rate > 1 else "")

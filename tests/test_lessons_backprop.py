@@ -368,7 +368,13 @@ def test_training_step_default_is_the_notebooks_run(moons):
     assert list(marker.get_xdata()) == [60] and list(marker.get_ydata()) == [run.loss_at(60)]
     assert [t.get_text() for t in inset.get_yticklabels()] == ["0", "1"]
     assert inset.get_ylim() == (0.0, bp.TrainingStep.LOSS_TOP)
-    assert inset.get_xlabel() == "step 0 to 300"
+    # the inset's label sits inside the inset, not on the boundary plot under it
+    assert inset.get_xlabel() == "" and inset.get_ylabel() == ""
+    (label,) = inset.texts
+    assert label.get_text() == "loss, step 0 to 300"
+    widget.figure.canvas.draw()
+    box = label.get_window_extent().transformed(inset.transAxes.inverted())
+    assert 0 <= box.x0 and box.x1 <= 1 and 0 <= box.y0 and box.y1 <= 1, box
 
 
 def test_training_step_keeps_one_loss_scale_across_runs(moons):
@@ -1362,3 +1368,148 @@ def test_value_mlp_builds_every_unit_with_the_given_neuron():
     assert bp.ValueMLP(Value, (3, 4, 1), neuron=neuron_with("no bias"))(x).data != pytest.approx(
         bp.ValueMLP(Value, (3, 4, 1), neuron=neuron_with("sum w"))(x).data
     )
+
+
+# ----- the learner's code, or the worked solution ---------------------------------------------
+
+
+def test_yours_or_solution_runs_yours_only_when_its_check_passes(capsys):
+    yours, worked = object(), object()
+    passed = bp.yours_or_solution(
+        bp.check_tiny_engine(engine(), backward), yours, worked, what="your backward", step="step 3"
+    )
+    assert passed is yours
+    assert (
+        capsys.readouterr().out == "your backward: step 3's check passes, so this run uses yours.\n"
+    )
+    failed = bp.yours_or_solution(
+        bp.check_tiny_engine(engine(), backward_inputs_first),
+        yours,
+        worked,
+        what="your backward",
+        step="step 3",
+    )
+    assert failed is worked
+    assert capsys.readouterr().out == (
+        "your backward: not done yet (step 3's check fails), so this run uses the worked "
+        "solution.\n"
+    )
+
+
+def test_the_notebooks_solutions_leave_the_learners_names_alone():
+    """A folded solution cell defines its own names (Value_solution, ...), so that the cells
+    after it run the learner's code, through bp.yours_or_solution, when its check passes."""
+    import ast
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "notebooks" / "03_backpropagation.ipynb"
+    cells = json.loads(path.read_text())["cells"]
+
+    def defined(cell):
+        tree = ast.parse("".join(cell["source"]))
+        names = {n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.ClassDef)}
+        for node in tree.body:
+            if isinstance(node, ast.Assign):
+                names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+        return names
+
+    code = [c for c in cells if c["cell_type"] == "code"]
+    solutions = [c for c in code if "solution" in c["metadata"].get("tags", [])]
+    learners = set().union(*(defined(c) for c in code if c not in solutions))
+    assert len(solutions) == 4
+    for cell in solutions:
+        assert not defined(cell) & learners, defined(cell) & learners
+    for name in ("Value", "backward", "neuron", "mlp_backward", "FixedLinear"):
+        assert name in learners
+
+
+def backward_that_zeroes_first(output):
+    order = topological(output)
+    for v in order:
+        v.grad = 0.0  # a fresh start: what the training loop's zeroing is for
+    output.grad = 1.0
+    for v in reversed(order):
+        v._backward()
+
+
+def test_step_3_names_a_backward_that_resets_grad():
+    """Right on every single expression, but a second backward() loses the first's gradients
+    (which would also hide the forget-to-zero demo)."""
+    Value = engine()
+    rng = np.random.default_rng(3)
+    expression = bp.random_expression(rng)
+    assert bp.exercises._check_one_graph(Value, backward_that_zeroes_first, expression) is None
+    verdict = bp.check_tiny_engine(Value, backward_that_zeroes_first)
+    assert not verdict
+    assert "your backward resets .grad before it walks" in str(verdict)
+    assert "zeroing is the training loop's job (p.grad = 0 before each step)" in str(verdict)
+
+    def seeds_all_leaves(output):  # another way to lose them: output.grad = 1 on every Value
+        order = topological(output)
+        for v in order:
+            v.grad = 1.0 if v is output else v.grad * 0.5
+        for v in reversed(order):
+            v._backward()
+
+    other = str(bp.check_tiny_engine(Value, seeds_all_leaves))
+    assert other.startswith("Not yet") and "resets" not in other
+
+
+def test_step_4_explains_a_sum_that_starts_at_zero_or_a_plain_number():
+    Value = engine()
+
+    def with_sum(xs, ws, b):
+        return (sum(w * x for w, x in zip(ws, xs)) + b).tanh()
+
+    verdict = str(bp.check_neuron(with_sum, Value))
+    assert "raised TypeError" in verdict and "no __radd__" in verdict, verdict
+    assert "Start the total at b" in verdict
+
+    def plus_float(xs, ws, b):
+        total = b + 0.0
+        for w, x in zip(ws, xs):
+            total = total + w * x
+        return total.tanh()
+
+    verdict = str(bp.check_neuron(plus_float, Value))
+    assert "raised AttributeError" in verdict and "A plain number met a Value" in verdict, verdict
+
+    def start_from_b(xs, ws, b):  # the fix the message suggests
+        return sum((w * x for w, x in zip(ws, xs)), b).tanh()
+
+    assert bp.check_neuron(start_from_b, Value).correct
+
+
+class SwappedOrder(CorrectLinear):
+    @staticmethod
+    def backward(ctx, grad):
+        return grad @ ctx.w, grad.sum(axis=0), grad.T @ ctx.x
+
+
+class BiasOverColumns(CorrectLinear):
+    @staticmethod
+    def backward(ctx, grad):
+        return grad @ ctx.w, grad.T @ ctx.x, grad.sum(axis=1)
+
+
+class TransposedOnly(CorrectLinear):  # x.T @ grad, transposed, but then (in, out)
+    @staticmethod
+    def backward(ctx, grad):
+        return grad @ ctx.w, (grad.T @ ctx.x).T, grad.sum(axis=0)
+
+
+def test_fixed_linear_checker_names_the_shape_slips():
+    swapped = str(bp.check_fixed_linear(SwappedOrder))
+    assert "in the order dx, db, dw" in swapped and "return dx, dw, db" in swapped, swapped
+    assert "unbroadcast" not in swapped
+    columns = str(bp.check_fixed_linear(BiasOverColumns))
+    assert "db has shape (5,): it sums grad over axis 1" in columns, columns
+    assert "grad.sum(axis=0)" in columns and "unbroadcast" not in columns
+    # square case: gradcheck names w; non-square: the shape names the transpose
+    transposed = str(bp.check_fixed_linear(TransposedOnly))
+    assert "input 1 (w, shape (3, 3))" in transposed, transposed
+    assert "w's transposed" in bp.exercises._shape_slip(
+        TransposedOnly, *bp.exercises._bug_cases()[1]
+    )
+    assert bp.exercises._shape_slip(CorrectLinear, *bp.exercises._bug_cases()[1]) is None

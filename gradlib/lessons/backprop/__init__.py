@@ -18,12 +18,13 @@ Import it as ``from gradlib.lessons import backprop as bp``; everything below is
 - ``figures.py``: ``plot_gates``, ``plot_gradient_costs`` and ``plot_snapshot_grid``;
 - ``widgets.py``: ``BackwardStepper``, the neuron's backward pass one node at a time, and
   ``TrainingStep``, the MLP trained with a chosen learning rate and width;
-- ``exercises.py``: the tiny autograd engine (``check_value_ops``, ``check_value_tanh``,
-  ``check_tiny_engine`` on ``random_expression``s; ``check_neuron``, the learner's tanh unit;
-  ``ValueMLP``, a small network made of the learner's Values and neuron, to train with their
-  engine), the MLP's whole backward pass
-  (``check_mlp_backward``, ``mlp_gradients`` the reference) and the gradcheck bug hunt
-  (``BuggyLinear``, ``check_fixed_linear``).
+- ``exercises.py``: ``yours_or_solution`` (a later cell runs the learner's code when its
+  check passes, else the worked solution, and prints which); the tiny autograd engine
+  (``check_value_ops``, ``check_value_tanh``, ``check_tiny_engine`` on
+  ``random_expression``s; ``check_neuron``, the learner's tanh unit; ``ValueMLP``, a small
+  network made of the learner's Values and neuron, to train with their engine), the MLP's
+  whole backward pass (``check_mlp_backward``, ``mlp_gradients`` the reference) and the
+  gradcheck bug hunt (``BuggyLinear``, ``check_fixed_linear``).
 """
 
 from gradlib.lessons.backprop.exercises import (
@@ -44,6 +45,7 @@ from gradlib.lessons.backprop.exercises import (
     mlp_gradients,
     random_expression,
     value_neuron,
+    yours_or_solution,
 )
 from gradlib.lessons.backprop.figures import (
     boundary_lines,
@@ -110,6 +112,7 @@ __all__ = [
     "TrainingStep",
     "ValueMLP",
     "value_neuron",
+    "yours_or_solution",
     "below",
     "boundary_lines",
     "build_with",

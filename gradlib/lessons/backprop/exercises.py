@@ -28,6 +28,26 @@ from gradlib.engine import Context, Function, tensor
 from gradlib.exercises import Feedback, check_array, read_numbers
 from gradlib.gradcheck import GradcheckResult, gradcheck
 
+# ===== the learner's code, or the worked solution =============================================
+
+
+def yours_or_solution(verdict: Feedback, yours: Any, worked: Any, *, what: str, step: str) -> Any:
+    """``yours`` when ``verdict`` (a checker's, on the learner's code) passed, else ``worked``,
+    the worked solution's; it prints one line that says which, so a later cell that builds
+    on the exercise says whose code it runs. ``what`` names the learner's pieces ("your
+    backward"), ``step`` the exercise whose check decides ("step 3")::
+
+        Value_, backward_ = bp.yours_or_solution(
+            bp.check_tiny_engine(Value, backward), (Value, backward),
+            (Value_solution, backward_solution), what="your Value and backward", step="step 3")
+    """
+    if verdict:
+        print(f"{what}: {step}'s check passes, so this run uses yours.")
+        return yours
+    print(f"{what}: not done yet ({step}'s check fails), so this run uses the worked solution.")
+    return worked
+
+
 # ===== exercise 1: a tiny autograd engine =====================================================
 #
 # The learner's class follows micrograd: Value(data, children) with .data, .grad, ._prev
@@ -462,6 +482,26 @@ def _neuron_slips(x: list[float], w: list[float], b: float) -> dict[str, float]:
     }
 
 
+def _plain_number_slip(error: Exception) -> str:
+    """What neuron's TypeError or AttributeError means: most often a plain number met a
+    Value, whose + and * take two Values (it has no __radd__ and does not wrap numbers)."""
+    said = f"neuron raised {type(error).__name__}: {error}"
+    text = str(error)
+    if isinstance(error, TypeError) and "'int' and" in text and "unsupported operand" in text:
+        return (
+            f"{said}. A running total that starts at 0 (as Python's sum(...) does) is the int "
+            "0, and 0 + a Value fails: this Value's + takes two Values (it has no __radd__). "
+            "Start the total at b: total = b, then total = total + w * x in the loop (or "
+            "sum((w * x for w, x in zip(ws, xs)), b), which starts from b)."
+        )
+    if isinstance(error, AttributeError) and re.search(r"'(int|float)' object", text):
+        return (
+            f"{said}. A plain number met a Value: this Value's + and * take two Values and "
+            "read .data from both. Use only the Values you are given (start the total at b)."
+        )
+    return said
+
+
 def check_neuron(neuron: Callable | None, Value: Any) -> Feedback:  # noqa: N803
     """Step 4: the learner's ``neuron(xs, ws, b)`` = tanh(b + sum_i ws[i] * xs[i]), built from
     their Values, on two sets of three inputs; names the usual slips and checks that every
@@ -483,6 +523,8 @@ def check_neuron(neuron: Callable | None, Value: Any) -> Feedback:  # noqa: N803
             out = neuron(xs, ws, bias)
         except NotImplementedError:
             return Feedback(False, "neuron is still empty (it raises NotImplementedError).")
+        except (TypeError, AttributeError) as error:
+            return Feedback(False, _plain_number_slip(error))
         except Exception as error:  # the learner's code: report it, do not crash the notebook
             return Feedback(False, f"neuron raised {type(error).__name__}: {error}")
         if not hasattr(out, "_prev"):
@@ -713,9 +755,46 @@ def _check_one_graph(
     return Feedback(False, f"in {expression}, {_diagnose(expression, grads, reference)}")
 
 
+def _check_accumulates(Value: Any, backward: Callable) -> Feedback | None:  # noqa: N803
+    """Two backward() calls from two outputs that share the leaves x and y: the second must
+    add to what the first left in x.grad and y.grad (a loss summed over two parts, say), not
+    start again from 0. None when it adds."""
+    x, y = Value(1.5), Value(-0.5)
+    failed = _run(lambda: backward(x * y), "backward(x * y)")
+    if failed is not None:
+        return failed
+    first = (float(x.grad), float(y.grad))
+    second = (x + y).tanh()
+    failed = _run(lambda: backward(second), "backward((x + y).tanh())")
+    if failed is not None:
+        return failed
+    share = 1 - math.tanh(1.0) ** 2  # d tanh(x + y)/dx = d/dy, at x + y = 1
+    got = (float(x.grad), float(y.grad))
+    want = (first[0] + share, first[1] + share)
+    if all(_close(g, w) for g, w in zip(got, want)):
+        return None
+    if all(_close(g, share) for g in got):
+        return Feedback(
+            False,
+            "your backward resets .grad before it walks: gradients from an earlier backward() "
+            "are lost; zeroing is the training loop's job (p.grad = 0 before each step), so "
+            "backward sets only output.grad = 1.0. After backward(x * y) (x = 1.5, y = -0.5: "
+            f"x.grad = {_fmt(first[0])}) then backward((x + y).tanh()), x.grad should be "
+            f"{_fmt(want[0])}, the sum of both (as for a loss in two parts); it is "
+            f"{_fmt(got[0])}, the second alone.",
+        )
+    return Feedback(
+        False,
+        f"after backward(x * y) then backward((x + y).tanh()) with x = 1.5, y = -0.5, x.grad is "
+        f"{_fmt(got[0])} and y.grad {_fmt(got[1])}; each should be the sum of both backward "
+        f"calls' shares, {_fmt(want[0])} and {_fmt(want[1])}.",
+    )
+
+
 def check_tiny_engine(Value: Any, backward: Callable | None) -> Feedback:  # noqa: N803
     """Step 3: steps 1 and 2 again, then ``backward`` on 30 random expressions (each with a
-    value used twice) against gradlib, every ``_backward`` call watched for its order."""
+    value used twice) against gradlib, every ``_backward`` call watched for its order, and
+    on two outputs that share their inputs (a second backward() adds to the first's .grad)."""
     for step in (check_value_ops, check_value_tanh):
         verdict = step(Value)
         if not verdict:
@@ -730,6 +809,9 @@ def check_tiny_engine(Value: Any, backward: Callable | None) -> Feedback:  # noq
         verdict = _check_one_graph(Value, backward, expression)
         if verdict is not None:
             return verdict
+    verdict = _check_accumulates(Value, backward)
+    if verdict is not None:
+        return verdict
     longest = max(e.size for e in expressions)
     return Feedback(
         True,
@@ -1088,6 +1170,49 @@ def _batch_scaled(function_class: Any, x: np.ndarray, w: np.ndarray, b: np.ndarr
     return None
 
 
+def _shape_slip(function_class: Any, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> str | None:
+    """When the learner's backward returns a gradient of the wrong shape (the engine then
+    stops with a shape error), name the usual slips: the gradients in the wrong order, db
+    summed over the wrong axis, dw transposed. None when it is none of these."""
+    ctx = Context()
+    try:
+        function_class.forward(ctx, x, w, b)
+        upstream = np.random.default_rng(12).standard_normal((x.shape[0], w.shape[0]))
+        got = function_class.backward(ctx, upstream)
+    except Exception:  # it raised by itself: the caller quotes the line
+        return None
+    if not isinstance(got, tuple | list) or len(got) != 3:
+        return (
+            "backward should return three gradients, one per input of forward: "
+            f"return dx, dw, db (it returned {type(got).__name__}"
+            f"{f' of {len(got)}' if isinstance(got, tuple | list) else ''})."
+        )
+    shapes = [np.shape(g) for g in got]
+    wanted = [x.shape, w.shape, b.shape]
+    if shapes == wanted:
+        return None
+    if sorted(shapes) == sorted(wanted) and shapes != wanted:
+        order = ", ".join(
+            label for shape in shapes for label, s in zip(("dx", "dw", "db"), wanted) if s == shape
+        )
+        return (
+            f"backward returns its gradients in the order {order}; they must come in the order "
+            "of forward's inputs, (x, w, b): return dx, dw, db."
+        )
+    if shapes[2] != b.shape and np.allclose(np.ravel(got[2]), upstream.sum(axis=1)):
+        return (
+            f"db has shape {shapes[2]}: it sums grad over axis 1, the out features, one number "
+            f"per row. b (shape {b.shape}) was added to every row, so db sums over the rows: "
+            "grad.sum(axis=0)."
+        )
+    if shapes[1] == w.T.shape and shapes[1] != w.shape:
+        return (
+            f"dw has shape {shapes[1]}, w's transposed: w is (out, in) = {w.shape}. Which "
+            "product of grad (N, out) and x (N, in) has shape (out, in)?"
+        )
+    return None
+
+
 def check_fixed_linear(function_class: Any) -> Feedback:
     """Exercise 3: gradcheck the learner's fixed Function on a square and a non-square weight."""
     name = getattr(function_class, "__name__", "your Function")
@@ -1103,6 +1228,9 @@ def check_fixed_linear(function_class: Any) -> Feedback:
                 "write the fixed backward.",
             )
         except Exception as error:  # the learner's code: report it, with the line and shapes
+            slip = _shape_slip(function_class, x, w, b)
+            if slip is not None:
+                return Feedback(False, f"test case {number}, w of shape {w.shape}: {slip}")
             sizes = {"N": x.shape[0], "in": w.shape[1], "out": w.shape[0]}
             where = f"test case {number}, w of shape {w.shape}"
             in_forward = any(f.name == "forward" for f in traceback.extract_tb(error.__traceback__))

@@ -127,8 +127,16 @@ class TrainingStep(Widget):
         inset.grid(False)
         pad = 0.06 * TRAINING_STEPS  # room for the marker at either end
         inset.set_xlim(-pad, TRAINING_STEPS + pad)
-        inset.set_xlabel(f"step 0 to {TRAINING_STEPS}", fontsize=10, labelpad=2)
-        inset.set_ylabel("loss", fontsize=10, labelpad=0)
+        # the labels inside the inset, on its white: outside it they sat on the boundary plot
+        inset.text(
+            0.97,
+            0.93,
+            f"loss, step 0 to {TRAINING_STEPS}",
+            transform=inset.transAxes,
+            ha="right",
+            va="top",
+            fontsize=9.5,
+        )
         inset.set_ylim(0.0, self.LOSS_TOP)  # fixed: set once, the same for every run
         inset.set_yticks([0.0, 1.0], labels=["0", "1"])
         self.inset = inset

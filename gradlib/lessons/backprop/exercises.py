@@ -4,11 +4,14 @@
   the ``+`` and ``*`` gates), ``check_value_tanh`` (step 2) and ``check_tiny_engine``
   (step 3, ``backward``), which runs the learner's engine and gradlib side by side on
   random expressions (``random_expression``) and names the op, the missing ``+=`` or the
-  order that is wrong;
+  order that is wrong, and a backward that resets ``.grad`` before it walks;
 - Exercise 2, the backward pass of the notebook's two-layer MLP, every gradient written by
   the learner: ``check_mlp_backward`` checks them one by one, names the usual slips, then
   runs ``gl.gradcheck`` on the learner's backward;
-- Exercise 3, find the bug with gradcheck: ``BuggyLinear``, ``check_fixed_linear``.
+- Exercise 3, find the bug with gradcheck: ``BuggyLinear``, ``check_fixed_linear`` (which also
+  names gradients returned out of order, db summed over the wrong axis, a transposed dw);
+- ``yours_or_solution``: a later cell runs the learner's code when its check passes, else the
+  worked solution, and prints one line that says which.
 """
 
 from __future__ import annotations
@@ -565,10 +568,10 @@ def check_neuron(neuron: Callable | None, Value: Any) -> Feedback:  # noqa: N803
 class ValueMLP:
     """A small tanh network built from the learner's ``Value`` (only ``+``, ``*`` and
     ``tanh``): layer by layer, unit j computes ``neuron(h, w_j, b_j)``, by default
-    ``value_neuron``, tanh(b_j + sum_i w_ji h_i); the notebook passes the learner's own. Its
-    weights start uniform in [-1, 1] (``default_rng(seed)``), its biases at 0;
-    ``parameters()`` lists them all, and ``loss(xs, ys)`` is the sum over the examples of
-    (net(x) - y)**2."""
+    ``value_neuron``, tanh(b_j + sum_i w_ji h_i); the notebook passes the learner's own (or
+    the worked solution's, as ``yours_or_solution`` picks). Its weights start uniform in
+    [-1, 1] (``default_rng(seed)``), its biases at 0; ``parameters()`` lists them all, and
+    ``loss(xs, ys)`` is the sum over the examples of (net(x) - y)**2."""
 
     def __init__(
         self,

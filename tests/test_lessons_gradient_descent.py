@@ -471,7 +471,7 @@ def test_momentum_lab_draws_both_paths_and_names_the_regime():
     assert "κ 10, lr 0.2310, β 0.27" in text
     assert "roots complex at μ, real at L, rate 0.540, set by L" in text
     assert len(text) < 105  # one line above the figure on a 1280-pixel slide
-    paths, distance, rates, colour_bar = widget.figure.axes
+    paths, distance, shrink, rates, colour_bar = widget.figure.axes
     heavy = gd.descent_path_2d(10.0, 0.231, gd.LAB_START, gd.LAB_STEPS, momentum=0.27)
     np.testing.assert_allclose(widget.heavy_path.get_xdata(), heavy[:, 0])
     # the diverging plain path is drawn up to its first step outside the panel
@@ -523,6 +523,29 @@ def test_momentum_lab_builds_its_artists_once_and_redraws_the_map_only_for_a_new
 def test_momentum_lab_draws_a_run_that_lands_on_the_minimum():
     text = gd.MomentumLab().draw(kappa=1, lr_L=1.0, beta=0.0)  # lr = 1/L on a round bowl
     assert "rate 0 (lands on the minimum), set by μ and L" in text
+
+
+def test_momentum_lab_draws_the_shrink_factor_of_every_curvature():
+    widget = gd.MomentumLab()
+    lr, beta = gd.heavy_ball_parameters(10.0)
+    widget.draw(kappa=10.0, lr_L=round(10 * lr, 2), beta=0.28)  # both windows hold mu and L
+    lam, heavy = widget.heavy_factor.get_data()
+    assert lam[0] == 1.0 and lam[-1] == pytest.approx(10.0)
+    np.testing.assert_allclose(heavy, np.sqrt(0.28))  # complex roots everywhere: sqrt(beta)
+    _, plain = widget.plain_factor.get_data()
+    np.testing.assert_allclose(plain, np.abs(1 - 0.231 * lam))
+    assert widget.at_L.get_ydata()[0] == pytest.approx(np.sqrt(0.28))
+    widget.draw(kappa=10.0, lr_L=1.0, beta=0.3)  # mu outside its window: its |r| is larger
+    (at_mu,) = widget.at_mu.get_ydata()
+    assert at_mu == pytest.approx(gd.heavy_ball_rate(0.1, 0.3, (1.0,)))
+    assert at_mu > widget.at_L.get_ydata()[0] == pytest.approx(np.sqrt(0.3))
+
+
+def test_root_size_is_the_larger_root_of_heavy_ball_roots():
+    for lr_lambda in (0.05, 0.5, 1.0, 2.0, 3.5):
+        for beta in (0.0, 0.3, 0.8):
+            expected = np.abs(gd.heavy_ball_roots(lr_lambda, beta, 1.0)).max()
+            assert gd.root_size(lr_lambda, beta) == pytest.approx(expected, abs=1e-6)
 
 
 def test_momentum_lab_says_on_the_edge_not_diverges():

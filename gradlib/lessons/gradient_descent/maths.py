@@ -756,17 +756,22 @@ def heavy_ball_rate(lr: float, momentum: float, curvatures: Any) -> float:
 def heavy_ball_rate_map(lr_times_L: Any, momentum: Any, kappa: float) -> np.ndarray:
     """``heavy_ball_rate`` over a grid at once: rows are momenta, columns values of lr * L,
     for the curvatures mu = L / kappa and L. The same formula as ``heavy_ball_roots``,
-    vectorised: real roots have larger size (|t| + sqrt(t**2 - 4 beta)) / 2, complex ones
-    sqrt(beta)."""
+    vectorised (``root_size``)."""
     h = np.asarray(lr_times_L, dtype=np.float64)[None, :]
     beta = np.asarray(momentum, dtype=np.float64)[:, None]
-    sizes = []
-    for step in (h / kappa, h):  # lr * mu and lr * L
-        t = 1.0 + beta - step
-        gap = t * t - 4.0 * beta
-        real = (np.abs(t) + np.sqrt(np.maximum(gap, 0.0))) / 2.0
-        sizes.append(np.where(gap > 0, real, np.sqrt(beta)))
-    return np.maximum(*sizes)
+    return np.maximum(root_size(h / kappa, beta), root_size(h, beta))  # at mu and at L
+
+
+def root_size(lr_times_curvature: Any, momentum: Any) -> np.ndarray:
+    """The larger |r| of the heavy ball's two roots along a direction where lr * lambda is
+    ``lr_times_curvature``, for arrays (broadcast): the per-step shrink factor of that
+    direction. Real roots have larger size (|t| + sqrt(t**2 - 4 beta)) / 2, complex ones
+    sqrt(beta); t = 1 + beta - lr lambda. With momentum 0 it is |1 - lr lambda|."""
+    beta = np.asarray(momentum, dtype=np.float64)
+    t = 1.0 + beta - np.asarray(lr_times_curvature, dtype=np.float64)
+    gap = t * t - 4.0 * beta
+    real = (np.abs(t) + np.sqrt(np.maximum(gap, 0.0))) / 2.0
+    return np.where(gap > 0, real, np.sqrt(beta))
 
 
 def steps_per_tenfold(rate: Any) -> np.ndarray:

@@ -15,6 +15,7 @@ from gradlib.lessons.gradient_descent.maths import (
     momentum_run,
     quadratic_path,
     regime,
+    root_size,
     steps_per_tenfold,
 )
 from gradlib.plotting import (
@@ -135,10 +136,14 @@ class MomentumLab(Widget):
     """Plain descent and the heavy ball at the same learning rate on
     f = (x1**2 + kappa x2**2) / 2 (mu = 1, L = kappa), from (-9, 2.5) for 100 steps.
 
-    Left: the two paths on the contours. Middle: |x_k| against k on a log scale, with the
-    theoretical rate**k |x_0| dashed. Right: the theoretical rate (the largest root size
-    over mu and L) for every lr L and beta at this kappa, coloured by the steps it needs to
-    shrink |x| ten times (``steps_per_tenfold``, log scale, grey where it diverges), with
+    Left: the two paths on the contours. Second: |x_k| against k on a log scale, with the
+    theoretical rate**k |x_0| dashed and the heavy ball's |x1| and |x2| (curvatures mu and
+    L) thin. Third: the shrink factor per step |r| (``root_size``) of every curvature from
+    mu to L, plain descent's and the heavy ball's, with mu and L marked. Right: the
+    theoretical rate (the largest root size over mu and L) for every lr L and beta at this
+    kappa, coloured by the steps it needs to shrink |x| ten times (``steps_per_tenfold``,
+    log scale, the last colour beyond it, grey where it diverges), labelled real / complex
+    / diverges, with
     the windows where the roots are complex, Polyak's tuning and the current setting. The
     learning rate is set as lr L, so that lr L < 2 (1 + beta) is the stable range whatever
     kappa is. The text line names the direction (mu, L or both) that sets the rate.
@@ -159,12 +164,12 @@ class MomentumLab(Widget):
     BOX = ((-10.0, 10.0), (-6.5, 6.5))  # the contour panel's x1 and x2 ranges
 
     def build(self) -> Figure:
-        fig, (paths, distance, rates) = widget_figure(
-            ncols=3,
+        fig, (paths, distance, shrink, rates) = widget_figure(
+            ncols=4,
             width=11.5,
-            height=4.0,
-            gridspec_kw={"width_ratios": [1.7, 1.15, 1.0]},
-            margins={"left": 0.05, "right": 0.955, "bottom": 0.13, "top": 0.92, "wspace": 0.25},
+            height=3.8,
+            gridspec_kw={"width_ratios": [1.3, 1.1, 0.85, 1.0]},
+            margins={"left": 0.055, "right": 0.955, "bottom": 0.14, "top": 0.915, "wspace": 0.36},
         )
         blue, orange = COLORS[0], COLORS[1]
 
@@ -215,6 +220,20 @@ class MomentumLab(Widget):
         plain_log_ticks(distance, "y")
         distance.set_yticks([1e-15, 1e-10, 1e-5, 1.0, 1e5, 1e10])
         distance.set_xticks([0, 50, 100])
+
+        # third: the shrink factor per step against the curvature, from mu to L
+        shrink.set_xscale("log")
+        shrink.axhline(1.0, color=PALETTE["black"], linewidth=0.8, linestyle=":")
+        (self.plain_factor,) = shrink.plot([], [], color=blue, linewidth=1.4)
+        (self.heavy_factor,) = shrink.plot([], [], color=orange, linewidth=1.8)
+        (self.at_mu,) = shrink.plot([], [], "o", color=MU_COLOR, markersize=7, zorder=3)
+        (self.at_L,) = shrink.plot([], [], "o", color=L_COLOR, markersize=7, zorder=3)
+        shrink.set_ylim(0, 1.5)
+        shrink.set_yticks([0, 0.5, 1, 1.5])
+        shrink.set_xlabel("curvature λ (μ to L)")
+        shrink.set_ylabel("shrink per step |r|")
+        shrink.set_title("|r| along each λ", y=1.0)
+        self.shrink = shrink
 
         # right: the theoretical rate over lr L and beta, with the regimes' borders, coloured
         # by the steps it takes to shrink |x| ten times (log scale): a rate of 0.98 and one of
@@ -311,6 +330,13 @@ class MomentumLab(Widget):
             polyak_lr, polyak_beta = heavy_ball_parameters(float(kappa))
             self.polyak.set_data([polyak_lr * kappa], [polyak_beta])
         self.setting.set_data([lr_L], [beta])
+        # the larger |r| of each curvature between mu = 1 and L = kappa; the slowest sets rho
+        lam = np.geomspace(1.0, max(kappa, 1.0001), 120)
+        self.plain_factor.set_data(lam, np.minimum(root_size(run.lr * lam, 0.0), 9.0))
+        self.heavy_factor.set_data(lam, np.minimum(root_size(run.lr * lam, beta), 9.0))
+        self.at_mu.set_data([1.0], [min(run.heavy_mu, 1.45)])
+        self.at_L.set_data([lam[-1]], [min(run.heavy_L, 1.45)])
+        self.shrink.set_xlim(0.8, 1.25 * lam[-1])
         return (
             f"κ {kappa:.4g}, lr {run.lr:#.4g}, β {beta:.2f} | heavy ball: roots {run.kind_mu} "
             f"at μ, {run.kind_L} at L, rate {_rate(run.heavy_theory)}, set by "

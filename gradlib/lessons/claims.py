@@ -189,9 +189,9 @@ CLAIMS: dict[str, Claim] = {
             "node's value, then a backward walk of the graph applies the chain rule",
             "Right: on a two-layer MLP the forward pass recorded all 13 tensors before any "
             "gradient existed, then one backward() finished each node's gradient once, before "
-            "its inputs', and gave all 82 weights' gradients, equal to central finite differences "
-            "(164 loss evaluations) to < 1e-10. The article leaves out that the forward pass "
-            "must also keep what the backward pass needs.",
+            "its inputs', and gave all 82 parameters' gradients, equal to central finite "
+            "differences (164 loss evaluations) to < 1e-10. The article leaves out that the "
+            "forward pass must also keep what the backward pass needs.",
             Part("one backward pass gives the gradient of every weight", "03", True),
             Part(
                 "the forward pass computes every node's value first, then the backward pass "
@@ -207,7 +207,7 @@ CLAIMS: dict[str, Claim] = {
             "Right: with dL/dw from backward() (equal to the formula and to finite "
             "differences) one step lowered a regression loss from 5.858 to 3.951, and repeated "
             "steps reached the least-squares minimiser to 6e-10 (02); on an MLP, one composite "
-            "function of 82 weights, 300 steps lowered the loss at every step, from 0.615 to "
+            "function of 82 parameters, 300 steps lowered the loss at every step, from 0.615 to "
             "0.042 (03).",
             Part("w <- w - lr dL/dw, with dL/dw from backward(), lowers the loss", "02", True),
             Part("repeating it reaches the minimiser of the loss", "02", True),

@@ -1023,6 +1023,16 @@ def _by_hand(w, X, y, lr):
     return w - lr * 2 / len(y) * X.T @ (X @ w - y)
 
 
+def _column_target(w, X, y, lr):
+    """The broadcasting slip: y reshaped to (n, 1), so X @ w - y is (n, n)."""
+    w = gl.tensor(w, requires_grad=True)
+    loss = ((gl.tensor(X) @ w - gl.tensor(y.reshape(-1, 1))) ** 2).mean()
+    loss.backward()
+    with gl.no_grad():
+        w -= lr * w.grad
+    return w.data
+
+
 @pytest.mark.parametrize(
     "function, phrases",
     [
@@ -1036,6 +1046,7 @@ def _by_hand(w, X, y, lr):
         (lambda w, X, y, lr: w.copy(), ["did not change"]),
         (lambda w, X, y, lr: None, ["returned None", "return w.data"]),
         (lambda w, X, y, lr: _by_hand(w, X, y, lr) / 2, ["does not point along"]),
+        (_column_target, ["X @ w has shape (n,)", "y has shape (n, 1)", "(n, n)"]),
         (lambda w, X, y, lr: w - lr * X.T @ (X @ w - y) / len(y), ["2 times too small"]),
         (lambda w, X, y, lr: 1.3 * _by_hand(w, X, y, lr) - 0.3 * w, ["1.3 times too large"]),
         (lambda w, X, y, lr: _by_hand(w, X, y, lr)[:1], ["shape (1,), expected (3,)"]),
@@ -1144,6 +1155,9 @@ def test_check_momentum_setting_accepts_polyaks_tuning_and_rejects_plain_descent
     # plain descent at its best rate cannot shrink |x| a million times in 80 steps
     assert not gd.check_momentum_setting(gd.best_learning_rate(kappa), 0.0)
     assert gd.check_momentum_setting(3.0 / kappa, 0.6)  # not only the exact tuning
+    # the tolerance compares with the shrink, not with the rate per step
+    message = gd.check_momentum_setting(*gd.heavy_ball_parameters(kappa)).message
+    assert "|x_80| / |x_0| = 5.5e-09 <= 1e-06 (rate 0.752 per step)" in message, message
 
 
 @pytest.mark.parametrize(
@@ -1152,7 +1166,8 @@ def test_check_momentum_setting_accepts_polyaks_tuning_and_rejects_plain_descent
         (None, 0.5, ["lr is still empty"]),
         (0.05, None, ["beta is still empty"]),
         (-0.01, 0.5, ["must be positive"]),
-        (0.05, 1.0, ["outside 0 <= beta < 1"]),
+        (0.05, 1.0, ["outside 0 <= beta < 1", "beta >= 1 never lets"]),
+        (0.05, -0.2, ["outside 0 <= beta < 1", "fraction of the last step", "negative beta"]),
         (0.075, 0.4, ["diverges", "past the edge 2 (1 + beta) = 2.8"]),
         (0.04, 0.0, ["swings without shrinking", "at the edge 2 (1 + beta) = 2"]),
         (3.07, 0.566, ["Did you enter lr x L? Then lr = 3.07 / L = 0.0614"]),

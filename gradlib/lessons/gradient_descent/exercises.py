@@ -100,13 +100,23 @@ def descent_step_cases() -> list[tuple[np.ndarray, np.ndarray, np.ndarray, float
     ]
 
 
-def _explain_step(got: np.ndarray, w: np.ndarray, new_w: np.ndarray, lr: float, n: int) -> str:
+def _column_target_step(w: np.ndarray, X: np.ndarray, y: np.ndarray, lr: float) -> np.ndarray:
+    """The step taken when X @ w, shape (n,), meets y reshaped to (n, 1): the errors
+    broadcast to E[i, j] = x_j . w - y_i, and the mean of E**2 has the gradient
+    (2/n) X^T (X w - mean(y))."""
+    return w - lr * 2 / len(y) * X.T @ (X @ w - y.mean())
+
+
+def _explain_step(
+    got: np.ndarray, w: np.ndarray, new_w: np.ndarray, lr: float, X: np.ndarray, y: np.ndarray
+) -> str:
     """Why ``got`` is not the right new w: compare the step it took with the right one.
 
     The right step is w - new_w = lr * dL/dw. If the learner's step w - got is a
     multiple c of it, c usually names the mistake: -1 a step uphill, n the gradient of
     a sum instead of a mean, 1/lr a missing learning rate.
     """
+    n = len(y)
     gradient = (w - new_w) / lr
     if np.allclose(got, w, rtol=0, atol=1e-12):
         return (
@@ -117,6 +127,12 @@ def _explain_step(got: np.ndarray, w: np.ndarray, new_w: np.ndarray, lr: float, 
         return "you returned the gradient dL/dw, not the new weights w - lr dL/dw."
     if np.allclose(got, w - new_w, rtol=1e-6, atol=1e-12):
         return "you returned the step lr dL/dw, not the new weights w - lr dL/dw."
+    if np.allclose(got, _column_target_step(w, X, y, lr), rtol=1e-6, atol=1e-12):
+        return (
+            "X @ w has shape (n,) and y has shape (n, 1) (or the other way round): their "
+            "difference broadcasts to an (n, n) matrix, so the loss averages every prediction "
+            "against every target. Keep both of shape (n,)."
+        )
     step = (w - got) / lr
     factor = float(step @ gradient / (gradient @ gradient))
     if not np.allclose(step, factor * gradient, rtol=1e-6, atol=1e-12):
@@ -188,7 +204,7 @@ def check_descent_step(descent_step: Callable[..., Any]) -> Feedback:
         mine = read_numbers(got)
         if isinstance(mine, Feedback) or mine.shape != new_w.shape or not np.isfinite(mine).all():
             return Feedback(False, f"{name} is wrong on {where}: {verdict.message}")
-        explanation = _explain_step(mine, w, new_w, lr, len(y))
+        explanation = _explain_step(mine, w, new_w, lr, X, y)
         return Feedback(False, f"{name} is wrong on {where}: {explanation}")
     return Feedback(
         True,
@@ -228,20 +244,26 @@ def check_momentum_setting(lr: Any, beta: Any) -> Feedback:
     if not np.isfinite(lr) or lr <= 0:
         return Feedback(False, f"lr = {lr:g} does not step downhill; it must be positive.")
     if not np.isfinite(beta) or not 0 <= beta < 1:
+        why = (
+            "a negative beta would reverse the last step, not keep part of it"
+            if beta < 0
+            else "beta >= 1 never lets the velocity die out"
+        )
         return Feedback(
             False,
-            f"beta = {beta:g} is outside 0 <= beta < 1: it is the fraction of the last step "
-            "that is kept (beta >= 1 never lets the velocity die out).",
+            f"beta = {beta:g} is outside 0 <= beta < 1: beta is the fraction of the last step "
+            f"that is kept ({why}).",
         )
     path = descent_path_2d(kappa, lr, LAB_START, steps, momentum=beta)
     shrink = float(np.hypot(*path[-1]) / np.hypot(*LAB_START))
     rate = heavy_ball_rate(lr, beta, (1.0, kappa))
-    numbers = (
-        f"lr = {lr:g} (lr L = {lr * kappa:.3g}), beta = {beta:g}: |x_{steps}| / |x_0| = "
-        f"{shrink:.1e}, rate {rate:.3f}"
-    )
+    setting = f"lr = {lr:g} (lr L = {lr * kappa:.3g}), beta = {beta:g}"
+    numbers = f"{setting}: |x_{steps}| / |x_0| = {shrink:.1e}, rate {rate:.3f} per step"
     if shrink <= tol:
-        return Feedback(True, f"{numbers} <= {tol:g}.")
+        return Feedback(
+            True,
+            f"{setting}: |x_{steps}| / |x_0| = {shrink:.1e} <= {tol:g} (rate {rate:.3f} per step).",
+        )
     if _reaches(beta, lr):  # checked first: a swapped pair also looks like "lr x L"
         return Feedback(
             False,

@@ -337,6 +337,10 @@ class MomentumLab(Widget):
         self.at_mu.set_data([1.0], [min(run.heavy_mu, 1.45)])
         self.at_L.set_data([lam[-1]], [min(run.heavy_L, 1.45)])
         self.shrink.set_xlim(0.8, 1.25 * lam[-1])
+        # plain tick labels at mu and L only (a log axis would label kappa = 2 as "2 x 10^0")
+        ends = [1.0, kappa] if kappa >= 1.5 else [1.0]
+        self.shrink.set_xticks(ends, [f"{value:.4g}" for value in ends])
+        self.shrink.set_xticks([], minor=True)
         return (
             f"κ {kappa:.4g}, lr {run.lr:#.4g}, β {beta:.2f} | heavy ball: roots {run.kind_mu} "
             f"at μ, {run.kind_L} at L, rate {_rate(run.heavy_theory)}, set by "

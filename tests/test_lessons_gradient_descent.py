@@ -568,6 +568,21 @@ def test_momentum_lab_kappa_is_a_log_slider_to_1000():
     assert np.isfinite(image[0, column]) and image[0, column] > widget.SLOWEST
     assert np.isnan(image[0, -1])  # lr L = 4, beta = 0: diverges
     assert widget.paths_title.get_text() == "f = (x1² + 1000 x2²) / 2"
+    # the notch nearest Polyak's star, (3.76, 0.88), lies on the edge 2 (1 + 0.88) = 3.76
+    assert "on the edge" in text and round(1000 * lr, 2) == 3.76 and round(beta, 2) == 0.88
+    assert 2 * (1 + beta) - 1000 * lr == pytest.approx(0.0038, abs=1e-4)  # the star is inside
+    assert gd.heavy_ball_rate(lr, beta, (1.0, 1000.0)) == pytest.approx(np.sqrt(beta))
+    for lr_L, near in ((3.75, 0.88), (3.76, 0.89)):  # the notches just inside
+        assert gd.heavy_ball_rate(lr_L / 1000, near, (1.0, 1000.0)) < 0.95
+
+
+@pytest.mark.parametrize("kappa, labels", [(2.0, ["1", "2"]), (10.0, ["1", "10"]), (1.0, ["1"])])
+def test_momentum_lab_labels_the_curvature_axis_at_mu_and_L_in_plain_numbers(kappa, labels):
+    widget = gd.MomentumLab()
+    widget.draw(kappa=kappa, lr_L=1.8, beta=0.5)
+    shrink = widget.figure.axes[2]
+    assert [tick.get_text() for tick in shrink.get_xticklabels()] == labels
+    assert shrink.get_xticklabels(minor=True) == []  # no "2 x 10^0" between them
 
 
 # ----- Nesterov and Adam on the same valley -----------------------------------------------------

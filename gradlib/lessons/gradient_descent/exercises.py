@@ -164,7 +164,8 @@ def check_descent_step(descent_step: Callable[..., Any]) -> Feedback:
 
     Reports an exception, an argument changed in place, a missing return, a wrong shape,
     and for wrong numbers what the step looks like: uphill, n times too large (a sum
-    instead of a mean), without the learning rate ...
+    instead of a mean), without the learning rate, a target y of shape (n, 1) whose
+    difference with X @ w broadcasts to (n, n) ...
     """
     name = "descent_step"
     if descent_step is None or not callable(descent_step):

@@ -139,7 +139,8 @@ class MomentumLab(Widget):
     Left: the two paths on the contours. Second: |x_k| against k on a log scale, with the
     theoretical rate**k |x_0| dashed and the heavy ball's |x1| and |x2| (curvatures mu and
     L) thin. Third: the shrink factor per step |r| (``root_size``) of every curvature from
-    mu to L, plain descent's and the heavy ball's, with mu and L marked. Right: the
+    mu to L, plain descent's and the heavy ball's, with mu and L marked (and the only
+    ticks, in plain numbers). Right: the
     theoretical rate (the largest root size over mu and L) for every lr L and beta at this
     kappa, coloured by the steps it needs to shrink |x| ten times (``steps_per_tenfold``,
     log scale, the last colour beyond it, grey where it diverges), labelled real / complex

@@ -270,11 +270,12 @@ CLAIMS: dict[str, Claim] = {
         _claim(
             "C8",
             "ReLU's nonlinearity is weak, so it needs BatchNorm; BatchNorm is a nonlinear mapping",
-            "Loose: a 20-layer ReLU net trained without BatchNorm (91.1% test accuracy, 90.0% "
-            "with it; one seed, one learning rate); at inference BatchNorm is an affine map per "
-            "feature (folded into the Linear layer before it, the outputs agree to 1e-12); only "
-            "in training is it nonlinear, as a map of the whole batch (it does not keep "
-            "midpoints).",
+            "Loose: a 10-layer ReLU net trained without BatchNorm (93.3% test accuracy, 96.4% "
+            "with it; one seed, one learning rate; at 20 layers both runs were chaotic, ending "
+            "differently when the pixels changed in their last bits); at inference BatchNorm is "
+            "an affine map per feature (folded into the Linear layer before it, the outputs "
+            "agree to 1e-12); only in training is it nonlinear, as a map of the whole batch (it "
+            "does not keep midpoints).",
             Part("a deep ReLU network needs BatchNorm to train", "05", False),
             Part("BatchNorm at inference is a nonlinear map", "05", False),
             Part("BatchNorm in training makes a sample's output depend on its batch", "05", True),

@@ -1,7 +1,7 @@
 """Notebook 08, the maths: a network with a 2-D feature layer trained on the digits with
 softmax cross-entropy and with three margin losses, and the geometry of its features.
 
-Every run trains the same small network, ``feature_model``: 64 pixels -> 32 ReLU units ->
+Every run trains the same small network, ``feature_model``: 64 pixels -> 48 ReLU units ->
 2 features x, then a linear classifier without bias, whose weight W (10, 2) holds one
 vector W_j per digit. The loss is the only thing that changes (``LossSetting``):
 
@@ -35,6 +35,7 @@ __all__ = [
     "FEATURE_WIDTHS",
     "LEARNING_RATE",
     "LOSS_NAMES",
+    "LSOFTMAX_BLEND_MIN",
     "MARGIN_LEVELS",
     "SEEDS",
     "STEPS",
@@ -63,6 +64,7 @@ CLASSES = 10
 FEATURE_WIDTHS = (64, 48, 2)  # pixels -> hidden ReLU units -> the 2-D features
 STEPS = 300  # full-batch Adam steps per run
 LEARNING_RATE = 0.01
+LSOFTMAX_BLEND_MIN = 1.0  # L-Softmax's lambda_min: lambda falls from 100 to 1, then stays
 SEEDS = (0, 1, 2)
 LOSS_NAMES = ("softmax", "L-Softmax", "SM-Softmax", "AM-Softmax")
 AM_SCALES = (10.0, 30.0)
@@ -90,13 +92,16 @@ def classifier_parameter_count(features: int, classes: int, bias: bool = True) -
 
 
 def lsoftmax_blend(step: int) -> float:
-    """L-Softmax's lambda at training step ``step``: 100 / (1 + 0.1 step)**2.
+    """L-Softmax's lambda at training step ``step``: max(1, 100 / (1 + 0.1 step)**2).
 
     It starts at 100 (the target logit is then 100/101 plain softmax) and falls to 1 by
-    step 90 and to 0.1 by step 300, so the margin is switched on gradually, as the paper
-    does (its lambda = max(lambda_min, base (1 + gamma t)**-power)).
+    step 90, then stays at ``LSOFTMAX_BLEND_MIN`` = 1 (half plain logit, half psi), so the
+    margin is switched on gradually, as the paper does (its lambda = max(lambda_min,
+    base (1 + gamma t)**-power)). Without the floor, lambda would fall to 0.1 by step 300
+    and the runs became chaotic: a 1e-15 change of the pixels, as another processor's
+    rounding makes, grew to a different test accuracy by the last step.
     """
-    return 100.0 / (1.0 + 0.1 * step) ** 2
+    return max(LSOFTMAX_BLEND_MIN, 100.0 / (1.0 + 0.1 * step) ** 2)
 
 
 @dataclass(frozen=True)
@@ -208,7 +213,7 @@ def digits() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
 
 
 def feature_model(seed: int) -> tuple[nn.Sequential, nn.Linear]:
-    """The network 64 -> 32 (ReLU) -> 2 features, and the classifier nn.Linear(2, 10)
+    """The network 64 -> 48 (ReLU) -> 2 features, and the classifier nn.Linear(2, 10)
     without bias (its weight (10, 2) holds W_j, one row per class), initialised from
     ``seed`` as PyTorch would (U[-1/sqrt(fan_in), 1/sqrt(fan_in)])."""
     rng = np.random.default_rng(seed)
@@ -250,6 +255,27 @@ class Run:
             predicted = self.setting.predict(features, self.weight)
             self._geometry[split] = geometry(features, labels, predicted)
         return self._geometry[split]
+
+    def ends_like(self, other: Run, tol: float = 1e-6) -> bool:
+        """True when ``other`` (the same setting and seed, e.g. trained on nudged pixels)
+        ended where this run did: class weights and features within ``tol`` (relative to
+        the largest feature) and every training and test digit given the same class."""
+        scale = np.abs(self.train_features).max()
+        close = all(
+            np.abs(a - b).max() <= tol * scale
+            for a, b in (
+                (self.weight, other.weight),
+                (self.train_features, other.train_features),
+                (self.test_features, other.test_features),
+            )
+        )
+        return close and all(
+            np.array_equal(
+                self.setting.predict(self.features(split)[0], self.weight),
+                other.setting.predict(other.features(split)[0], other.weight),
+            )
+            for split in ("train", "test")
+        )
 
 
 def train(setting: LossSetting, seed: int, steps: int = STEPS, nudge: float = 0.0) -> Run:

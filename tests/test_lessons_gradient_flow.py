@@ -218,6 +218,34 @@ def test_glorot_standard_init_shrinks_backprop_gradients_and_xavier_does_not():
 # ----- remedies ---------------------------------------------------------------------------------
 
 
+def test_clip_in_place_is_the_clipping_that_clip_gradients_measures():
+    from gradlib.lessons.gradient_flow.maths import clip_gradients, clip_in_place
+
+    rng = np.random.default_rng(0)
+    for clip in ("none", "by norm", "by value"):
+        a = [gl.tensor(rng.standard_normal((3, 4)), requires_grad=True) for _ in range(2)]
+        b = [gl.tensor(t.data, requires_grad=True) for t in a]
+        for x, y in zip(a, b):
+            x.grad = rng.standard_normal(x.shape) * 5
+            y.grad = x.grad.copy()
+        scale, _ = clip_gradients(a, clip)
+        assert clip_in_place(b, clip) == scale
+        for x, y in zip(a, b):
+            np.testing.assert_array_equal(x.grad, y.grad)
+    with pytest.raises(ValueError, match="clip"):
+        clip_in_place(a, "by size")
+
+
+def test_nudged_changes_only_the_last_bits_and_the_same_way_each_time():
+    from gradlib.lessons import nudged
+
+    X = np.random.default_rng(3).uniform(0, 16, (50, 64))
+    assert nudged(X, 0.0) is X
+    once, again = nudged(X, 1e-15), nudged(X, 1e-15)
+    np.testing.assert_array_equal(once, again)
+    assert (once != X).any() and np.abs(once / X - 1).max() < 1e-14
+
+
 def test_clipping_trains_the_exploding_network_and_weight_decay_does_not_save_it():
     plain = lesson.train_exploding(steps=40)
     l2 = lesson.train_exploding(weight_decay=lesson.WEIGHT_DECAY, steps=40)

@@ -13,6 +13,18 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
+import numpy as np
+
+
+def nudged(X: np.ndarray, size: float) -> np.ndarray:
+    """``X`` with every entry multiplied by (1 + size z), z drawn from a fixed normal
+    generator: with size = 1e-15 only the last bits change, as another processor's rounding
+    would, so a run on nudged data tells whether its printed result depends on them. Used by
+    notebooks 04, 05 and 08 to test that their training runs are not chaotic."""
+    if not size:
+        return X
+    return X * (1 + size * np.random.default_rng(1).standard_normal(X.shape))
+
 
 def widget_classes() -> list[type]:
     """Every widget of the series: the ``Widget`` subclasses that declare controls, found by

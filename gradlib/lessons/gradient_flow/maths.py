@@ -353,17 +353,24 @@ def gradient_angle(before: list[np.ndarray], after: list[np.ndarray]) -> float:
 CLIPPING = ("none", "by value", "by norm")
 
 
-def clip_gradients(params: list, clip: str) -> tuple[float, float]:
-    """Clip the gradients of ``params`` in place ("none", "by value", "by norm"); return
-    (the factor clipping by norm scaled them by, the angle in degrees it turned them)."""
+def clip_in_place(params: list, clip: str) -> float:
+    """Clip the gradients of ``params`` in place ("none", "by value", "by norm"); return the
+    factor clipping by norm scaled them by (1 otherwise). Training calls this."""
     _check_choice("clip", clip, CLIPPING)
-    before = [p.grad.copy() for p in params]
-    scale = 1.0
     if clip == "by norm":
         total = optim.clip_grad_norm_(params, CLIP_MAX_NORM)
-        scale = min(1.0, CLIP_MAX_NORM / (total + 1e-6))
-    elif clip == "by value":
+        return min(1.0, CLIP_MAX_NORM / (total + 1e-6))
+    if clip == "by value":
         optim.clip_grad_value_(params, CLIP_VALUE)
+    return 1.0
+
+
+def clip_gradients(params: list, clip: str) -> tuple[float, float]:
+    """``clip_in_place``, and measure it: (the factor clipping by norm scaled the gradients
+    by, the angle in degrees clipping turned them)."""
+    _check_choice("clip", clip, CLIPPING)
+    before = [p.grad.copy() for p in params]
+    scale = clip_in_place(params, clip)
     return scale, gradient_angle(before, [p.grad for p in params]) if clip != "none" else 0.0
 
 

@@ -30,15 +30,15 @@ from gradlib import functional as F
 from gradlib import init, nn, optim
 from gradlib.data import batches
 from gradlib.engine import Context, no_grad, tensor
+from gradlib.lessons import nudged
 from gradlib.lessons.gradient_flow.maths import (
-    CLIP_MAX_NORM,
-    CLIP_VALUE,
     RECOMMENDED_INIT,
     accuracy,
     activate,
     activation_slope,
     build_mlp,
     clip_gradients,
+    clip_in_place,
     digit_batch,
     gradient_angle,
     gradient_profile,
@@ -58,8 +58,7 @@ def training_batches(
     every pixel by (1 + nudge z), z drawn from a fixed normal generator: with nudge = 1e-15
     it changes only the last bits, as another processor's rounding would."""
     X_train, y_train = training_digits()
-    if nudge:
-        X_train = X_train * (1 + nudge * np.random.default_rng(1).standard_normal(X_train.shape))
+    X_train = nudged(X_train, nudge)
     order = np.random.default_rng(seed)
     taken = 0
     while True:
@@ -138,23 +137,12 @@ def train_exploding(
                 break
             loss.backward()
             norms.append(_total_norm(model.parameters()))
-            _clip_in_place(model.parameters(), clip)
+            clip_in_place(model.parameters(), clip)
             opt.step()
         weight_norm = _total_norm([w.data for w in weights])
     return TrainingRun(
         np.array(losses), np.array(norms), blew_up_at, accuracy(model, *test_digits()), weight_norm
     )
-
-
-def _clip_in_place(params, clip: str) -> None:
-    """Clip as ``maths.clip_gradients`` does (the same gradlib calls), without measuring the
-    angle it turned the gradient by, which training does not need."""
-    if clip == "by norm":
-        optim.clip_grad_norm_(params, CLIP_MAX_NORM)
-    elif clip == "by value":
-        optim.clip_grad_value_(params, CLIP_VALUE)
-    elif clip != "none":
-        clip_gradients(params, clip)  # raises, naming the choices
 
 
 def _total_norm(arrays) -> float:

@@ -27,6 +27,7 @@ from gradlib import functional as F
 from gradlib import nn, optim
 from gradlib.data import digits_split
 from gradlib.engine import Tensor, no_grad
+from gradlib.lessons import nudged
 from gradlib.losses import large_margin_psi
 
 __all__ = [
@@ -287,9 +288,7 @@ def train(setting: LossSetting, seed: int, steps: int = STEPS, nudge: float = 0.
     rounding would, to test whether a run depends on them.
     """
     X_train, X_test, y_train, y_test = _digits()
-    if nudge:
-        noise = np.random.default_rng(1).standard_normal(X_train.shape)
-        X_train = X_train * (1 + nudge * noise)
+    X_train = nudged(X_train, nudge)
     features, classifier = feature_model(seed)
     optimiser = optim.Adam(features.parameters() + classifier.parameters(), lr=LEARNING_RATE)
     losses = np.empty(steps)

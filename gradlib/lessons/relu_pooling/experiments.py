@@ -28,6 +28,7 @@ import numpy as np
 from gradlib import functional as F
 from gradlib.data import batches, digits_split
 from gradlib.engine import Tensor, is_grad_enabled, no_grad, tensor
+from gradlib.lessons import nudged
 from gradlib.nn import Conv2d, Linear, Module
 from gradlib.optim import SGD, Adam
 
@@ -197,8 +198,7 @@ def train_mlp(
     run depends on them.
     """
     X_train, X_test, y_train, y_test = _split()
-    if nudge:
-        X_train = X_train * (1 + nudge * np.random.default_rng(1).standard_normal(X_train.shape))
+    X_train = nudged(X_train, nudge)
     X_train, X_test = X_train.astype(dtype), X_test.astype(dtype)
     model = SmallMLP(activation, grad_at_zero, hidden, seed, dtype)
     if first_bias is not None:

@@ -7,6 +7,7 @@ Start with ``gradlib.engine`` (Tensor, Function, backward), then ``gradlib.ops``
 from gradlib import data, functional, init, nn, optim, recorder
 from gradlib.engine import Context, Function, Tensor, is_grad_enabled, no_grad, tensor, unbroadcast
 from gradlib.gradcheck import gradcheck, numerical_grad, rel_error
+from gradlib.language import language, set_language, tr
 from gradlib.ops import (
     abs,
     argmax,
@@ -31,6 +32,9 @@ from gradlib.ops import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "language",
+    "set_language",
+    "tr",
     "Context",
     "Function",
     "Tensor",

@@ -10,6 +10,7 @@ stays fast and gradlib works without matplotlib installed.
 from __future__ import annotations
 
 import io
+from functools import cache
 from typing import Any
 
 # Okabe & Ito (2008), "Color Universal Design": distinguishable with every common
@@ -41,6 +42,26 @@ STYLE = {
 }
 
 
+# Chinese text in figures (the Chinese edition) comes from Noto Sans CJK, which
+# requirements.txt installs as the package noto-cjk-sans-otc; DejaVu Sans, matplotlib's own
+# font, draws everything else, so English figures look the same with or without it.
+CJK_FAMILY = "Noto Sans CJK SC"
+
+
+@cache
+def cjk_font() -> str | None:
+    """Register Noto Sans CJK with matplotlib (once); its family name, or None when the
+    font package is not installed."""
+    try:
+        from noto_cjk_sans_otc import FONT_PATH
+    except ImportError:
+        return None
+    from matplotlib import font_manager
+
+    font_manager.fontManager.addfont(str(FONT_PATH))
+    return CJK_FAMILY
+
+
 def use_style() -> None:
     """Apply the series' matplotlib style (palette, lecture-size fonts) globally."""
     import matplotlib as mpl
@@ -48,6 +69,9 @@ def use_style() -> None:
 
     mpl.rcParams.update(STYLE)
     mpl.rcParams["axes.prop_cycle"] = cycler(color=COLORS)
+    cjk = cjk_font()
+    if cjk is not None:  # a glyph DejaVu Sans lacks is drawn from the CJK font
+        mpl.rcParams["font.family"] = ["DejaVu Sans", cjk]
 
 
 def new_figure(

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
+from gradlib.language import tr
 from gradlib.plotting import render_png
 
 __all__ = [
@@ -131,7 +132,7 @@ class LogSlider:
             min=self.min_exponent,
             max=self.max_exponent,
             step=self.step,
-            description=self.label,
+            description=tr(self.label),
             continuous_update=continuous,
             readout_format=self.readout_format,
             **_style(),
@@ -163,7 +164,7 @@ class Dropdown:
         import ipywidgets
 
         return ipywidgets.Dropdown(
-            options=list(self.options), value=self.value, description=self.label, **_style()
+            options=_labelled(self.options), value=self.value, description=tr(self.label), **_style()
         )
 
     def corners(self) -> list[str]:
@@ -184,7 +185,7 @@ class Checkbox:
         import ipywidgets
 
         return ipywidgets.Checkbox(
-            value=self.value, description=self.label, indent=False, **_style()
+            value=self.value, description=tr(self.label), indent=False, **_style()
         )
 
     def corners(self) -> list[bool]:
@@ -200,7 +201,7 @@ def _slider(kind: type, control: Slider | IntSlider, continuous: bool, readout: 
         min=control.min,
         max=control.max,
         step=control.step,
-        description=control.label,
+        description=tr(control.label),
         continuous_update=continuous,
         readout_format=readout,
         **_style(),
@@ -234,9 +235,9 @@ class Toggle:
 
         # As a flex row, or the buttons wrap under their label and the control takes two rows.
         return ipywidgets.ToggleButtons(
-            options=list(self.options),
+            options=_labelled(self.options),
             value=self.value,
-            description=self.label,
+            description=tr(self.label),
             style={"description_width": LABEL_WIDTH, "button_width": "90px"},
             layout=ipywidgets.Layout(
                 width=CONTROL_WIDTH, display="flex", flex_flow="row nowrap", align_items="center"
@@ -251,6 +252,12 @@ class Toggle:
 
 
 Control = Slider | IntSlider | LogSlider | Dropdown | Toggle | Checkbox
+
+
+def _labelled(options: Sequence[str]) -> list[tuple[str, str]]:
+    """(label, value) pairs: the learner reads each option in the chosen language, the
+    widget's ``update`` receives the English value it declares."""
+    return [(tr(option), option) for option in options]
 
 
 def _style() -> dict[str, Any]:

@@ -62,6 +62,14 @@ def _strip_timing(nb: nbformat.NotebookNode) -> None:
 def execute_notebook(path: Path) -> float:
     """Execute ``path`` in place; return the seconds it took. Raises on a failing cell."""
     nb = nbformat.read(path, as_version=4)
+    seconds = run(nb, path.parent, path.name)
+    nbformat.write(nb, path)
+    return seconds
+
+
+def run(nb: nbformat.NotebookNode, directory: Path, name: str) -> float:
+    """Execute ``nb`` (in memory) in a fresh kernel whose working directory is ``directory``;
+    return the seconds it took. Raises naming ``name`` and the cell on a failing cell."""
     nb.metadata["kernelspec"] = {
         "name": "python3",
         "display_name": "Python 3 (ipykernel)",
@@ -77,7 +85,7 @@ def execute_notebook(path: Path) -> float:
         timeout=CELL_TIMEOUT_SECONDS,
         kernel_name="python3",
         record_timing=False,
-        resources={"metadata": {"path": str(NOTEBOOKS)}},
+        resources={"metadata": {"path": str(directory)}},
         on_cell_start=remember_cell,
     )
     start = time.perf_counter()
@@ -86,11 +94,10 @@ def execute_notebook(path: Path) -> float:
     except (CellExecutionError, CellTimeoutError) as error:
         index = current["index"]
         where = _cell_label(nb.cells[index], index) if index >= 0 else "the kernel"
-        raise RuntimeError(f"{path.name}: {where} failed:\n{error}") from None
+        raise RuntimeError(f"{name}: {where} failed:\n{error}") from None
     seconds = time.perf_counter() - start
     _strip_timing(nb)
     nbformat.validate(nb)
-    nbformat.write(nb, path)
     return seconds
 
 

@@ -6,6 +6,8 @@ Usage (from the repository root or anywhere)::
     python notebooks/translate.py 04 07           # only these (by number or file name)
     python notebooks/translate.py --check         # only report missing or stale translations
     python notebooks/translate.py --skeleton 04   # add an entry for every cell still missing one
+    python notebooks/translate.py --english 04    # lines of the built zh notebook's outputs
+                                                  # that still read as English sentences
 
 The English notebook is the source. Its translation is one text file per notebook,
 ``notebooks/zh/text/<name>.md``, with one block per cell that has learner-visible text::
@@ -246,6 +248,30 @@ def skeleton(notebook: Path) -> int:
     return len(blocks)
 
 
+ENGLISH_SENTENCE = re.compile(r"\b[A-Za-z]{2,}(?:[ ,;:'-]+[A-Za-z]{2,}){3,}")
+
+
+def english_left(notebook: Path) -> list[str]:
+    """Output lines of the built Chinese notebook with four or more English words in a row:
+    text that lessons or cells print and the translation has not reached yet."""
+    built = ZH / notebook.name
+    if not built.is_file():
+        return [f"zh/{notebook.name} is not built yet"]
+    nb = nbformat.read(built, as_version=4)
+    found = []
+    for index, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []):
+            texts = [output.get("text", "")]
+            texts += [output.get("data", {}).get("text/plain", "")]
+            texts += [output.get("evalue", "")]
+            for text in texts:
+                text = "".join(text) if isinstance(text, list) else text
+                for line in text.splitlines():
+                    if ENGLISH_SENTENCE.search(line):
+                        found.append(f"cell {index} (id {cell.id}): {line.strip()[:140]}")
+    return found
+
+
 def english_notebooks(names: list[str]) -> list[Path]:
     every = sorted(NOTEBOOKS.glob("*.ipynb"))
     if not names:
@@ -266,8 +292,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--skeleton", action="store_true", help="add blocks for untranslated cells"
     )
+    parser.add_argument(
+        "--english", action="store_true", help="list English left in built zh outputs"
+    )
     args = parser.parse_args(argv)
     notebooks = english_notebooks(args.notebooks)
+
+    if args.english:
+        for notebook in notebooks:
+            for line in english_left(notebook):
+                print(f"{notebook.name}: {line}")
+        return 0
 
     if args.skeleton:
         for notebook in notebooks:

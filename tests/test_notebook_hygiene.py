@@ -16,25 +16,18 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from editions import EDITIONS, NOTEBOOK_IDS, NOTEBOOK_PATHS, words
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 from notebook_widgets import widget_uses
 
-NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
-NOTEBOOK_PATHS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
 MAX_BYTES = 2 * 1024 * 1024
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 IMAGE_MIMES = ("image/png", "image/jpeg", "image/svg+xml")
 TEXT_MIMES = ("text/plain", "text/html", "text/markdown", "text/latex")
 SLIDE_TYPES = {"slide", "subslide", "fragment", "-", "skip", "notes"}
-REQUIRED_SECTIONS = (
-    "What you will learn",
-    "Before you start",
-    "Summary",
-    "Glossary",
-    "Further reading",
-)
 MIN_EXERCISES = 2
+
 
 # Text that differs between machines or runs, so it must never be committed in an output.
 UNSTABLE_TEXT = {
@@ -122,7 +115,7 @@ def check_title(nb: nbformat.NotebookNode, path: Path) -> list[str]:
     number = path.name[:2]
     title = _first_line(nb.cells[0])
     if not re.fullmatch(rf"# {re.escape(number)} · .+ / .+", title):
-        return [f"title {title!r} should read '# {number} · English title / 中文标题'"]
+        return [f"title {title!r} should read '# {number} · {words(path).title_form}'"]
     return []
 
 
@@ -223,16 +216,17 @@ def check_live_slides_settings(nb: nbformat.NotebookNode, path: Path) -> list[st
 
 
 def check_sections(nb: nbformat.NotebookNode, path: Path) -> list[str]:
+    fixed = words(path)
     titles = [text.strip().lower() for _, text in _headings(nb)]
     problems = [
         f"missing the section heading {section!r}"
-        for section in REQUIRED_SECTIONS
+        for section in fixed.sections
         if section.lower() not in titles
     ]
-    exercises = [t for t in titles if re.match(r"exercise\b", t)]
+    exercises = [t for t in titles if fixed.exercise.match(t)]
     if len(exercises) < MIN_EXERCISES:
         problems.append(
-            f"{len(exercises)} exercise heading(s) ('### Exercise N: ...'), at least "
+            f"{len(exercises)} exercise heading(s) ('{fixed.exercise_form}'), at least "
             f"{MIN_EXERCISES} required"
         )
     return problems
@@ -257,9 +251,6 @@ def check_slideshow(nb: nbformat.NotebookNode, path: Path) -> list[str]:
     return problems
 
 
-SOLUTION_FIRST_LINE = "# Worked solution"
-
-
 def check_solutions(nb: nbformat.NotebookNode, path: Path) -> list[str]:
     """One collapsed, announced, passing solution cell per exercise, that shows no answer.
 
@@ -268,7 +259,8 @@ def check_solutions(nb: nbformat.NotebookNode, path: Path) -> list[str]:
     its one output is the checker's verdict folded behind <details> (``solution(...)``).
     """
     problems = []
-    exercises = sum(1 for _, t in _headings(nb) if re.match(r"exercise\b", t.strip().lower()))
+    fixed = words(path)
+    exercises = sum(1 for _, t in _headings(nb) if fixed.exercise.match(t.strip().lower()))
     solutions = [(i, c) for i, c in enumerate(nb.cells) if "solution" in _tags(c)]
     if len(solutions) < exercises:
         problems.append(
@@ -281,16 +273,20 @@ def check_solutions(nb: nbformat.NotebookNode, path: Path) -> list[str]:
                 f"solution {_where(index, cell)} is not collapsed: set metadata "
                 '{"jupyter": {"source_hidden": true, "outputs_hidden": true}}'
             )
-        if not _first_line(cell).startswith(SOLUTION_FIRST_LINE):
+        if not _first_line(cell).startswith(fixed.solution_line):
             problems.append(
-                f"solution cell {index} must start with the line {SOLUTION_FIRST_LINE!r}...: a "
+                f"solution cell {index} must start with the line {fixed.solution_line!r}...: a "
                 f"collapsed cell shows its first line, here {_first_line(cell)!r}"
             )
         before = nb.cells[index - 1] if index > 0 else None
-        if before is None or before.cell_type != "markdown" or "**Solution**" not in before.source:
+        if (
+            before is None
+            or before.cell_type != "markdown"
+            or fixed.solution_label not in before.source
+        ):
             problems.append(
                 f"solution cell {index} should follow a markdown line "
-                "'**Solution** (click the ... to open):'"
+                f"'{fixed.solution_label} (click the ... to open):'"
             )
         outputs = cell.get("outputs", [])
         streams = [o for o in outputs if o.output_type == "stream"]
@@ -303,13 +299,13 @@ def check_solutions(nb: nbformat.NotebookNode, path: Path) -> list[str]:
             o
             for o in outputs
             if o.output_type == "execute_result"
-            and "".join(o.get("data", {}).get("text/plain", "")).startswith("Correct")
+            and "".join(o.get("data", {}).get("text/plain", "")).startswith(fixed.correct)
             and "".join(o.get("data", {}).get("text/html", "")).startswith("<details>")
         ]
         if len(verdicts) != 1 or len(outputs) != 1:
             problems.append(
                 f"solution cell {index} should end with solution(check_...(...)): its only "
-                "output is the checker's 'Correct: ...', folded"
+                f"output is the checker's '{fixed.correct}: ...', folded"
             )
     return problems
 
@@ -318,8 +314,9 @@ def check_no_answer_shown(nb: nbformat.NotebookNode, path: Path) -> list[str]:
     """Outside the collapsed solutions no output says 'Correct: ...' or repeats a solution's
     verdict: the committed notebook shows a learner no answer before they try."""
     problems = []
+    correct = words(path).correct
     secrets = {
-        "".join(o.data["text/plain"]).removeprefix("Correct: ").strip()
+        "".join(o.data["text/plain"]).removeprefix(correct).lstrip(":： ").strip()
         for c in nb.cells
         if "solution" in _tags(c)
         for o in c.get("outputs", [])
@@ -330,7 +327,7 @@ def check_no_answer_shown(nb: nbformat.NotebookNode, path: Path) -> list[str]:
             continue
         for output in cell.outputs:
             for text in _output_texts(output):
-                if text.lstrip().startswith("Correct"):
+                if text.lstrip().startswith(correct):
                     problems.append(f"{_where(index, cell)} shows a passing verdict: {text[:60]!r}")
                 for secret in secrets:
                     if len(secret) > 8 and secret in text:
@@ -341,9 +338,6 @@ def check_no_answer_shown(nb: nbformat.NotebookNode, path: Path) -> list[str]:
 
 
 BOLD = re.compile(r"\*\*(.+?)\*\*", re.DOTALL)
-# Bold that labels rather than names a term: menu paths and keys, "Label:", whole sentences,
-# and the series' fixed labels (hints, solutions, claims, exercises).
-NOT_A_TERM = re.compile(r"→|\+|[:.!?]$|^(hint|solution)$|^claim c\d+|^exercise\b", re.IGNORECASE)
 CJK_SEPARATORS = re.compile(r"[、与和及/，,]")
 
 
@@ -351,35 +345,39 @@ def _normal(text: str) -> str:
     return re.sub(r"\s+", " ", text.strip().lower())
 
 
-def _glossary(nb: nbformat.NotebookNode) -> tuple[str, str] | None:
-    """The glossary's English and Chinese columns, each as one normalised text."""
+def _glossary(nb: nbformat.NotebookNode, heading: str) -> tuple[str, str] | None:
+    """The glossary's first and second columns, each as one normalised text."""
     for cell in nb.cells:
-        if cell.cell_type == "markdown" and _first_line(cell).lower() == "## glossary":
+        if cell.cell_type == "markdown" and _first_line(cell).lower() == heading.lower():
             rows = [line.split("|") for line in cell.source.splitlines() if line.count("|") >= 3]
             rows = [row for row in rows[2:] if len(row) >= 4]  # skip the header and its rule
-            return " | ".join(_normal(r[1]) for r in rows), " | ".join(r[2].strip() for r in rows)
+            return " | ".join(_normal(r[1]) for r in rows), " | ".join(_normal(r[2]) for r in rows)
     return None
 
 
 def check_glossary(nb: nbformat.NotebookNode, path: Path) -> list[str]:
-    """Every term a notebook sets in **bold** is in its glossary (English column), and every
-    Chinese term of a section heading ('## N · English / 中文') is in its Chinese column.
+    """Every term a notebook sets in **bold** is in its glossary, and every term a section
+    heading names in the other language ('## N · English / 中文') is in the glossary too.
 
+    English edition: bold terms in the English column, headings' Chinese terms in the
+    Chinese column. Chinese edition ('## N · 中文 / English', glossary '| 中文 | English |'):
+    bold terms in the Chinese column, headings' English terms in the English column.
     Bold names a term; emphasis is *italics*. A plural matches its singular.
     """
-    glossary = _glossary(nb)
+    fixed = words(path)
+    glossary = _glossary(nb, fixed.glossary)
     if glossary is None:
-        return ["no '## Glossary' table with English and Chinese columns"]
-    english, chinese = glossary
+        return [f"no '{fixed.glossary}' table with English and Chinese columns"]
+    bold_column, heading_column = glossary  # the edition's language first
     problems = []
     for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "markdown" or _first_line(cell).lower() == "## glossary":
+        if cell.cell_type != "markdown" or _first_line(cell).lower() == fixed.glossary.lower():
             continue
         for phrase in BOLD.findall(cell.source):
             term = _normal(phrase)
-            if NOT_A_TERM.search(term) or index == 0 and term.endswith("."):
+            if fixed.not_a_term.search(term) or index == 0 and term.endswith((".", "。")):
                 continue
-            if term not in english and term.removesuffix("s") not in english:
+            if term not in bold_column and term.removesuffix("s") not in bold_column:
                 problems.append(
                     f"{_where(index, cell)}: the bold term {phrase!r} is not in the glossary; "
                     "add it, or write it in *italics* if it is emphasis, not a term"
@@ -388,10 +386,10 @@ def check_glossary(nb: nbformat.NotebookNode, path: Path) -> list[str]:
             if len(level) != 2 or " / " not in text:
                 continue
             for term in CJK_SEPARATORS.split(text.rsplit(" / ", 1)[1]):
-                if term.strip() and term.strip() not in chinese:
+                if term.strip() and _normal(term) not in heading_column:
                     problems.append(
                         f"{_where(index, cell)}: the heading's term {term.strip()!r} is not in "
-                        "the glossary's Chinese column"
+                        "the glossary's other-language column"
                     )
     return problems
 
@@ -406,12 +404,13 @@ def check_figure_alt_text(nb: nbformat.NotebookNode, path: Path) -> list[str]:
         above = next(
             (j for j in range(index - 1, -1, -1) if nb.cells[j].cell_type == "markdown"), None
         )
-        count = nb.cells[above].source.count("*Figure:*") if above is not None else 0
+        figure = words(path).figure
+        count = nb.cells[above].source.count(figure) if above is not None else 0
         used[above] = used.get(above, 0) + 1
         if used[above] > count:
             problems.append(
                 f"the figure of {_where(index, cell)} has no alt text: end the markdown cell "
-                "above it with a sentence starting '*Figure:* ...'"
+                f"above it with a sentence starting '{figure} ...'"
             )
     return problems
 
@@ -460,25 +459,38 @@ CHECKS: dict[str, Callable[[nbformat.NotebookNode, Path], list[str]]] = {
 
 
 @pytest.mark.parametrize("check", list(CHECKS))
-@pytest.mark.parametrize("path", NOTEBOOK_PATHS, ids=[p.stem for p in NOTEBOOK_PATHS])
+@pytest.mark.parametrize("path", NOTEBOOK_PATHS, ids=NOTEBOOK_IDS)
 def test_hygiene(path: Path, check: str) -> None:
     nb = nbformat.read(path, as_version=4)
     problems = CHECKS[check](nb, path)
     assert not problems, f"{path.name}, {check}:\n  " + "\n  ".join(problems)
 
 
-def test_start_here_exists() -> None:
-    assert (NOTEBOOKS_DIR / "00_start_here.ipynb").is_file()
+@pytest.mark.parametrize("edition", list(EDITIONS))
+def test_start_here_exists(edition: str) -> None:
+    assert (EDITIONS[edition] / "00_start_here.ipynb").is_file()
 
 
-def test_start_here_maps_every_notebook_of_the_series() -> None:
-    """00's map links every other notebook, and nothing is still marked as planned."""
-    nb = nbformat.read(NOTEBOOKS_DIR / "00_start_here.ipynb", as_version=4)
-    (table,) = [c.source for c in nb.cells if c.source.startswith("## The map of the series")]
+@pytest.mark.parametrize("edition", list(EDITIONS))
+def test_start_here_maps_every_notebook_of_the_series(edition: str) -> None:
+    """00's map links every other notebook of its edition, and nothing is marked as planned."""
+    path = EDITIONS[edition] / "00_start_here.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    heading = words(path).map_heading
+    (table,) = [c.source for c in nb.cells if c.source.startswith(heading)]
     linked = {target for target, _ in LINK.findall(table)}
-    others = {p.name for p in NOTEBOOK_PATHS if p.name != "00_start_here.ipynb"}
-    assert others <= linked, f"00's map does not link {sorted(others - linked)}"
-    assert "planned" not in table.lower()
+    others = {p.name for p in EDITIONS["en"].glob("*.ipynb") if p.name != "00_start_here.ipynb"}
+    assert others <= linked, f"{edition} 00's map does not link {sorted(others - linked)}"
+    assert "planned" not in table.lower() and "计划" not in table
+
+
+@pytest.mark.parametrize(
+    ("edition", "other"), [("en", "zh/00_start_here.ipynb"), ("zh", "../00_start_here.ipynb")]
+)
+def test_start_here_links_the_other_edition(edition: str, other: str) -> None:
+    """00 in each language links to 00 in the other, in its first cell."""
+    nb = nbformat.read(EDITIONS[edition] / "00_start_here.ipynb", as_version=4)
+    assert other in {target for target, _ in LINK.findall(nb.cells[0].source)}
 
 
 # ----- every rule can fail ------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Every notebook converts to a reveal.js slide deck (`jupyter nbconvert --to slides`).
 
-Runs nbconvert's SlidesExporter in-process on each notebooks/*.ipynb and checks
+Runs nbconvert's SlidesExporter in-process on each notebook of both editions and checks
 the deck: it has enough slides, every 'slide'/'subslide' cell starts one, the
 cells marked 'skip' (setup, hidden solutions) stay out, and figures are in.
 """
@@ -13,10 +13,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from editions import NOTEBOOK_IDS, NOTEBOOK_PATHS
 from nbconvert import SlidesExporter
 
-NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
-NOTEBOOK_PATHS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
 MIN_SLIDES = 6  # a title, a few sections, summary, glossary, further reading
 
 
@@ -38,7 +37,7 @@ def _visible_text(deck: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", deck))
 
 
-@pytest.mark.parametrize("path", NOTEBOOK_PATHS, ids=[p.stem for p in NOTEBOOK_PATHS])
+@pytest.mark.parametrize("path", NOTEBOOK_PATHS, ids=NOTEBOOK_IDS)
 def test_notebook_converts_to_a_slide_deck(
     path: Path, exporter: SlidesExporter, tmp_path: Path
 ) -> None:

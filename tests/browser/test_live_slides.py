@@ -29,10 +29,9 @@ import nbformat
 import pytest
 
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # tests/, when run as a script
+from editions import NOTEBOOK_IDS, NOTEBOOK_PATHS, NOTEBOOKS_DIR, relative  # noqa: E402
 from notebook_widgets import widget_uses  # noqa: E402
 
-NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
-NOTEBOOK_PATHS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
 SCREEN = {"width": 1280, "height": 720}
 LOAD_MS = 90_000
 CELL_SECONDS = 60  # the slowest cell of a notebook, on a busy machine
@@ -141,7 +140,7 @@ def present(page, url: str, path: Path) -> tuple[list[Step], list[str]]:
     uses, unreadable = widget_uses(path)
     widgets = {use.widget_index: use for use in uses}
     problems = list(unreadable)
-    page.goto(f"{url}/rise/{path.name}", timeout=LOAD_MS)
+    page.goto(f"{url}/rise/{relative(path)}", timeout=LOAD_MS)
     page.wait_for_selector(".reveal .slides section", timeout=LOAD_MS)
     page.wait_for_function(
         f"() => document.querySelectorAll('.jp-Notebook-cell').length === {len(nb.cells)}",
@@ -197,7 +196,7 @@ def too_tall(steps: list[Step], height: int) -> dict[str, tuple[str, float, floa
     }
 
 
-@pytest.mark.parametrize("path", NOTEBOOK_PATHS, ids=[p.stem for p in NOTEBOOK_PATHS])
+@pytest.mark.parametrize("path", NOTEBOOK_PATHS, ids=NOTEBOOK_IDS)
 def test_notebook_presents_as_live_slides_that_fit(browser, lab_server, path: Path) -> None:
     context = browser.new_context(viewport=SCREEN)
     page = context.new_page()
@@ -239,7 +238,7 @@ def main(paths: list[str]) -> None:
     with tempfile.TemporaryDirectory() as base, running_lab(Path(base)) as server:
         with chromium() as browser:
             for name in paths:
-                path = NOTEBOOKS_DIR / Path(name).name
+                path = NOTEBOOKS_DIR / name.removeprefix("notebooks/")
                 page = browser.new_context(viewport=SCREEN).new_page()
                 steps, problems = present(page, server.url, path)
                 server.shut_down_kernels()
@@ -253,4 +252,4 @@ def main(paths: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:] or [p.name for p in NOTEBOOK_PATHS])
+    main(sys.argv[1:] or [relative(p) for p in NOTEBOOK_PATHS])

@@ -20,11 +20,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from editions import NOTEBOOK_IDS, NOTEBOOK_PATHS, edition, relative, words
 from notebook_widgets import widget_uses
 from PIL import Image
 
-NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
-NOTEBOOK_PATHS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
 LOAD_MS = 90_000
 RUN_MS = 120_000  # a notebook must run in under 30 s; generous for a busy CI machine
 UPDATE_MS = 30_000
@@ -226,7 +225,53 @@ def _screenshot(page, element, path: Path, whole_page: bool = False) -> None:
     path.write_bytes(shot)
 
 
-@pytest.mark.parametrize("path", NOTEBOOK_PATHS, ids=[p.stem for p in NOTEBOOK_PATHS])
+# Draws each character in its own box, in the font of the notebook's rendered markdown.
+DRAW_GLYPHS = """(chars) => {
+    const font = getComputedStyle(document.querySelector('.jp-RenderedMarkdown')).fontFamily;
+    const probe = document.createElement('div');
+    probe.id = 'glyph-probe';
+    probe.style.cssText = 'position:fixed;left:0;top:0;z-index:100000;background:#fff;' +
+        'color:#000;font-size:40px;line-height:56px;padding:8px;font-family:' + font;
+    chars.forEach((c, i) => {
+        const box = document.createElement('span');
+        box.id = 'glyph-' + i;
+        box.textContent = c;
+        probe.appendChild(box);
+    });
+    document.body.appendChild(probe);
+}"""
+NO_GLYPH = "\ue000"  # a private-use code point no font draws: the browser shows its "tofu"
+
+
+def _glyph_pictures(page, chars: list[str]) -> list[bytes]:
+    """Screenshots of each character drawn by Chromium in the notebook's text font."""
+    page.evaluate(DRAW_GLYPHS, chars)
+    try:
+        return [page.locator(f"#glyph-{i}").screenshot() for i in range(len(chars))]
+    finally:
+        page.evaluate("() => document.getElementById('glyph-probe').remove()")
+
+
+def chinese_problems(page, title: str) -> list[str]:
+    """Does Chromium draw the title's Chinese characters as glyphs, not as tofu boxes?
+
+    A missing glyph is drawn as the same empty box whatever the character: so every
+    character must look different from the box drawn for a code point no font has, and
+    the characters must look different from one another.
+    """
+    chars = list(dict.fromkeys(c for c in title if "\u4e00" <= c <= "\u9fff"))[:6]
+    if len(chars) < 2:
+        return [f"the title {title!r} has fewer than two Chinese characters to check"]
+    *pictures, tofu = _glyph_pictures(page, [*chars, NO_GLYPH])
+    problems = [f"{c!r} is drawn as a missing glyph" for c, p in zip(chars, pictures) if p == tofu]
+    if len(set(pictures)) < len(pictures):
+        problems.append(f"{''.join(chars)!r}: different characters are drawn the same")
+    ink = [_ink(Image.open(io.BytesIO(p)).convert("L")) for p in pictures]
+    problems += [f"{c!r} is drawn blank" for c, i in zip(chars, ink) if i < 0.01]
+    return problems
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_PATHS, ids=NOTEBOOK_IDS)
 def test_notebook_runs_in_jupyterlab(
     browser, lab_server, screenshots_dir: Path, path: Path
 ) -> None:
@@ -249,13 +294,16 @@ def test_notebook_runs_in_jupyterlab(
     page.on("pageerror", lambda error: console_errors.append(str(error)))
     try:
         # ?reset starts from an empty workspace, so earlier notebooks' tabs do not reopen.
-        page.goto(f"{lab_server.url}/lab/tree/{path.name}?reset", timeout=LOAD_MS)
+        page.goto(f"{lab_server.url}/lab/tree/{relative(path)}?reset", timeout=LOAD_MS)
         cells = page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell")
         cells.first.wait_for(timeout=LOAD_MS)
         page.wait_for_function(KERNEL_IDLE, timeout=LOAD_MS)
         dialogs = page.locator(".jp-Dialog")
         assert dialogs.count() == 0, f"a dialog is open: {dialogs.first.inner_text()}"
         assert cells.count() == len(nb.cells), "not every cell is rendered (windowingMode?)"
+        if edition(path) == "zh":  # Chinese text is drawn with a CJK font, not as boxes
+            title = cells.first.locator("h1").first.inner_text()
+            assert not chinese_problems(page, title), chinese_problems(page, title)
 
         _menu(page, "Edit", "Clear Outputs of All Cells")
         _menu(page, "Run", "Run All Cells")
@@ -283,9 +331,10 @@ def test_notebook_runs_in_jupyterlab(
         for index in solutions:
             # collapsed: only the first line shows, and the verdict stays folded
             shown = cells.nth(index).inner_text()
-            assert "Correct" not in shown, f"solution cell {index} shows its verdict: {shown!r}"
+            fixed = words(path)
+            assert fixed.correct not in shown, f"solution cell {index} shows its verdict: {shown!r}"
             lines = [line for line in shown.splitlines() if line.strip()]
-            assert lines[0].startswith("# Worked solution"), f"cell {index} shows {lines[0]!r}"
+            assert lines[0].startswith(fixed.solution_line), f"cell {index} shows {lines[0]!r}"
             code = nb.cells[index].source.splitlines()[1:]
             leaked = [line for line in code if line.strip() and line.strip() in shown]
             assert not leaked, f"solution cell {index} shows its code: {leaked}"

@@ -90,11 +90,16 @@ def read_catalog_file(path: Path) -> dict[str, str]:
 def catalog(code: str) -> dict[str, str]:
     """English text -> its translation, from every file of ``gradlib/locale/<code>/``."""
     entries: dict[str, str] = {}
+    where: dict[str, str] = {}
     for path in sorted((LOCALE_DIR / code).glob("*.txt")):
         for english, translated in read_catalog_file(path).items():
             if entries.get(english, translated) != translated:
-                raise ValueError(f"{path.name}: {english!r} is translated differently elsewhere")
+                raise ValueError(
+                    f"{english!r} is translated {entries[english]!r} in {where[english]} but "
+                    f"{translated!r} in {path.name}: one text, one translation"
+                )
             entries[english] = translated
+            where.setdefault(english, path.name)
     return entries
 
 

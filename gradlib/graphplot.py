@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from gradlib.engine import Tensor, topological_order
+from gradlib.language import tr
 from gradlib.plotting import PALETTE
 
 __all__ = ["DrawnEdge", "DrawnNode", "GraphLayout", "draw_graph", "layout_graph"]
@@ -461,12 +462,13 @@ def draw_graph(
             )
 
     if legend:
-        handles = [Patch(color=PALETTE["blue"], label="value (forward pass)")]
+        handles = [Patch(color=PALETTE["blue"], label=tr("value (forward pass)"))]
         if show_grads:
-            label = f"grad = {_derivative_of(output)}/d(box) (backward)"
+            label = tr("grad = {top}/d(box) (backward)", top=_derivative_of(output))
             handles.append(Patch(color=PALETTE["vermillion"], label=label))
         if show_local_grads and any(e.local_grad is not None for e in layout.edges):
-            handles.append(Patch(color=PALETTE["green"], label="local derivative d(out)/d(in)"))
+            label = tr("local derivative d(out)/d(in)")
+            handles.append(Patch(color=PALETTE["green"], label=label))
         ax.legend(
             handles=handles,
             loc="upper center",

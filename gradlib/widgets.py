@@ -164,7 +164,10 @@ class Dropdown:
         import ipywidgets
 
         return ipywidgets.Dropdown(
-            options=_labelled(self.options), value=self.value, description=tr(self.label), **_style()
+            options=_labelled(self.options),
+            value=self.value,
+            description=tr(self.label),
+            **_style(),
         )
 
     def corners(self) -> list[str]:
@@ -398,7 +401,14 @@ class Widget:
             try:
                 self.show(**values)
             except Exception as error:  # shown to the learner, not lost in a log
-                self._publish(f"This setting failed: {type(error).__name__}: {error}", None)
+                self._publish(
+                    tr(
+                        "This setting failed: {kind}: {error}",
+                        kind=type(error).__name__,
+                        error=error,
+                    ),
+                    None,
+                )
 
         for control in made.values():
             control.observe(redraw, names="value")

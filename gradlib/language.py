@@ -6,12 +6,12 @@ written in English and passed through ``tr``::
 
     tr("The slope backward() finds at x = {x0:.2f}", x0=x0)
 
-In English ``tr`` only fills in the values. After ``set_language("zh")`` (the first line of
-every notebook of the Chinese edition) it looks the English text up in the Chinese catalog,
-the text files of ``gradlib/locale/zh/`` (one per lesson package, plus one for the library's
-own checkers) that a translator reads and edits, and fills the values into the Chinese
-text. A text with no translation is an error (``MissingTranslation``), so a new English
-string cannot slip into the Chinese edition unnoticed; tests/test_language.py checks that
+In English ``tr`` only fills in the values. After ``set_language("zh")`` (in the first
+code cell of every notebook of the Chinese edition) it looks the English text up in the
+Chinese catalog, the text files of ``gradlib/locale/zh/`` (one per lesson package, one for
+the exercise checkers, one for the rest of gradlib) that a translator reads and edits, and
+fills the values into the Chinese text. A text with no translation is an error (``MissingTranslation``), so a new English
+string cannot slip into the Chinese edition unnoticed; tests/test_translation.py checks that
 every string passed to ``tr`` has its translation, with the same ``{values}``.
 
 The catalog has one entry per English text, separated by blank lines::

@@ -1,7 +1,8 @@
 """Wall time of each notebook run top to bottom, as a learner's "Run All" would run it.
 
-Each notebook runs in a fresh ``python3`` kernel with ``notebooks/`` as its working
-directory and the fixed environment of ``notebooks/execute.py`` (the one nbval uses).
+Each notebook of both editions (notebooks/ and the Chinese notebooks/zh/) runs in a fresh
+``python3`` kernel with the notebook's folder as its working directory and the fixed
+environment of ``notebooks/execute.py`` (the one nbval uses).
 Nothing is written back to the notebook. The time includes starting the kernel; the
 part that is kernel start-up is reported beside it.
 
@@ -43,7 +44,8 @@ def _fixed_env() -> dict[str, str]:
 
 
 def notebook_paths() -> list[Path]:
-    return sorted(NOTEBOOKS.glob("*.ipynb"))
+    """The English notebooks, then the Chinese edition's."""
+    return sorted(NOTEBOOKS.glob("*.ipynb")) + sorted(NOTEBOOKS.glob("zh/*.ipynb"))
 
 
 def time_notebook(path: Path, kernel_env: dict[str, str | None]) -> NotebookTiming:
@@ -63,7 +65,7 @@ def time_notebook(path: Path, kernel_env: dict[str, str | None]) -> NotebookTimi
         start = time.perf_counter()
         manager, client = start_new_kernel(
             kernel_name="python3",
-            cwd=str(NOTEBOOKS),
+            cwd=str(path.parent),
             extra_arguments=["--HistoryManager.hist_file=:memory:"],
         )
     finally:
@@ -86,7 +88,7 @@ def time_notebook(path: Path, kernel_env: dict[str, str | None]) -> NotebookTimi
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
-    return NotebookTiming(path.name, seconds, ready - start)
+    return NotebookTiming(path.relative_to(NOTEBOOKS).as_posix(), seconds, ready - start)
 
 
 def _ignore(message: dict) -> None:

@@ -329,15 +329,16 @@ def _value_lines(t: Tensor, show_grads: bool) -> list[tuple[str, str]]:
     """(text, colour) lines under a box's title: value, then gradient if known."""
     lines = []
     if t.data.size == 1:
-        lines.append((f"value {_fmt(float(t.data.reshape(())))}", PALETTE["blue"]))
+        lines.append((tr("value {value}", value=_fmt(float(t.data.reshape(())))), PALETTE["blue"]))
     else:
-        lines.append((f"shape {t.data.shape}", PALETTE["blue"]))
+        lines.append((tr("shape {shape}", shape=t.data.shape), PALETTE["blue"]))
     if show_grads and t.grad is not None:
         if t.grad.size == 1:
-            lines.append((f"grad {_fmt(float(t.grad.reshape(())))}", PALETTE["vermillion"]))
+            grad = _fmt(float(t.grad.reshape(())))
+            lines.append((tr("grad {grad}", grad=grad), PALETTE["vermillion"]))
         else:
             norm = float(np.sqrt(np.sum(t.grad.astype(np.float64) ** 2)))
-            lines.append((f"‖grad‖ {_fmt(norm)}", PALETTE["vermillion"]))
+            lines.append((tr("‖grad‖ {norm}", norm=_fmt(norm)), PALETTE["vermillion"]))
     return lines
 
 

@@ -10,9 +10,10 @@ In English ``tr`` only fills in the values. After ``set_language("zh")`` (in the
 code cell of every notebook of the Chinese edition) it looks the English text up in the
 Chinese catalog, the text files of ``gradlib/locale/zh/`` (one per lesson package, one for
 the exercise checkers, one for the rest of gradlib) that a translator reads and edits, and
-fills the values into the Chinese text. A text with no translation is an error (``MissingTranslation``), so a new English
-string cannot slip into the Chinese edition unnoticed; tests/test_translation.py checks that
-every string passed to ``tr`` has its translation, with the same ``{values}``.
+fills the values into the Chinese text. A text with no translation is an error
+(``MissingTranslation``), so a new English string cannot slip into the Chinese edition
+unnoticed; tests/test_translation.py checks that every string passed to ``tr`` has its
+translation, with the same ``{values}``.
 
 The catalog has one entry per English text, separated by blank lines::
 

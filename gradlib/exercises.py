@@ -15,16 +15,23 @@ first line is a comment, which is all JupyterLab shows of a collapsed cell. It e
 ``solution(check_...(...))``: the checker runs on the worked answer (so nbval checks every
 solution, and a wrong one raises), and its verdict is shown folded, behind a "show"
 toggle, so running all cells reveals no answer to a learner who has not opened it.
+
+Every message goes through ``gradlib.language.tr``, so the Chinese edition reads it in
+Chinese; a ``name`` passed in by a lesson is already in the reader's language (each lesson
+package translates its own names), the default names here are translated when used.
 """
 
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from gradlib.language import tr
 
 __all__ = [
     "Feedback",
@@ -38,6 +45,10 @@ __all__ = [
 ]
 
 
+_CJK = "\u3000-\u303f\u4e00-\u9fff\uff00-\uffef"
+_SPACE_BETWEEN_CJK = re.compile(f"(?<=[{_CJK}]) (?=[{_CJK}])")
+
+
 @dataclass(frozen=True)
 class Feedback:
     """A checker's verdict: ``correct`` and a message a learner can act on."""
@@ -49,7 +60,13 @@ class Feedback:
         return self.correct
 
     def __str__(self) -> str:
-        return ("Correct: " if self.correct else "Not yet: ") + self.message
+        if self.correct:
+            text = tr("Correct: {message}", message=self.message)
+        else:
+            text = tr("Not yet: {message}", message=self.message)
+        # a name filled into a Chinese template ("{name} 还是空的") is sometimes Chinese itself:
+        # no space between two Chinese characters (English text has none of these characters)
+        return _SPACE_BETWEEN_CJK.sub("", text)
 
     __repr__ = __str__
 
@@ -76,50 +93,73 @@ def _wrong_type(name: str, answer: Any) -> Feedback:
     if isinstance(answer, str | bytes):
         text = answer.decode() if isinstance(answer, bytes) else answer
         try:
-            advice = f'Remove the quotes: write {float(text):g}, not "{text}".'
+            advice = tr(
+                'Remove the quotes: write {number:g}, not "{text}".', number=float(text), text=text
+            )
         except ValueError:
-            advice = "Give a number (or an array of numbers), without quotes."
+            advice = tr("Give a number (or an array of numbers), without quotes.")
     elif isinstance(answer, bool | np.bool_):
-        advice = "True/False is the result of a comparison; give the number itself."
+        advice = tr("True/False is the result of a comparison; give the number itself.")
     else:
         try:
             values = np.ravel(np.asarray(answer, dtype=object))
         except ValueError:
             values = None
         if values is None or all(isinstance(v, list | tuple | np.ndarray) for v in values):
-            advice = "Its rows have different lengths."
+            advice = tr("Its rows have different lengths.")
         elif any(isinstance(v, complex | np.complexfloating) for v in values):
-            advice = "It has an imaginary part; the answer is a real number."
+            advice = tr("It has an imaginary part; the answer is a real number.")
         else:
             kinds = sorted({type(v).__name__ for v in values})
-            advice = f"It holds {', '.join(kinds)} values; use numbers (int or float) only."
+            advice = tr(
+                "It holds {kinds} values; use numbers (int or float) only.", kinds=", ".join(kinds)
+            )
     return Feedback(
         False,
-        f"{name} should be numbers, but it is a {type(answer).__name__}: {answer!r:.60}. {advice}",
+        tr(
+            "{name} should be numbers, but it is a {kind}: {answer!r:.60}. {advice}",
+            name=name,
+            kind=type(answer).__name__,
+            answer=answer,
+            advice=advice,
+        ),
     )
 
 
-def read_numbers(answer: Any, name: str = "your answer") -> np.ndarray | Feedback:
+def _still_empty(name: str) -> Feedback:
+    return Feedback(
+        False, tr("{name} is still empty; replace the placeholder with your code.", name=name)
+    )
+
+
+def read_numbers(answer: Any, name: str | None = None) -> np.ndarray | Feedback:
     """The answer as a float64 array, or the ``Feedback`` that says why it is not one (still
     empty, or not real numbers). For checkers that look at an answer themselves::
 
         got = read_numbers(answer, "the learning rate")
         if isinstance(got, Feedback):
             return got
+
+    ``name`` defaults to "your answer" (in the reader's language).
     """
+    name = tr("your answer") if name is None else name
     if answer is None or answer is Ellipsis:
-        return Feedback(False, f"{name} is still empty; replace the placeholder with your code.")
+        return _still_empty(name)
     got = _as_array(answer)
     return _wrong_type(name, answer) if got is None else got
 
 
-def read_number(answer: Any, name: str = "your answer") -> float | Feedback:
+def read_number(answer: Any, name: str | None = None) -> float | Feedback:
     """``read_numbers`` for an answer that is one number: the float, or the ``Feedback``."""
+    name = tr("your answer") if name is None else name
     got = read_numbers(answer, name)
     if isinstance(got, Feedback):
         return got
     if got.size != 1:
-        return Feedback(False, f"{name} is one number, not an array of shape {got.shape}.")
+        return Feedback(
+            False,
+            tr("{name} is one number, not an array of shape {shape}.", name=name, shape=got.shape),
+        )
     return float(got.reshape(()))
 
 
@@ -139,7 +179,7 @@ def check_array(
     answer: Any,
     expected: Any,
     *,
-    name: str = "your answer",
+    name: str | None = None,
     atol: float = 1e-6,
     rtol: float = 1e-4,
     reveal: bool = True,
@@ -150,10 +190,12 @@ def check_array(
     Entries match when |answer - expected| <= atol + rtol * |expected|. With
     ``reveal=False`` (for answers worked out by hand) a wrong entry is called too
     large or too small instead of printing the expected value. ``entry_names``
-    names the entries of a 1-D answer (e.g. ``("dg/dx", "dg/dy")``) in messages.
+    names the entries of a 1-D answer (e.g. ``("dg/dx", "dg/dy")``) in messages; ``name``
+    defaults to "your answer" (in the reader's language).
     """
+    name = tr("your answer") if name is None else name
     if answer is None or answer is Ellipsis:
-        return Feedback(False, f"{name} is still empty; replace the placeholder with your code.")
+        return _still_empty(name)
     got = _as_array(answer)
     want = np.asarray(expected.data if hasattr(expected, "data") else expected, dtype=np.float64)
     if got is None:
@@ -161,18 +203,33 @@ def check_array(
     if got.shape != want.shape:
         hint = ""
         if got.ndim == 2 and got.shape[::-1] == want.shape:
-            hint = " It looks transposed: try .T."
+            hint = tr(" It looks transposed: try .T.")
         elif got.size == want.size:
-            hint = f" It has the right number of entries; reshape it to {want.shape}."
+            hint = tr(
+                " It has the right number of entries; reshape it to {shape}.", shape=want.shape
+            )
         elif got.ndim == want.ndim + 1 or got.ndim + 1 == want.ndim:
-            hint = " An axis is missing or extra: check keepdims / a sum over the batch."
-        return Feedback(False, f"{name} has shape {got.shape}, expected {want.shape}.{hint}")
+            hint = tr(" An axis is missing or extra: check keepdims / a sum over the batch.")
+        return Feedback(
+            False,
+            tr(
+                "{name} has shape {shape}, expected {expected}.{hint}",
+                name=name,
+                shape=got.shape,
+                expected=want.shape,
+                hint=hint,
+            ),
+        )
     if np.isnan(got).any():
         count = int(np.isnan(got).sum())
         return Feedback(
             False,
-            f"{name} contains {count} nan value(s); look for 0/0, log of a number <= 0, or "
-            "inf - inf.",
+            tr(
+                "{name} contains {count} nan value(s); look for 0/0, log of a number <= 0, or "
+                "inf - inf.",
+                name=name,
+                count=count,
+            ),
         )
 
     def close(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -181,11 +238,16 @@ def check_array(
     ok = close(got, want)
     if ok.all():
         if got.ndim == 0:
-            return Feedback(True, f"{name} = {_fmt(float(got))}.")
-        return Feedback(True, f"{name} matches the reference in all {got.size} entries.")
+            return Feedback(True, tr("{name} = {value}.", name=name, value=_fmt(float(got))))
+        return Feedback(
+            True,
+            tr("{name} matches the reference in all {size} entries.", name=name, size=got.size),
+        )
 
     if want.size and np.abs(want).max() > atol and close(-got, want).all():
-        return Feedback(False, f"{name} has the right size but the wrong sign everywhere.")
+        return Feedback(
+            False, tr("{name} has the right size but the wrong sign everywhere.", name=name)
+        )
     nonzero = np.abs(want) > atol
     # with one nonzero entry every wrong value is "a constant factor": say which value instead
     if np.count_nonzero(nonzero) > 1:
@@ -194,17 +256,29 @@ def check_array(
         if np.isfinite(ratio) and abs(ratio - 1) > 1e-3 and close(got, ratio * want).all():
             return Feedback(
                 False,
-                f"{name} is {_fmt(ratio)} times the reference everywhere: a constant factor "
-                "is off (a missing 1/N for a mean, a 2 from a square, a learning rate?).",
+                tr(
+                    "{name} is {ratio} times the reference everywhere: a constant factor "
+                    "is off (a missing 1/N for a mean, a 2 from a square, a learning rate?).",
+                    name=name,
+                    ratio=_fmt(ratio),
+                ),
             )
 
     def verdict(mine: float, reference: float) -> str:
         if reveal:
-            return f"expected {_fmt(reference)}"
-        return "which is too large" if mine > reference else "which is too small"
+            return tr("expected {value}", value=_fmt(reference))
+        return tr("which is too large") if mine > reference else tr("which is too small")
 
     if got.ndim == 0:
-        return Feedback(False, f"{name} = {_fmt(float(got))}, {verdict(float(got), float(want))}.")
+        return Feedback(
+            False,
+            tr(
+                "{name} = {value}, {verdict}.",
+                name=name,
+                value=_fmt(float(got)),
+                verdict=verdict(float(got), float(want)),
+            ),
+        )
 
     wrong = np.argwhere(~ok)
     parts = []
@@ -213,31 +287,45 @@ def check_array(
         where = (
             entry_names[index[0]]
             if entry_names is not None and got.ndim == 1
-            else f"at {_describe_index(index)}"
+            else tr("at {index}", index=_describe_index(index))
         )
-        parts.append(f"{where} yours is {_fmt(got[index])}, {verdict(got[index], want[index])}")
-    text = f"{len(wrong)} of {got.size} entries of {name} differ: " + "; ".join(parts)
-    if len(wrong) > 3:
-        text += "; ..."
-    if got.ndim == 2 and len(wrong) > 1:
-        rows, cols = set(wrong[:, 0].tolist()), set(wrong[:, 1].tolist())
-        if len(cols) == 1:
-            text += f". All of them are in column {cols.pop()}."
-        elif len(rows) == 1:
-            text += f". All of them are in row {rows.pop()}."
-    return Feedback(False, text + ("" if text.endswith(".") else "."))
+        parts.append(
+            tr(
+                "{where} yours is {value}, {verdict}",
+                where=where,
+                value=_fmt(got[index]),
+                verdict=verdict(got[index], want[index]),
+            )
+        )
+    more = len(wrong) > 3
+    text = tr(
+        "{count} of {size} entries of {name} differ: {listed}",
+        count=len(wrong),
+        size=got.size,
+        name=name,
+        listed=tr("; ").join(parts) + (tr("; ...") if more else ""),
+    )
+    rows, cols = set(wrong[:, 0].tolist()), set(wrong[:, -1].tolist())
+    if got.ndim == 2 and len(wrong) > 1 and len(cols) == 1:
+        return Feedback(
+            False, text + tr(". All of them are in column {column}.", column=cols.pop())
+        )
+    if got.ndim == 2 and len(wrong) > 1 and len(rows) == 1:
+        return Feedback(False, text + tr(". All of them are in row {row}.", row=rows.pop()))
+    return Feedback(False, text + ("" if more or text.endswith(".") else tr(".")))
 
 
 def check_scalar(
     answer: Any,
     expected: float,
     *,
-    name: str = "your answer",
+    name: str | None = None,
     atol: float = 1e-6,
     rtol: float = 1e-4,
     reveal: bool = True,
 ) -> Feedback:
     """``check_array`` for a single number; a one-element array or Tensor is accepted."""
+    name = tr("your answer") if name is None else name
     # np.asarray(None, dtype=float) is nan: let check_array report the placeholder as empty.
     got = None if answer is None or answer is Ellipsis else _as_array(answer)
     if got is not None and got.size == 1:
@@ -252,7 +340,7 @@ def check_function(
     reference: Callable[..., Any],
     cases: Sequence[tuple],
     *,
-    name: str = "your function",
+    name: str | None = None,
     atol: float = 1e-6,
     rtol: float = 1e-4,
 ) -> Feedback:
@@ -260,10 +348,14 @@ def check_function(
 
     Reports the first case where they differ (with ``check_array``'s explanation),
     an exception the learner's function raised, or an argument it changed in place
-    (which would silently change the caller's data).
+    (which would silently change the caller's data). ``name`` defaults to "your function"
+    (in the reader's language).
     """
+    name = tr("your function") if name is None else name
     if function is None:
-        return Feedback(False, f"{name} is not defined yet; write it in the cell above.")
+        return Feedback(
+            False, tr("{name} is not defined yet; write it in the cell above.", name=name)
+        )
     for number, case in enumerate(cases, start=1):
         expected = reference(*case)
         # The learner's function gets copies, so a slip that changes its input in place is
@@ -272,10 +364,19 @@ def check_function(
         try:
             got = function(*args)
         except NotImplementedError:
-            return Feedback(False, f"{name} still raises NotImplementedError; fill in its body.")
+            return Feedback(
+                False, tr("{name} still raises NotImplementedError; fill in its body.", name=name)
+            )
         except Exception as error:  # the learner's code: report, do not crash the notebook
             return Feedback(
-                False, f"{name} raised {type(error).__name__}: {error} (on test case {number})."
+                False,
+                tr(
+                    "{name} raised {error_type}: {error} (on test case {number}).",
+                    name=name,
+                    error_type=type(error).__name__,
+                    error=error,
+                    number=number,
+                ),
             )
         for position, (arg, original) in enumerate(zip(args, case), start=1):
             if _is_numeric(original) and not np.array_equal(
@@ -283,16 +384,40 @@ def check_function(
             ):
                 return Feedback(
                     False,
-                    f"{name} changed its argument {position} in place (on test case {number}), "
-                    "so the caller's data would change too; work on a copy, e.g. np.array(w) or "
-                    "gl.tensor(w, requires_grad=True).",
+                    tr(
+                        "{name} changed its argument {position} in place (on test case "
+                        "{number}), so the caller's data would change too; work on a copy, "
+                        "e.g. np.array(w) or gl.tensor(w, requires_grad=True).",
+                        name=name,
+                        position=position,
+                        number=number,
+                    ),
                 )
         verdict = check_array(
-            got, expected, name=f"the result of case {number}", atol=atol, rtol=rtol
+            got,
+            expected,
+            name=tr("the result of case {number}", number=number),
+            atol=atol,
+            rtol=rtol,
         )
         if not verdict:
-            return Feedback(False, f"{name} is wrong on test case {number}: {verdict.message}")
-    return Feedback(True, f"{name} agrees with the reference on all {len(cases)} test cases.")
+            return Feedback(
+                False,
+                tr(
+                    "{name} is wrong on test case {number}: {message}",
+                    name=name,
+                    number=number,
+                    message=verdict.message,
+                ),
+            )
+    return Feedback(
+        True,
+        tr(
+            "{name} agrees with the reference on all {count} test cases.",
+            name=name,
+            count=len(cases),
+        ),
+    )
 
 
 # ----- solutions ----------------------------------------------------------------------------
@@ -317,9 +442,10 @@ class SolutionVerdict:
     def _repr_html_(self) -> str:
         import html
 
+        summary = tr("The checker passes this solution (click to show its verdict)")
         return (
-            "<details><summary>The checker passes this solution (click to show its "
-            f"verdict)</summary><pre>{html.escape(str(self.feedback))}</pre></details>"
+            f"<details><summary>{html.escape(summary)}</summary>"
+            f"<pre>{html.escape(str(self.feedback))}</pre></details>"
         )
 
 

@@ -89,3 +89,25 @@ def test_recap_table_has_one_row_per_claim_with_its_verdict():
     assert table[0] == "| claim | the article says | verdict | notebook |"
     assert len(table) == 2 + 23
     assert table[2 + 5].startswith("| C6 |") and "| partly right | 04 |" in table[2 + 5]
+
+
+def test_every_text_a_verdict_shows_has_its_chinese_translation():
+    from gradlib.language import catalog
+
+    zh = catalog("zh")
+    for claim in claims.CLAIMS.values():
+        texts = [claim.statement, claim.finding, claim.verdict, *(p.text for p in claim.parts)]
+        assert not [text for text in texts if text not in zh], claim.id
+
+
+def test_judge_and_the_recap_print_in_chinese_after_set_language(monkeypatch):
+    from gradlib.language import _current
+
+    monkeypatch.setitem(_current, "language", "zh")
+    evidence = {"deep ReLU nets keep their gradients where sigmoid nets lose them": True}
+    text = str(claims.judge("C7", "05", evidence))
+    assert text.startswith("论断 C7：ReLU 优于 sigmoid")
+    assert "（另有 3 个部分在笔记本 04 中检验）" in text and "结论：正确。" in text
+    table = claims.recap_table().splitlines()
+    assert table[0] == "| 论断 | 文章的说法 | 结论 | 笔记本 |"
+    assert "| 部分正确 | 04 |" in table[2 + 5]

@@ -20,9 +20,12 @@ every claim cell.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
-__all__ = ["CLAIMS", "Claim", "Judgement", "Part", "judge", "recap_table"]
+from gradlib.language import tr
+
+__all__ = ["CLAIMS", "Claim", "Judgement", "Part", "judge", "recap_table", "tally"]
 
 
 @dataclass(frozen=True)
@@ -58,21 +61,40 @@ class Claim:
 
 @dataclass(frozen=True)
 class Judgement:
-    """What ``judge`` returns: printed by the notebook cell that checked the claim."""
+    """What ``judge`` returns: printed by the notebook cell that checked the claim, in the
+    learner's language (the statements, parts and findings are translated in
+    ``gradlib/locale/zh/claims.txt``; the part texts stay English as ``judge``'s keys)."""
 
     claim: Claim
     notebook: str
 
     def __str__(self) -> str:
-        lines = [f"Claim {self.claim.id}: {self.claim.statement}"]
-        for part in self.claim.parts:
+        return self.text()
+
+    def text(self, finding: bool = True) -> str:
+        """The claim, this notebook's parts and the verdict; ``finding=False`` leaves out
+        the record's one-line finding (when it quotes numbers of another notebook)."""
+        claim = self.claim
+        lines = [tr("Claim {id}: {statement}", id=claim.id, statement=tr(claim.statement))]
+        for part in claim.parts:
             if part.notebook == self.notebook:
-                lines.append(f"  - {part.text}: {'holds' if part.holds else 'does not hold'}")
-        others = [p for p in self.claim.parts if p.notebook != self.notebook]
+                if part.holds:
+                    lines.append(tr("  - {part}: holds", part=tr(part.text)))
+                else:
+                    lines.append(tr("  - {part}: does not hold", part=tr(part.text)))
+        others = [p for p in claim.parts if p.notebook != self.notebook]
         if others:
             where = ", ".join(sorted({p.notebook for p in others}))
-            lines.append(f"  ({len(others)} more part(s) checked in notebook {where})")
-        lines.append(f"Verdict: {self.claim.verdict}. {self.claim.finding}")
+            lines.append(
+                tr("  ({n} more part(s) checked in notebook {where})", n=len(others), where=where)
+            )
+        verdict = tr(claim.verdict)
+        if finding:
+            lines.append(
+                tr("Verdict: {verdict}. {finding}", verdict=verdict, finding=tr(claim.finding))
+            )
+        else:
+            lines.append(tr("Verdict: {verdict}.", verdict=verdict))
         return "\n".join(lines)
 
     __repr__ = __str__
@@ -112,13 +134,22 @@ def judge(claim_id: str, notebook: str, evidence: dict[str, bool]) -> Judgement:
     return Judgement(claim, notebook)
 
 
+def tally() -> str:
+    """How the claims fared, most common verdict first: "23 claims: 15 right, ..."."""
+    counts = Counter(claim.verdict for claim in CLAIMS.values())
+    parts = [tr("{n} {verdict}", n=n, verdict=tr(verdict)) for verdict, n in counts.most_common()]
+    listed = parts[0]
+    for part in parts[1:]:
+        listed = tr("{listed}, {part}", listed=listed, part=part)
+    return tr("{count} claims: {parts}", count=len(CLAIMS), parts=listed)
+
+
 def recap_table() -> str:
     """The verdict on every claim, as a Markdown table (the series' closing recap)."""
-    rows = ["| claim | the article says | verdict | notebook |", "|---|---|---|---|"]
+    rows = [tr("| claim | the article says | verdict | notebook |"), "|---|---|---|---|"]
     for claim in CLAIMS.values():
-        rows.append(
-            f"| {claim.id} | {claim.statement} | {claim.verdict} | {', '.join(claim.notebooks)} |"
-        )
+        statement, verdict = tr(claim.statement), tr(claim.verdict)
+        rows.append(f"| {claim.id} | {statement} | {verdict} | {', '.join(claim.notebooks)} |")
     return "\n".join(rows)
 
 

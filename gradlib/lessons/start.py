@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 from gradlib import functional as F
 from gradlib.engine import Tensor, no_grad, tensor
 from gradlib.exercises import Feedback, check_array, check_function, check_scalar, read_numbers
+from gradlib.language import tr
 from gradlib.plotting import COLORS, PALETTE, round_ticks, widget_figure
 from gradlib.widgets import Dropdown, Slider, Widget
 
@@ -104,7 +105,7 @@ class TangentLine(Widget):
             width=7.0, height=3.8, margins={"left": 0.1, "right": 0.97, "bottom": 0.145, "top": 0.9}
         )
         (self.curve,) = ax.plot([], [], color=COLORS[0], label="f(x)")
-        (self.tangent,) = ax.plot([], [], color=PALETTE["vermillion"], label="tangent")
+        (self.tangent,) = ax.plot([], [], color=PALETTE["vermillion"], label=tr("tangent"))
         (self.point,) = ax.plot([], [], "o", color=PALETTE["black"], markersize=7)
         ax.set_xlim(*X_RANGE)
         ax.set_xlabel("x")
@@ -127,21 +128,26 @@ class TangentLine(Widget):
         self.point.set_data([x0], [value])
         margin = 0.1 * (ys.max() - ys.min())
         self.ax.set_ylim(ys.min() - margin, ys.max() + margin)
-        self.title.set_text(f"The slope backward() finds at x = {x0:.2f}")
+        self.title.set_text(tr("The slope backward() finds at x = {x0:.2f}", x0=x0))
         curve_label, tangent_label = self.legend.get_texts()
         curve_label.set_text(f"f(x) = {function}")
-        tangent_label.set_text(f"tangent, slope f'(x0) = {slope:.2f}")
+        tangent_label.set_text(tr("tangent, slope f'(x0) = {slope:.2f}", slope=slope))
         self.legend.set_loc(LEGEND_PLACES.get(function, "upper left"))
-        return (
-            f"f(x) = {function} at x = {x0:.2f}: f(x) = {value:.4f}, "
-            f"slope from backward() = {slope:.4f}, finite difference = {numerical:.4f}"
+        return tr(
+            "f(x) = {function} at x = {x0:.2f}: f(x) = {value:.4f}, "
+            "slope from backward() = {slope:.4f}, finite difference = {numerical:.4f}",
+            function=function,
+            x0=x0,
+            value=value,
+            slope=slope,
+            numerical=numerical,
         )
 
 
 # ----- exercise checkers ------------------------------------------------------
 
 # Exercise 1, f(x) = x**3 - 3x at x = 2: the usual slips, the number each gives, and what
-# went wrong. None of the messages names the right answer.
+# went wrong. None of the messages names the right answer. (English here: tr when shown.)
 SLOPE_SLIPS = (
     (3 * 2.0**2, "you differentiated x**3 (3x**2) but not -3x, whose derivative is -3"),
     (3 * 2.0 - 3, "3x - 3 forgets the square: the power rule takes x**3 to 3x**2"),
@@ -172,11 +178,16 @@ def check_slope(answer: Any) -> Feedback:
     if np.isclose(value, -slope):
         return Feedback(
             False,
-            f"f'(2) = {value:g} has the wrong sign: at x = 2 the curve x**3 - 3x rises "
-            "(pick it in the widget), so its slope there is positive.",
+            tr(
+                "f'(2) = {value:g} has the wrong sign: at x = 2 the curve x**3 - 3x rises "
+                "(pick it in the widget), so its slope there is positive.",
+                value=value,
+            ),
         )
     hint = _slip_hint(value, SLOPE_SLIPS)
-    return verdict if hint is None else Feedback(False, f"{verdict.message} Hint: {hint}.")
+    if hint is None:
+        return verdict
+    return Feedback(False, tr("{verdict} Hint: {hint}.", verdict=verdict.message, hint=tr(hint)))
 
 
 DOT_X = np.array([1.0, 2.0, -1.0])
@@ -194,8 +205,10 @@ def check_dot_square_gradient(answer: Any) -> Feedback:
     if answer is None:
         return Feedback(
             False,
-            "dL/dw is still empty: set grad_w = w.grad after L.backward() (before "
-            "backward() runs, w.grad is None).",
+            tr(
+                "dL/dw is still empty: set grad_w = w.grad after L.backward() (before "
+                "backward() runs, w.grad is None)."
+            ),
         )
     s = float(DOT_W @ DOT_X)
     reference = 2.0 * s * DOT_X
@@ -210,8 +223,12 @@ def check_dot_square_gradient(answer: Any) -> Feedback:
         )
         return Feedback(
             False,
-            f"dL/dw is {what} ({value:g}), but the gradient has one entry per weight, 3 in "
-            "all: after L.backward(), take w.grad.",
+            tr(
+                "dL/dw is {what} ({value:g}), but the gradient has one entry per weight, 3 in "
+                "all: after L.backward(), take w.grad.",
+                what=tr(what),
+                value=value,
+            ),
         )
     slips = (
         (
@@ -230,7 +247,14 @@ def check_dot_square_gradient(answer: Any) -> Feedback:
     )
     for value, advice in slips:
         if got.shape == value.shape and np.allclose(got, value, rtol=1e-4, atol=1e-6):
-            return Feedback(False, f"dL/dw = {np.round(got, 4).tolist()}: {advice}.")
+            return Feedback(
+                False,
+                tr(
+                    "dL/dw = {values}: {advice}.",
+                    values=np.round(got, 4).tolist(),
+                    advice=tr(advice),
+                ),
+            )
     return verdict
 
 
@@ -277,24 +301,39 @@ def check_mean_square_grad(function: Callable[[np.ndarray], Any] | None) -> Feed
     if verdict or function is None:
         return verdict
     try:
-        outputs = [read_numbers(function(np.array(x, copy=True))) for x in inputs]
+        copies = [np.array(x, copy=True) for x in inputs]
+        outputs = [read_numbers(function(copy)) for copy in copies]
     except Exception:  # check_function's message already reports what the function raised
         return verdict
-    if any(isinstance(out, Feedback) for out in outputs) or "in place" in verdict.message:
-        return verdict  # not numbers, or the input changed: check_function's message says so
+    # check_function reports the first case whose input changed in place or whose result is
+    # wrong: when that is an input changed in place, its message says all there is to say.
+    for x, copy, out in zip(inputs, copies, outputs):
+        if not np.array_equal(copy, x, equal_nan=True):
+            return verdict
+        if isinstance(out, Feedback) or not check_array(out, _mean_square_grad_by_backward(x)):
+            break
+    if any(isinstance(out, Feedback) for out in outputs):
+        return verdict  # not numbers: check_function's message says so
     for x, out in zip(inputs, outputs):
         if out.size == 1 and x.size > 1:
             return Feedback(
                 False,
-                f"{name} returns one number ({float(out.reshape(-1)[0]):g}) for x = "
-                f"{x.tolist()}, but the gradient has one entry per entry of x: return an array "
-                f"of the shape of x, {x.shape} here.",
+                tr(
+                    "{name} returns one number ({value:g}) for x = {x}, but the gradient has "
+                    "one entry per entry of x: return an array of the shape of x, {shape} here.",
+                    name=name,
+                    value=float(out.reshape(-1)[0]),
+                    x=x.tolist(),
+                    shape=x.shape,
+                ),
             )
     for slip, advice in MEAN_SQUARE_SLIPS:
         if all(
             out.shape == x.shape and np.allclose(out, slip(x)) for x, out in zip(inputs, outputs)
         ):
-            return Feedback(False, f"{name} is not the gradient yet: {advice}.")
+            return Feedback(
+                False, tr("{name} is not the gradient yet: {advice}.", name=name, advice=tr(advice))
+            )
     failing = next(
         (
             number
@@ -306,5 +345,11 @@ def check_mean_square_grad(function: Callable[[np.ndarray], Any] | None) -> Feed
     if failing is None:
         return verdict
     return Feedback(
-        False, f"{verdict.message} (Test case {failing} is x = {inputs[failing - 1].tolist()}.)"
+        False,
+        tr(
+            "{verdict} (Test case {number} is x = {x}.)",
+            verdict=verdict.message,
+            number=failing,
+            x=inputs[failing - 1].tolist(),
+        ),
     )

@@ -30,6 +30,7 @@ from gradlib.activations import softmax_array
 from gradlib.engine import Context, Function, tensor
 from gradlib.exercises import Feedback, check_array, read_numbers
 from gradlib.gradcheck import GradcheckResult, gradcheck
+from gradlib.language import tr
 
 # ===== the learner's code, or the worked solution =============================================
 
@@ -45,9 +46,15 @@ def yours_or_solution(verdict: Feedback, yours: Any, worked: Any, *, what: str, 
             (Value_solution, backward_solution), what="your Value and backward", step="step 3")
     """
     if verdict:
-        print(f"{what}: {step}'s check passes, so this run uses yours.")
+        print(tr("{what}: {step}'s check passes, so this run uses yours.", what=what, step=step))
         return yours
-    print(f"{what}: not done yet ({step}'s check fails), so this run uses the worked solution.")
+    print(
+        tr(
+            "{what}: not done yet ({step}'s check fails), so this run uses the worked solution.",
+            what=what,
+            step=step,
+        )
+    )
     return worked
 
 
@@ -77,12 +84,19 @@ def _run(
         action()
     except ZeroDivisionError as error:
         if on_zero_division is None:
-            return Feedback(False, f"{what} raised ZeroDivisionError: {error}")
+            return Feedback(
+                False, tr("{what} raised ZeroDivisionError: {error}", what=what, error=error)
+            )
         return Feedback(False, on_zero_division)
     except NotImplementedError:
-        return Feedback(False, f"{what} is still empty (it raises NotImplementedError).")
+        return Feedback(
+            False, tr("{what} is still empty (it raises NotImplementedError).", what=what)
+        )
     except Exception as error:  # the learner's code: report it, do not crash the notebook
-        return Feedback(False, f"{what} raised {type(error).__name__}: {error}")
+        return Feedback(
+            False,
+            tr("{what} raised {kind}: {error}", what=what, kind=type(error).__name__, error=error),
+        )
     return None
 
 
@@ -91,7 +105,10 @@ def _make(Value: Any, data: float) -> Any:  # noqa: N803 - the learner's class
     for attribute in ("data", "grad", "_backward"):
         if not hasattr(value, attribute):
             raise AttributeError(
-                f"a Value has no attribute {attribute!r}; keep the names of the class as given"
+                tr(
+                    "a Value has no attribute {attribute!r}; keep the names of the class as given",
+                    attribute=attribute,
+                )
             )
     return value
 
@@ -109,55 +126,71 @@ def _binary_slips(op: str, a: float, b: float, g: float, out: float) -> dict[str
         return {
             "no upstream": (
                 (1.0, 1.0),
-                "each input gains the local derivative 1, not times "
-                "out.grad: the chain rule multiplies the local derivative by the "
-                "gradient that arrives from above, out.grad.",
+                tr(
+                    "each input gains the local derivative 1, not times "
+                    "out.grad: the chain rule multiplies the local derivative by the "
+                    "gradient that arrives from above, out.grad."
+                ),
             ),
             "value": (
                 (out, out),
-                "each input gains out.data, the forward value; the gradient "
-                "that arrives from above is out.grad.",
+                tr(
+                    "each input gains out.data, the forward value; the gradient "
+                    "that arrives from above is out.grad."
+                ),
             ),
             "half": (
                 (g / 2, g / 2),
-                "each input gains half of out.grad; add distributes: nothing is split, "
-                "both inputs gain the whole out.grad (d(a + b)/da = d(a + b)/db = 1).",
+                tr(
+                    "each input gains half of out.grad; add distributes: nothing is split, "
+                    "both inputs gain the whole out.grad (d(a + b)/da = d(a + b)/db = 1)."
+                ),
             ),
             "only first": (
                 (g, 0.0),
-                "only self.grad changes; a + b passes out.grad to both "
-                "inputs (add distributes), so other.grad gains it too.",
+                tr(
+                    "only self.grad changes; a + b passes out.grad to both "
+                    "inputs (add distributes), so other.grad gains it too."
+                ),
             ),
             "only second": (
                 (0.0, g),
-                "only other.grad changes; a + b passes out.grad to both "
-                "inputs (add distributes), so self.grad gains it too.",
+                tr(
+                    "only other.grad changes; a + b passes out.grad to both "
+                    "inputs (add distributes), so self.grad gains it too."
+                ),
             ),
         }
     return {
         "no swap": (
             (g * a, g * b),
-            "each input gains out.grad times its own value; the "
-            "multiply gate swaps: d(a*b)/da = b, so self.grad gains other.data * "
-            "out.grad, and other.grad gains self.data * out.grad.",
+            tr(
+                "each input gains out.grad times its own value; the "
+                "multiply gate swaps: d(a*b)/da = b, so self.grad gains other.data * "
+                "out.grad, and other.grad gains self.data * out.grad."
+            ),
         ),
         "no upstream": (
             (b, a),
-            "each input gains the other's value, not times out.grad: the "
-            "chain rule multiplies the local derivative by out.grad.",
+            tr(
+                "each input gains the other's value, not times out.grad: the "
+                "chain rule multiplies the local derivative by out.grad."
+            ),
         ),
         "only first": (
             (g * b, 0.0),
-            "only self.grad changes; other.grad gains self.data * out.grad.",
+            tr("only self.grad changes; other.grad gains self.data * out.grad."),
         ),
         "only second": (
             (0.0, g * a),
-            "only other.grad changes; self.grad gains other.data * out.grad.",
+            tr("only other.grad changes; self.grad gains other.data * out.grad."),
         ),
         "value": (
             (out * b, out * a),
-            "each input gains the other's value times out.data; "
-            "use out.grad, the gradient from above, not the forward value.",
+            tr(
+                "each input gains the other's value times out.data; "
+                "use out.grad, the gradient from above, not the forward value."
+            ),
         ),
     }
 
@@ -174,39 +207,64 @@ def _check_binary(Value: Any, op: str) -> Feedback | None:  # noqa: N803
             a, b = _make(Value, a_data), _make(Value, b_data)
             out = a + b if op == "+" else a * b
         except Exception as error:
-            return Feedback(False, f"a {op} b raised {type(error).__name__}: {error}")
+            return Feedback(
+                False,
+                tr(
+                    "a {op} b raised {kind}: {error}", op=op, kind=type(error).__name__, error=error
+                ),
+            )
         if not _close(float(out.data), forward(a_data, b_data)):
             return Feedback(
                 False,
-                f"a {op} b has data {_fmt(out.data)} for a = {a_data}, b = {b_data}; the "
-                f"forward of {name} changed: it should be {_fmt(forward(a_data, b_data))}.",
+                tr(
+                    "a {op} b has data {got} for a = {a}, b = {b}; the forward of {name} "
+                    "changed: it should be {want}.",
+                    op=op,
+                    got=_fmt(out.data),
+                    a=a_data,
+                    b=b_data,
+                    name=name,
+                    want=_fmt(forward(a_data, b_data)),
+                ),
             )
         # Earlier contributions, as if a and b were also used elsewhere in the graph.
         a.grad, b.grad, out.grad = 0.25, -0.5, g
         divided = (
-            f"In {name}: with a = {a_data} and b = {b_data}, out._backward() divided by zero: it "
-            "divides out.data by an input's value to get the other factor, which fails where "
-            "that input is 0. Use the other factor itself: self.grad += other.data * out.grad "
-            "(and other.grad += self.data * out.grad)."
+            tr(
+                "In {name}: with a = {a} and b = {b}, out._backward() divided by zero: it "
+                "divides out.data by an input's value to get the other factor, which fails where "
+                "that input is 0. Use the other factor itself: self.grad += other.data * out.grad "
+                "(and other.grad += self.data * out.grad).",
+                name=name,
+                a=a_data,
+                b=b_data,
+            )
             if op == "*" and 0.0 in (a_data, b_data)
             else None
         )
-        failed = _run(out._backward, f"the _backward of {name}", divided)
+        failed = _run(out._backward, tr("the _backward of {name}", name=name), divided)
         if failed is not None:
             return failed
         gained = (a.grad - 0.25, b.grad + 0.5)
         want = rule(a_data, b_data, g)
         if all(_close(x, y) for x, y in zip(gained, want)):
             continue
-        where = (
-            f"With a = {a_data}, b = {b_data} and out.grad = {g} (and a.grad = 0.25, "
-            f"b.grad = -0.5 already, from other uses), after out._backward()"
+        where = tr(
+            "With a = {a}, b = {b} and out.grad = {g} (and a.grad = 0.25, "
+            "b.grad = -0.5 already, from other uses), after out._backward()",
+            a=a_data,
+            b=b_data,
+            g=g,
         )
         if gained == (0.0, 0.0):
             return Feedback(
                 False,
-                f"the _backward of {name} changes no .grad: it is still empty. {where} "
-                f"a.grad and b.grad should each have gained their share of out.grad.",
+                tr(
+                    "the _backward of {name} changes no .grad: it is still empty. {where} "
+                    "a.grad and b.grad should each have gained their share of out.grad.",
+                    name=name,
+                    where=where,
+                ),
             )
         # an input whose .grad now holds exactly its share lost what it held: = for +=
         overwritten = [
@@ -221,37 +279,59 @@ def _check_binary(Value: Any, op: str) -> Feedback | None:  # noqa: N803
             label, held, final = overwritten[0]
             return Feedback(
                 False,
-                f"{where}, {'a' if label == 'self' else 'b'}.grad is {_fmt(final)}: the "
-                f"{held} it held is gone. Write {label}.grad += ..., not {label}.grad = ...: "
-                "a Value used twice gets a contribution from each use, and they add up.",
+                tr(
+                    "{where}, {letter}.grad is {final}: the {held} it held is gone. Write "
+                    "{label}.grad += ..., not {label}.grad = ...: a Value used twice gets a "
+                    "contribution from each use, and they add up.",
+                    where=where,
+                    letter="a" if label == "self" else "b",
+                    final=_fmt(final),
+                    held=held,
+                    label=label,
+                ),
             )
         for (slip_a, slip_b), message in _binary_slips(op, a_data, b_data, g, out.data).values():
             if _close(gained[0], slip_a) and _close(gained[1], slip_b):
-                return Feedback(False, f"In {name}: {message}")
+                return Feedback(False, tr("In {name}: {message}", name=name, message=message))
         wrong = [
-            f"{letter}.grad gained {_fmt(got)} where the chain rule gives {_fmt(share)} "
-            f"({label}.grad += {'out.grad' if op == '+' else f'{partner}.data * out.grad'})"
+            tr(
+                "{letter}.grad gained {got} where the chain rule gives {share} "
+                "({label}.grad += {rule})",
+                letter=letter,
+                got=_fmt(got),
+                share=_fmt(share),
+                label=label,
+                rule="out.grad" if op == "+" else f"{partner}.data * out.grad",
+            )
             for letter, label, partner, got, share in (
                 ("a", "self", "other", gained[0], want[0]),
                 ("b", "other", "self", gained[1], want[1]),
             )
             if not _close(got, share)
         ]
-        return Feedback(False, f"In {name}: {where}, {' and '.join(wrong)}.")
+        return Feedback(
+            False,
+            tr("In {name}: {where}, {wrong}.", name=name, where=where, wrong=_listed(wrong)),
+        )
     # One Value on both sides: its grad must gain both contributions.
     a = _make(Value, 1.5)
     out = a + a if op == "+" else a * a
     out.grad = 2.0
-    failed = _run(out._backward, f"the _backward of {name}")
+    failed = _run(out._backward, tr("the _backward of {name}", name=name))
     if failed is not None:
         return failed
     want = 4.0 if op == "+" else 6.0
     if not _close(a.grad, want):
         return Feedback(
             False,
-            f"a {op} a (one Value used twice) gives a.grad = {_fmt(a.grad)} after "
-            f"out._backward() with out.grad = 2; it should be {_fmt(want)}, one contribution "
-            "per use, added with +=.",
+            tr(
+                "a {op} a (one Value used twice) gives a.grad = {got} after "
+                "out._backward() with out.grad = 2; it should be {want}, one contribution "
+                "per use, added with +=.",
+                op=op,
+                got=_fmt(a.grad),
+                want=_fmt(want),
+            ),
         )
     return None
 
@@ -260,15 +340,17 @@ def check_value_ops(Value: Any) -> Feedback:  # noqa: N803 - the learner's class
     """Step 1: the ``+`` and ``*`` gates of the learner's ``Value``, each ``_backward`` called
     on its own with a known ``out.grad`` (and earlier contributions already in ``.grad``)."""
     if Value is None:
-        return Feedback(False, "Value is not defined yet; run the cell with the class.")
+        return Feedback(False, tr("Value is not defined yet; run the cell with the class."))
     for op in ("+", "*"):
         verdict = _check_binary(Value, op)
         if verdict is not None:
             return verdict
     return Feedback(
         True,
-        "+ passes out.grad to both inputs and * passes each input out.grad times the other "
-        "input, and both add into .grad (+=), also for a Value used twice.",
+        tr(
+            "+ passes out.grad to both inputs and * passes each input out.grad times the other "
+            "input, and both add into .grad (+=), also for a Value used twice."
+        ),
     )
 
 
@@ -276,29 +358,34 @@ def _tanh_slips(x: float, t: float, g: float) -> dict[str, tuple[float, str]]:
     return {
         "input": (
             (1 - x * x) * g,
-            "it uses the input: tanh'(x) = 1 - tanh(x)**2, and tanh(x) is out.data, not self.data.",
+            tr(
+                "it uses the input: tanh'(x) = 1 - tanh(x)**2, and tanh(x) is out.data, "
+                "not self.data."
+            ),
         ),
         "no upstream": (
             1 - t * t,
-            "the local derivative is right but not multiplied by "
-            "out.grad, the gradient from above.",
+            tr(
+                "the local derivative is right but not multiplied by "
+                "out.grad, the gradient from above."
+            ),
         ),
         "sigmoid": (
             t * (1 - t) * g,
-            "t * (1 - t) is the sigmoid's derivative; tanh's is 1 - t**2.",
+            tr("t * (1 - t) is the sigmoid's derivative; tanh's is 1 - t**2."),
         ),
-        "no square": ((1 - t) * g, "1 - t is missing a square: tanh' = 1 - t**2."),
+        "no square": ((1 - t) * g, tr("1 - t is missing a square: tanh' = 1 - t**2.")),
         "sech": (
             g / math.cosh(x),
-            "1/cosh(x) is missing a square: tanh'(x) = 1/cosh(x)**2 = 1 - t**2.",
+            tr("1/cosh(x) is missing a square: tanh'(x) = 1/cosh(x)**2 = 1 - t**2."),
         ),
         "sign": (
             -(1 - t * t) * g,
-            "the sign is flipped: tanh rises, so its derivative 1 - t**2 is positive.",
+            tr("the sign is flipped: tanh rises, so its derivative 1 - t**2 is positive."),
         ),
         "value": (
             (1 - t * t) * t,
-            "it multiplies by out.data; the gradient from above is out.grad.",
+            tr("it multiplies by out.data; the gradient from above is out.grad."),
         ),
     }
 
@@ -306,42 +393,58 @@ def _tanh_slips(x: float, t: float, g: float) -> dict[str, tuple[float, str]]:
 def check_value_tanh(Value: Any) -> Feedback:  # noqa: N803 - the learner's class
     """Step 2: ``tanh``'s ``_backward``, called on its own with a known ``out.grad``."""
     if Value is None:
-        return Feedback(False, "Value is not defined yet; run the cell with the class.")
+        return Feedback(False, tr("Value is not defined yet; run the cell with the class."))
     for x_data, g in ((0.6, 2.0), (-1.2, -0.5)):
         try:
             x = _make(Value, x_data)
             out = x.tanh()
         except Exception as error:
-            return Feedback(False, f"x.tanh() raised {type(error).__name__}: {error}")
+            return Feedback(
+                False, tr("x.tanh() raised {kind}: {error}", kind=type(error).__name__, error=error)
+            )
         t = math.tanh(x_data)
         if not _close(float(out.data), t):
             return Feedback(
-                False, f"x.tanh() has data {_fmt(out.data)} for x = {x_data}; expected {_fmt(t)}."
+                False,
+                tr(
+                    "x.tanh() has data {got} for x = {x}; expected {want}.",
+                    got=_fmt(out.data),
+                    x=x_data,
+                    want=_fmt(t),
+                ),
             )
         x.grad, out.grad = 0.25, g
-        failed = _run(out._backward, "the _backward of tanh")
+        failed = _run(out._backward, tr("the _backward of tanh"))
         if failed is not None:
             return failed
         gained, want = x.grad - 0.25, (1 - t * t) * g
         if _close(gained, want):
             continue
-        where = f"With x = {x_data} and out.grad = {g}, after out._backward()"
+        where = tr("With x = {x} and out.grad = {g}, after out._backward()", x=x_data, g=g)
         if gained == 0.0:
-            return Feedback(False, "the _backward of tanh changes no .grad: it is still empty.")
+            return Feedback(False, tr("the _backward of tanh changes no .grad: it is still empty."))
         if _close(x.grad, want):
             return Feedback(
                 False,
-                f"{where} x.grad lost the 0.25 it held from another use: write "
-                "self.grad += ..., not self.grad = ....",
+                tr(
+                    "{where} x.grad lost the 0.25 it held from another use: write "
+                    "self.grad += ..., not self.grad = ....",
+                    where=where,
+                ),
             )
         for slip, message in _tanh_slips(x_data, t, g).values():
             if _close(gained, slip):
-                return Feedback(False, f"In tanh: {message}")
+                return Feedback(False, tr("In tanh: {message}", message=message))
         return Feedback(
             False,
-            f"{where} x.grad gained {_fmt(gained)}; the chain rule gives {_fmt(want)}.",
+            tr(
+                "{where} x.grad gained {got}; the chain rule gives {want}.",
+                where=where,
+                got=_fmt(gained),
+                want=_fmt(want),
+            ),
         )
-    return Feedback(True, "tanh passes out.grad * (1 - t**2) back, added into .grad.")
+    return Feedback(True, tr("tanh passes out.grad * (1 - t**2) back, added into .grad."))
 
 
 # ----- random expressions, built with the learner's Value and with gradlib -----------------
@@ -369,7 +472,7 @@ class Expression:
     def describe(self, k: int) -> str:
         """``v5 = v2 * v2``, or ``v0 (an input, 0.5)``."""
         if k < len(self.leaves):
-            return f"v{k} (an input, {self.leaves[k]:g})"
+            return tr("v{k} (an input, {value:g})", k=k, value=self.leaves[k])
         op, args = self.ops[k - len(self.leaves)]
         if op == "tanh":
             return f"v{k} = v{args[0]}.tanh()"
@@ -473,13 +576,19 @@ def _neuron_slips(x: list[float], w: list[float], b: float) -> dict[str, float]:
     """What a usual slip makes the neuron output, and how to say it."""
     weighted = sum(wi * xi for wi, xi in zip(w, x))
     return {
-        "it has no bias: it is tanh(sum_i w_i x_i). Start the sum from b.": math.tanh(weighted),
-        "it has no tanh: it is b + sum_i w_i x_i. Return total.tanh().": b + weighted,
-        "it sums the inputs, tanh(b + sum_i x_i): each term is w_i * x_i.": math.tanh(b + sum(x)),
-        "it sums the weights, tanh(b + sum_i w_i): each term is w_i * x_i.": math.tanh(b + sum(w)),
-        "it keeps only the last term, tanh(b + w_3 x_3): in the loop, add to the running total "
-        "(total = total + w * x), do not start it again.": math.tanh(b + w[-1] * x[-1]),
-        "it keeps only the first term, tanh(b + w_1 x_1): add every w_i * x_i.": math.tanh(
+        tr("it has no bias: it is tanh(sum_i w_i x_i). Start the sum from b."): math.tanh(weighted),
+        tr("it has no tanh: it is b + sum_i w_i x_i. Return total.tanh()."): b + weighted,
+        tr("it sums the inputs, tanh(b + sum_i x_i): each term is w_i * x_i."): math.tanh(
+            b + sum(x)
+        ),
+        tr("it sums the weights, tanh(b + sum_i w_i): each term is w_i * x_i."): math.tanh(
+            b + sum(w)
+        ),
+        tr(
+            "it keeps only the last term, tanh(b + w_3 x_3): in the loop, add to the running "
+            "total (total = total + w * x), do not start it again."
+        ): math.tanh(b + w[-1] * x[-1]),
+        tr("it keeps only the first term, tanh(b + w_1 x_1): add every w_i * x_i."): math.tanh(
             b + w[0] * x[0]
         ),
     }
@@ -488,19 +597,21 @@ def _neuron_slips(x: list[float], w: list[float], b: float) -> dict[str, float]:
 def _plain_number_slip(error: Exception) -> str:
     """What neuron's TypeError or AttributeError means: most often a plain number met a
     Value, whose + and * take two Values (it has no __radd__ and does not wrap numbers)."""
-    said = f"neuron raised {type(error).__name__}: {error}"
+    said = tr("neuron raised {kind}: {error}", kind=type(error).__name__, error=error)
     text = str(error)
     if isinstance(error, TypeError) and "'int' and" in text and "unsupported operand" in text:
-        return (
-            f"{said}. A running total that starts at 0 (as Python's sum(...) does) is the int "
+        return tr(
+            "{said}. A running total that starts at 0 (as Python's sum(...) does) is the int "
             "0, and 0 + a Value fails: this Value's + takes two Values (it has no __radd__). "
             "Start the total at b: total = b, then total = total + w * x in the loop (or "
-            "sum((w * x for w, x in zip(ws, xs)), b), which starts from b)."
+            "sum((w * x for w, x in zip(ws, xs)), b), which starts from b).",
+            said=said,
         )
     if isinstance(error, AttributeError) and re.search(r"'(int|float)' object", text):
-        return (
-            f"{said}. A plain number met a Value: this Value's + and * take two Values and "
-            "read .data from both. Use only the Values you are given (start the total at b)."
+        return tr(
+            "{said}. A plain number met a Value: this Value's + and * take two Values and "
+            "read .data from both. Use only the Values you are given (start the total at b).",
+            said=said,
         )
     return said
 
@@ -510,12 +621,17 @@ def check_neuron(neuron: Callable | None, Value: Any) -> Feedback:  # noqa: N803
     their Values, on two sets of three inputs; names the usual slips and checks that every
     input, weight and the bias are in the result's graph (so gradients reach them)."""
     if neuron is None:
-        return Feedback(False, "neuron is not defined yet; run its cell.")
+        return Feedback(False, tr("neuron is not defined yet; run its cell."))
     for step in (check_value_ops, check_value_tanh):
         verdict = step(Value)
         if not verdict:
             return Feedback(
-                False, f"first finish step {1 + (step is check_value_tanh)}: {verdict.message}"
+                False,
+                tr(
+                    "first finish step {step}: {message}",
+                    step=1 + (step is check_value_tanh),
+                    message=verdict.message,
+                ),
             )
     for x, w, b in (
         ([0.5, -1.0, 2.0], [0.3, 0.8, -0.4], 0.25),
@@ -525,43 +641,69 @@ def check_neuron(neuron: Callable | None, Value: Any) -> Feedback:  # noqa: N803
         try:
             out = neuron(xs, ws, bias)
         except NotImplementedError:
-            return Feedback(False, "neuron is still empty (it raises NotImplementedError).")
+            return Feedback(False, tr("neuron is still empty (it raises NotImplementedError)."))
         except (TypeError, AttributeError) as error:
             return Feedback(False, _plain_number_slip(error))
         except Exception as error:  # the learner's code: report it, do not crash the notebook
-            return Feedback(False, f"neuron raised {type(error).__name__}: {error}")
+            return Feedback(
+                False, tr("neuron raised {kind}: {error}", kind=type(error).__name__, error=error)
+            )
         if not hasattr(out, "_prev"):
             return Feedback(
                 False,
-                f"neuron returned {type(out).__name__} {out!r}, not a Value: build it with your "
-                "Value's +, * and tanh, so that backward can walk its graph.",
+                tr(
+                    "neuron returned {kind} {out!r}, not a Value: build it with your "
+                    "Value's +, * and tanh, so that backward can walk its graph.",
+                    kind=type(out).__name__,
+                    out=out,
+                ),
             )
         want = math.tanh(b + sum(wi * xi for wi, xi in zip(w, x)))
-        where = f"With x = {x}, w = {w} and b = {b}, neuron gives {_fmt(out.data)}"
+        where = tr(
+            "With x = {x}, w = {w} and b = {b}, neuron gives {got}",
+            x=x,
+            w=w,
+            b=b,
+            got=_fmt(out.data),
+        )
         if not _close(float(out.data), want):
             for message, slip in _neuron_slips(x, w, b).items():
                 if _close(float(out.data), slip):
-                    return Feedback(False, f"{where}: {message}")
-            return Feedback(False, f"{where}; tanh(b + sum_i w_i x_i) is {_fmt(want)}.")
+                    return Feedback(False, tr("{where}: {message}", where=where, message=message))
+            return Feedback(
+                False,
+                tr("{where}; tanh(b + sum_i w_i x_i) is {want}.", where=where, want=_fmt(want)),
+            )
         graph = _reaches(out)
         for label, values in (("x", xs), ("w", ws)):
             for i, v in enumerate(values, start=1):
                 if id(v) not in graph:
                     return Feedback(
                         False,
-                        f"{where}, right, but {label}_{i} is not in its graph: the result was "
-                        f"made from a copy of {label}_{i} (or from its .data), so no gradient "
-                        "would reach it. Use the Values you are given.",
+                        tr(
+                            "{where}, right, but {label}_{i} is not in its graph: the result was "
+                            "made from a copy of {label}_{i} (or from its .data), so no gradient "
+                            "would reach it. Use the Values you are given.",
+                            where=where,
+                            label=label,
+                            i=i,
+                        ),
                     )
         if id(bias) not in graph:
             return Feedback(
                 False,
-                f"{where}, right, but b is not in its graph: use the Value b itself, not a copy.",
+                tr(
+                    "{where}, right, but b is not in its graph: use the Value b itself, "
+                    "not a copy.",
+                    where=where,
+                ),
             )
     return Feedback(
         True,
-        "neuron computes tanh(b + sum_i w_i x_i) from the Values it is given, so backward "
-        "reaches every weight, input and the bias.",
+        tr(
+            "neuron computes tanh(b + sum_i w_i x_i) from the Values it is given, so backward "
+            "reaches every weight, input and the bias."
+        ),
     )
 
 
@@ -582,8 +724,11 @@ class ValueMLP:
     ) -> None:
         if len(sizes) < 2 or sizes[-1] != 1:
             raise ValueError(
-                f"ValueMLP: sizes {sizes} should list the inputs, any hidden widths and one "
-                "output, e.g. (3, 4, 4, 1)."
+                tr(
+                    "ValueMLP: sizes {sizes} should list the inputs, any hidden widths and one "
+                    "output, e.g. (3, 4, 4, 1).",
+                    sizes=sizes,
+                )
             )
         rng = np.random.default_rng(seed)
         self.Value = Value
@@ -607,7 +752,13 @@ class ValueMLP:
 
     def __call__(self, x: Any) -> Any:
         if len(x) != self.n_inputs:
-            raise ValueError(f"ValueMLP: an input has {len(x)} numbers; expected {self.n_inputs}.")
+            raise ValueError(
+                tr(
+                    "ValueMLP: an input has {count} numbers; expected {expected}.",
+                    count=len(x),
+                    expected=self.n_inputs,
+                )
+            )
         h = [self.Value(float(v)) for v in x]
         for weights, biases in self.layers:
             h = [self.neuron(h, row, bias) for row, bias in zip(weights, biases)]
@@ -648,19 +799,25 @@ def _diagnose(expression: Expression, grads: list[float], reference: list[Any]) 
                         (j, position, wanted[j] * _local(expression, values, j, position))
                     )
         if len(shares) >= 2 and any(_close(grads[k], s[2]) for s in shares):
-            users = " and ".join(expression.describe(j) for j, _, _ in shares[:2])
-            return (
-                f"v{k} is used twice ({users}), and its .grad holds one contribution instead of "
-                f"their sum: a _backward writes .grad = ... where it should add, .grad += ...."
+            users = _listed([expression.describe(j) for j, _, _ in shares[:2]])
+            return tr(
+                "v{k} is used twice ({users}), and its .grad holds one contribution instead of "
+                "their sum: a _backward writes .grad = ... where it should add, .grad += ....",
+                k=k,
+                users=users,
             )
         ops = sorted({expression.op(j) for j, _, _ in shares})
         where = "; ".join(expression.describe(j) for j, _, _ in shares[:2])
-        return (
-            f"the gradient of v{k} is {_fmt(grads[k])} where the chain rule gives "
-            f"{_fmt(wanted[k])}: the {' and '.join(ops)} gate ({where}) passes back a wrong "
-            "share. Run the step 1 and step 2 checks again."
+        return tr(
+            "the gradient of v{k} is {got} where the chain rule gives {want}: the {ops} gate "
+            "({where}) passes back a wrong share. Run the step 1 and step 2 checks again.",
+            k=k,
+            got=_fmt(grads[k]),
+            want=_fmt(wanted[k]),
+            ops=_listed(ops),
+            where=where,
         )
-    return "the gradients differ from gradlib's."  # not reached: some node differs
+    return tr("the gradients differ from gradlib's.")  # not reached: some node differs
 
 
 def _check_one_graph(
@@ -673,7 +830,15 @@ def _check_one_graph(
     try:
         nodes = build_with(Value, expression)
     except Exception as error:
-        return Feedback(False, f"building {expression} raised {type(error).__name__}: {error}")
+        return Feedback(
+            False,
+            tr(
+                "building {expression} raised {kind}: {error}",
+                expression=expression,
+                kind=type(error).__name__,
+                error=error,
+            ),
+        )
     calls: list[tuple[int, float]] = []  # (node, its .grad when its _backward ran)
 
     def watched(k: int, original: Callable) -> Callable:
@@ -697,29 +862,43 @@ def _check_one_graph(
     if not calls:
         return Feedback(
             False,
-            "backward(output) called no _backward at all: list the graph's Values, then call "
-            "v._backward() on each, the output first.",
+            tr(
+                "backward(output) called no _backward at all: list the graph's Values, then call "
+                "v._backward() on each, the output first."
+            ),
         )
     seed = next(g for k, g in calls if k == output) if output in order else None
     if seed is not None and seed != 1.0:
         return Feedback(
             False,
-            f"output.grad was {_fmt(seed)} when its _backward ran: set output.grad = 1.0 "
-            "first (d(output)/d(output) = 1), then walk the graph.",
+            tr(
+                "output.grad was {seed} when its _backward ran: set output.grad = 1.0 "
+                "first (d(output)/d(output) = 1), then walk the graph.",
+                seed=_fmt(seed),
+            ),
         )
     if twice:
         k = twice[0]
         return Feedback(
             False,
-            f"the _backward of {expression.describe(k)} ran {order.count(k)} times in "
-            f"{expression}: a Value used twice was listed twice, so it passed its gradient "
-            "back twice. Keep a set of visited Values and list each one once.",
+            tr(
+                "the _backward of {node} ran {times} times in {expression}: a Value used twice "
+                "was listed twice, so it passed its gradient back twice. Keep a set of visited "
+                "Values and list each one once.",
+                node=expression.describe(k),
+                times=order.count(k),
+                expression=expression,
+            ),
         )
     if missing:
         return Feedback(
             False,
-            f"backward(output) never called the _backward of {expression.describe(missing[0])} "
-            f"in {expression}: the order misses it. Visit every child in v._prev.",
+            tr(
+                "backward(output) never called the _backward of {node} in {expression}: the "
+                "order misses it. Visit every child in v._prev.",
+                node=expression.describe(missing[0]),
+                expression=expression,
+            ),
         )
     position = {k: i for i, k in enumerate(order)}
     early = [(k, j) for k in ops for j in set(expression.consumers(k)) if position[k] < position[j]]
@@ -729,19 +908,28 @@ def _check_one_graph(
             position[a] < position[k] for k in ops for a in expression.operands(k) if a in position
         )
         advice = (
-            "Your loop walks the order inputs first; walk it in reverse, output first "
-            "(for v in reversed(order))."
+            tr(
+                "Your loop walks the order inputs first; walk it in reverse, output first "
+                "(for v in reversed(order))."
+            )
             if inputs_first
-            else "Every Value must come after all of its children in the order you walk in "
-            "reverse; a walk that starts from the output (breadth first, say) can reach a Value "
-            "before all of the Values that use it. List the Values with a depth-first search "
-            "that appends each one after its children, then walk that list in reverse."
+            else tr(
+                "Every Value must come after all of its children in the order you walk in "
+                "reverse; a walk that starts from the output (breadth first, say) can reach a "
+                "Value before all of the Values that use it. List the Values with a depth-first "
+                "search that appends each one after its children, then walk that list in reverse."
+            )
         )
         return Feedback(
             False,
-            f"the _backward of {expression.describe(k)} ran before that of "
-            f"{expression.describe(j)}, which uses it: v{k}'s gradient was not complete yet "
-            f"when it passed it on. {advice}",
+            tr(
+                "the _backward of {node} ran before that of {user}, which uses it: v{k}'s "
+                "gradient was not complete yet when it passed it on. {advice}",
+                node=expression.describe(k),
+                user=expression.describe(j),
+                k=k,
+                advice=advice,
+            ),
         )
 
     reference = build_with_gradlib(expression)
@@ -749,13 +937,24 @@ def _check_one_graph(
         if not _close(float(mine.data), float(ref.item())):
             return Feedback(
                 False,
-                f"{expression.describe(k)} has data {_fmt(mine.data)}; gradlib computes "
-                f"{_fmt(ref.item())}: a forward pass changed.",
+                tr(
+                    "{node} has data {got}; gradlib computes {want}: a forward pass changed.",
+                    node=expression.describe(k),
+                    got=_fmt(mine.data),
+                    want=_fmt(ref.item()),
+                ),
             )
     grads = [float(node.grad) for node in nodes]
     if all(_close(g, float(t.grad.item())) for g, t in zip(grads, reference)):
         return None
-    return Feedback(False, f"in {expression}, {_diagnose(expression, grads, reference)}")
+    return Feedback(
+        False,
+        tr(
+            "in {expression}, {diagnosis}",
+            expression=expression,
+            diagnosis=_diagnose(expression, grads, reference),
+        ),
+    )
 
 
 def _check_accumulates(Value: Any, backward: Callable) -> Feedback | None:  # noqa: N803
@@ -779,18 +978,29 @@ def _check_accumulates(Value: Any, backward: Callable) -> Feedback | None:  # no
     if all(_close(g, share) for g in got):
         return Feedback(
             False,
-            "your backward resets .grad before it walks: gradients from an earlier backward() "
-            "are lost; zeroing is the training loop's job (p.grad = 0 before each step), so "
-            "backward sets only output.grad = 1.0. After backward(x * y) (x = 1.5, y = -0.5: "
-            f"x.grad = {_fmt(first[0])}) then backward((x + y).tanh()), x.grad should be "
-            f"{_fmt(want[0])}, the sum of both (as for a loss in two parts); it is "
-            f"{_fmt(got[0])}, the second alone.",
+            tr(
+                "your backward resets .grad before it walks: gradients from an earlier "
+                "backward() are lost; zeroing is the training loop's job (p.grad = 0 before each "
+                "step), so backward sets only output.grad = 1.0. After backward(x * y) (x = 1.5, "
+                "y = -0.5: x.grad = {first}) then backward((x + y).tanh()), x.grad should be "
+                "{want}, the sum of both (as for a loss in two parts); it is {got}, the second "
+                "alone.",
+                first=_fmt(first[0]),
+                want=_fmt(want[0]),
+                got=_fmt(got[0]),
+            ),
         )
     return Feedback(
         False,
-        f"after backward(x * y) then backward((x + y).tanh()) with x = 1.5, y = -0.5, x.grad is "
-        f"{_fmt(got[0])} and y.grad {_fmt(got[1])}; each should be the sum of both backward "
-        f"calls' shares, {_fmt(want[0])} and {_fmt(want[1])}.",
+        tr(
+            "after backward(x * y) then backward((x + y).tanh()) with x = 1.5, y = -0.5, x.grad "
+            "is {x_got} and y.grad {y_got}; each should be the sum of both backward calls' "
+            "shares, {x_want} and {y_want}.",
+            x_got=_fmt(got[0]),
+            y_got=_fmt(got[1]),
+            x_want=_fmt(want[0]),
+            y_want=_fmt(want[1]),
+        ),
     )
 
 
@@ -802,10 +1012,15 @@ def check_tiny_engine(Value: Any, backward: Callable | None) -> Feedback:  # noq
         verdict = step(Value)
         if not verdict:
             return Feedback(
-                False, f"first finish step {1 + (step is check_value_tanh)}: {verdict.message}"
+                False,
+                tr(
+                    "first finish step {step}: {message}",
+                    step=1 + (step is check_value_tanh),
+                    message=verdict.message,
+                ),
             )
     if backward is None:
-        return Feedback(False, "backward is not defined yet; run its cell.")
+        return Feedback(False, tr("backward is not defined yet; run its cell."))
     rng = np.random.default_rng(2024)
     expressions = [random_expression(rng, n_ops=int(rng.integers(3, 9))) for _ in range(30)]
     for expression in expressions:
@@ -818,9 +1033,13 @@ def check_tiny_engine(Value: Any, backward: Callable | None) -> Feedback:  # noq
     longest = max(e.size for e in expressions)
     return Feedback(
         True,
-        f"on {len(expressions)} random expressions of up to {longest} values, each with a "
-        "value used twice, your engine's values and gradients equal gradlib's, every "
-        "_backward ran once, after those of the values that use it.",
+        tr(
+            "on {count} random expressions of up to {longest} values, each with a "
+            "value used twice, your engine's values and gradients equal gradlib's, every "
+            "_backward ran once, after those of the values that use it.",
+            count=len(expressions),
+            longest=longest,
+        ),
     )
 
 
@@ -865,10 +1084,10 @@ def _mlp_slips(name: str, X, T, W1, W2, ref: dict[str, np.ndarray]) -> list[tupl
     n = len(X)
     Z1, H, P = ref["Z1"], ref["H"], ref["P"]
     dZ2, dH, dZ1 = ref["dZ2"], ref["dH"], ref["dZ1"]
-    sum_hint = (
+    sum_hint = tr(
         "b{k} was added to every row, so its gradient adds up {up} over the rows: sum over axis 0."
     )
-    extra_n = (
+    extra_n = tr(
         "is 1/N times the right one, a 1/N too many: the 1/N of the mean loss is already inside "
         "dZ2, and every gradient after it only adds up what the rows contribute."
     )
@@ -879,18 +1098,37 @@ def _mlp_slips(name: str, X, T, W1, W2, ref: dict[str, np.ndarray]) -> list[tupl
         return [
             (
                 up.sum(axis=1),
-                f"{name} sums over the wrong axis ({columns}, axis 1). "
-                + sum_hint.format(k=k, up=up_name),
+                tr(
+                    "{name} sums over the wrong axis ({columns}, axis 1). {hint}",
+                    name=name,
+                    columns=columns,
+                    hint=sum_hint.format(k=k, up=up_name),
+                ),
             ),
-            (up.mean(axis=0), f"{name} {extra_n} Sum over axis 0 instead of taking the mean."),
+            (
+                up.mean(axis=0),
+                tr(
+                    "{name} {extra} Sum over axis 0 instead of taking the mean.",
+                    name=name,
+                    extra=extra_n,
+                ),
+            ),
             (
                 up.sum(axis=0, keepdims=True),
-                f"{name} kept the summed axis: b{k} is a vector, so sum without keepdims.",
+                tr(
+                    "{name} kept the summed axis: b{k} is a vector, so sum without keepdims.",
+                    name=name,
+                    k=k,
+                ),
             ),
             (
                 up.sum(),
-                f"{name} sums every entry of {up_name} into one number; sum over axis 0 only, "
-                "one number per column.",
+                tr(
+                    "{name} sums every entry of {up} into one number; sum over axis 0 only, "
+                    "one number per column.",
+                    name=name,
+                    up=up_name,
+                ),
             ),
         ]
 
@@ -898,36 +1136,46 @@ def _mlp_slips(name: str, X, T, W1, W2, ref: dict[str, np.ndarray]) -> list[tupl
         return [
             (
                 P - T,
-                f"dZ2 is N = {n} times too large: the loss is the mean over the N points, "
-                "so each point's P - T is divided by N.",
+                tr(
+                    "dZ2 is N = {n} times too large: the loss is the mean over the N points, "
+                    "so each point's P - T is divided by N.",
+                    n=n,
+                ),
             ),
-            ((P - T) / n**2, "dZ2 has a 1/N too many: divide P - T by N once."),
+            ((P - T) / n**2, tr("dZ2 has a 1/N too many: divide P - T by N once.")),
             (
                 (T - P) / n,
-                "dZ2 has the wrong sign: d(-log p_y)/dz_j = p_j - [j = y], so dZ2 = (P - T) / N.",
+                tr(
+                    "dZ2 has the wrong sign: d(-log p_y)/dz_j = p_j - [j = y], "
+                    "so dZ2 = (P - T) / N."
+                ),
             ),
-            (P / n, "dZ2 is missing the target: subtract the one-hot T from P."),
+            (P / n, tr("dZ2 is missing the target: subtract the one-hot T from P.")),
         ]
     if name == "dW2":
         return [
-            (dZ2.T @ H, "dW2 looks transposed: dZ2^T H has shape (C, M); W2 is (M, C)."),
+            (dZ2.T @ H, tr("dW2 looks transposed: dZ2^T H has shape (C, M); W2 is (M, C).")),
             (
                 Z1.T @ dZ2,
-                "dW2 uses Z1, the values before the ReLU; the second layer's input "
-                "is H = relu(Z1), so dW2 = H^T dZ2.",
+                tr(
+                    "dW2 uses Z1, the values before the ReLU; the second layer's input "
+                    "is H = relu(Z1), so dW2 = H^T dZ2."
+                ),
             ),
             (H.T @ dZ2 / n, f"dW2 {extra_n}"),
         ]
     if name == "db2":
-        return bias_slips(2, dZ2, "the classes")
+        return bias_slips(2, dZ2, tr("the classes"))
     if name == "dH":
         return [
-            (W2 @ dZ2.T, "dH looks transposed: W2 dZ2^T has shape (M, N); H is (N, M)."),
+            (W2 @ dZ2.T, tr("dH looks transposed: W2 dZ2^T has shape (M, N); H is (N, M).")),
             (
                 dZ2 @ W2.T * (Z1 > 0),
-                "dH has the ReLU mask applied already: dH is the gradient "
-                "at H, the ReLU's output. The mask belongs to the next step, dZ1 (if you "
-                "masked dH in place, as in dH[Z1 <= 0] = 0, mask a copy: dZ1 = dH.copy()).",
+                tr(
+                    "dH has the ReLU mask applied already: dH is the gradient "
+                    "at H, the ReLU's output. The mask belongs to the next step, dZ1 (if you "
+                    "masked dH in place, as in dH[Z1 <= 0] = 0, mask a copy: dZ1 = dH.copy())."
+                ),
             ),
             (dZ2 @ W2.T / n, f"dH {extra_n}"),
         ]
@@ -935,44 +1183,57 @@ def _mlp_slips(name: str, X, T, W1, W2, ref: dict[str, np.ndarray]) -> list[tupl
         return [
             (
                 dH,
-                "dZ1 equals dH: the ReLU mask is forgotten. relu'(Z1) is 1 where Z1 > 0 and "
-                "0 elsewhere, so dZ1 = dH * (Z1 > 0).",
+                tr(
+                    "dZ1 equals dH: the ReLU mask is forgotten. relu'(Z1) is 1 where Z1 > 0 and "
+                    "0 elsewhere, so dZ1 = dH * (Z1 > 0)."
+                ),
             ),
             (
                 dH * (dH > 0),
-                "dZ1 keeps the positive entries of dH: the mask is made from the "
-                "gradient. relu' depends on the forward input: the mask is Z1 > 0.",
+                tr(
+                    "dZ1 keeps the positive entries of dH: the mask is made from the "
+                    "gradient. relu' depends on the forward input: the mask is Z1 > 0."
+                ),
             ),
             (
                 dH * (Z1 < 0),
-                "dZ1 keeps dH where Z1 < 0: the mask is the wrong way round; the "
-                "ReLU passes the gradient where Z1 > 0.",
+                tr(
+                    "dZ1 keeps dH where Z1 < 0: the mask is the wrong way round; the "
+                    "ReLU passes the gradient where Z1 > 0."
+                ),
             ),
             (
                 dH * H,
-                "dZ1 multiplies dH by H, the ReLU's output; relu'(Z1) is the 0/1 mask "
-                "Z1 > 0, not the value.",
+                tr(
+                    "dZ1 multiplies dH by H, the ReLU's output; relu'(Z1) is the 0/1 mask "
+                    "Z1 > 0, not the value."
+                ),
             ),
-            (dH * Z1, "dZ1 multiplies dH by Z1; relu'(Z1) is the 0/1 mask Z1 > 0, not Z1."),
+            (
+                dH * Z1,
+                tr("dZ1 multiplies dH by Z1; relu'(Z1) is the 0/1 mask Z1 > 0, not Z1."),
+            ),
             (
                 dH * (X @ W1 > 0),
-                "dZ1's mask comes from X W1 without b1; the ReLU's input is Z1 = X W1 + b1.",
+                tr("dZ1's mask comes from X W1 without b1; the ReLU's input is Z1 = X W1 + b1."),
             ),
             (dH * (Z1 > 0) / n, f"dZ1 {extra_n}"),
         ]
     if name == "dW1":
         return [
-            (dZ1.T @ X, "dW1 looks transposed: dZ1^T X has shape (M, D); W1 is (D, M)."),
+            (dZ1.T @ X, tr("dW1 looks transposed: dZ1^T X has shape (M, D); W1 is (D, M).")),
             (
                 X.T @ dH,
-                "dW1 uses dH: the ReLU mask is forgotten here. The first layer's "
-                "output is Z1, so dW1 = X^T dZ1.",
+                tr(
+                    "dW1 uses dH: the ReLU mask is forgotten here. The first layer's "
+                    "output is Z1, so dW1 = X^T dZ1."
+                ),
             ),
             (X.T @ dZ1 / n, f"dW1 {extra_n}"),
         ]
     return [  # db1
-        *bias_slips(1, dZ1, "the hidden units"),
-        (dH.sum(axis=0), "db1 adds up dH: the ReLU mask is forgotten here; sum dZ1."),
+        *bias_slips(1, dZ1, tr("the hidden units")),
+        (dH.sum(axis=0), tr("db1 adds up dH: the ReLU mask is forgotten here; sum dZ1.")),
     ]
 
 
@@ -1002,9 +1263,22 @@ def _raised(function: Callable, error: Exception, case: str, sizes: dict[str, in
         for f in traceback.extract_tb(error.__traceback__)
         if f.name == function.__name__ and (code is None or f.filename == code.co_filename)
     ]
-    line = f" in the line `{frames[-1].line}`" if frames and frames[-1].line else ""
     text = str(error).strip()
-    message = f"{function.__qualname__} raised {type(error).__name__}{line}: {text}"
+    if frames and frames[-1].line:
+        message = tr(
+            "{function} raised {kind} in the line `{line}`: {text}",
+            function=function.__qualname__,
+            kind=type(error).__name__,
+            line=frames[-1].line,
+            text=text,
+        )
+    else:
+        message = tr(
+            "{function} raised {kind}: {text}",
+            function=function.__qualname__,
+            kind=type(error).__name__,
+            text=text,
+        )
     letters = {size: letter for letter, size in sizes.items()}
     readable = len(letters) == len(sizes)  # two letters with one size: no reading
     shapes = []
@@ -1012,18 +1286,29 @@ def _raised(function: Callable, error: Exception, case: str, sizes: dict[str, in
         numbers = [int(v) for v in found if v]
         if readable and all(v in letters for v in numbers):
             (p, q), (lp, lq) = numbers, (letters[numbers[0]], letters[numbers[1]])
-            read = f"({p}, {q}) is ({lp}, {lq})" if found[0] else f"{p} is {lp} and {q} is {lq}"
+            read = (
+                tr("({p}, {q}) is ({lp}, {lq})", p=p, q=q, lp=lp, lq=lq)
+                if found[0]
+                else tr("{p} is {lp} and {q} is {lq}", p=p, q=q, lp=lp, lq=lq)
+            )
             if read not in shapes:
                 shapes.append(read)
     sizes_line = f"{case}: " + ", ".join(f"{letter} = {size}" for letter, size in sizes.items())
     if shapes:
-        return f"{message}. In {sizes_line}, so {_listed(shapes)}."
-    return f"{message} ({sizes_line})."
+        return tr(
+            "{message}. In {sizes}, so {shapes}.",
+            message=message,
+            sizes=sizes_line,
+            shapes=_listed(shapes),
+        )
+    return tr("{message} ({sizes}).", message=message, sizes=sizes_line)
 
 
 def _listed(names: list[str]) -> str:
     """``a``, ``a and b``, ``a, b and c``."""
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    if len(names) == 1:
+        return names[0]
+    return tr("{items} and {last}", items=", ".join(names[:-1]), last=names[-1])
 
 
 def _same(a: np.ndarray, b: np.ndarray) -> bool:
@@ -1050,7 +1335,7 @@ def check_mlp_backward(mlp_backward: Callable | None) -> Feedback:
     of the seven gradients, checked one by one in backward order on two small problems
     (naming the usual slips), then its weight gradients through ``gl.gradcheck``."""
     if mlp_backward is None:
-        return Feedback(False, "mlp_backward is not defined yet; run its cell.")
+        return Feedback(False, tr("mlp_backward is not defined yet; run its cell."))
     cases = mlp_exercise_cases()
     for number, case in enumerate(cases, start=1):
         X, T, W1, b1, W2, b2 = case
@@ -1059,41 +1344,64 @@ def check_mlp_backward(mlp_backward: Callable | None) -> Feedback:
         except Exception as error:  # the learner's code: report it, with the line and shapes
             (n, d), (m, c) = X.shape, W2.shape
             sizes = {"N": n, "D": d, "M": m, "C": c}
-            return Feedback(False, _raised(mlp_backward, error, f"test case {number}", sizes))
+            case_name = tr("test case {number}", number=number)
+            return Feedback(False, _raised(mlp_backward, error, case_name, sizes))
         if not isinstance(got, dict) or set(MLP_GRADIENTS) - set(got):
             return Feedback(
                 False,
-                "mlp_backward should return the dict of its last line, with the keys "
-                f"{', '.join(MLP_GRADIENTS)}.",
+                tr(
+                    "mlp_backward should return the dict of its last line, with the keys {keys}.",
+                    keys=", ".join(MLP_GRADIENTS),
+                ),
             )
         ref = mlp_gradients(X, T, W1, b1, W2, b2)
         right: list[str] = []
         for name in MLP_GRADIENTS:
             answer = got[name]
-            done = f"{_listed(right)} {'is' if len(right) == 1 else 'are'} right; " if right else ""
+
+            def done(message: str, right: list[str] = right) -> str:
+                """``message``, after the gradients found right so far."""
+                if not right:
+                    return message
+                if len(right) == 1:
+                    return tr("{names} is right; {message}", names=right[0], message=message)
+                return tr("{names} are right; {message}", names=_listed(right), message=message)
+
             if answer is None or answer is Ellipsis:
-                return Feedback(False, f"{done}{name} is still empty (None).")
+                return Feedback(False, done(tr("{name} is still empty (None).", name=name)))
             mine = read_numbers(answer, name)
             if isinstance(mine, Feedback):
-                return Feedback(False, done + mine.message)
+                return Feedback(False, done(mine.message))
             for slip, message in _mlp_slips(name, X, T, W1, W2, ref):
                 if _same(mine, slip) and not _same(slip, ref[name]):
-                    return Feedback(False, done + message)
+                    return Feedback(False, done(message))
             verdict = check_array(mine, ref[name], name=name, reveal=False, rtol=1e-6, atol=1e-10)
             if not verdict:
                 n, d = X.shape
                 m, c = W2.shape
-                sizes = f" (test case {number}: N = {n}, D = {d}, M = {m}, C = {c})"
-                return Feedback(False, done + verdict.message + sizes)
+                sizes = tr(
+                    "{message} (test case {number}: N = {n}, D = {d}, M = {m}, C = {c})",
+                    message=verdict.message,
+                    number=number,
+                    n=n,
+                    d=d,
+                    m=m,
+                    c=c,
+                )
+                return Feedback(False, done(sizes))
             right.append(name)
     X, T, W1, b1, W2, b2 = cases[0]
     result = gradcheck(lambda *w: _LearnerMLP.apply(*w, X, T, mlp_backward), W1, b1, W2, b2)
     if not result:
-        return Feedback(False, f"gl.gradcheck disagrees with your gradients:\n{result}")
+        return Feedback(
+            False, tr("gl.gradcheck disagrees with your gradients:\n{result}", result=result)
+        )
     return Feedback(
         True,
-        "all seven gradients match, on two problems whose dimensions all differ, and "
-        "gl.gradcheck finds your dW1, db1, dW2 and db2 equal to central differences.",
+        tr(
+            "all seven gradients match, on two problems whose dimensions all differ, and "
+            "gl.gradcheck finds your dW1, db1, dW2 and db2 equal to central differences."
+        ),
     )
 
 
@@ -1125,15 +1433,19 @@ def gradcheck_summary(result: GradcheckResult, names: tuple[str, ...]) -> str:
     Unlike ``print(result)`` it leaves out the tiny errors of the inputs that pass
     (their last digits depend on the machine), so a notebook prints the same everywhere.
     """
-    lines = ["gradcheck passed" if result.passed else "gradcheck FAILED"]
+    lines = [tr("gradcheck passed") if result.passed else tr("gradcheck FAILED")]
     for check in result.inputs:
-        line = f"  input {check.index} ({names[check.index]}, shape {check.shape}): "
+        where = dict(index=check.index, name=names[check.index], shape=check.shape)
         if check.passed:
-            line += "ok"
+            line = tr("  input {index} ({name}, shape {shape}): ok", **where)
         else:
-            line += (
-                f"MISMATCH, worst at entry {check.worst}: backward gives {check.analytic:.4g}, "
-                f"finite differences {check.numerical:.4g}"
+            line = tr(
+                "  input {index} ({name}, shape {shape}): MISMATCH, worst at entry {worst}: "
+                "backward gives {analytic:.4g}, finite differences {numerical:.4g}",
+                **where,
+                worst=check.worst,
+                analytic=check.analytic,
+                numerical=check.numerical,
             )
         lines.append(line)
     return "\n".join(lines)
@@ -1160,15 +1472,19 @@ def _batch_scaled(function_class: Any, x: np.ndarray, w: np.ndarray, b: np.ndarr
         if got is None or np.shape(got) != want.shape or np.allclose(got, want):
             continue
         if np.allclose(got * n, want):
-            return (
-                f"{label} is N = {n} times too small: it is divided by the batch size (a mean "
+            return tr(
+                "{label} is N = {n} times too small: it is divided by the batch size (a mean "
                 "over the rows). The gradient that arrives, grad, already carries any 1/N of the "
-                f"loss; {label} sums the rows' contributions, with no 1/N of its own."
+                "loss; {label} sums the rows' contributions, with no 1/N of its own.",
+                label=label,
+                n=n,
             )
         if np.allclose(got, want * n):
-            return (
-                f"{label} is N = {n} times too large: it is multiplied by the batch size; "
-                f"{label} is the plain sum of the rows' contributions."
+            return tr(
+                "{label} is N = {n} times too large: it is multiplied by the batch size; "
+                "{label} is the plain sum of the rows' contributions.",
+                label=label,
+                n=n,
             )
     return None
 
@@ -1185,10 +1501,17 @@ def _shape_slip(function_class: Any, x: np.ndarray, w: np.ndarray, b: np.ndarray
     except Exception:  # it raised by itself: the caller quotes the line
         return None
     if not isinstance(got, tuple | list) or len(got) != 3:
-        return (
+        if isinstance(got, tuple | list):
+            return tr(
+                "backward should return three gradients, one per input of forward: "
+                "return dx, dw, db (it returned {kind} of {count}).",
+                kind=type(got).__name__,
+                count=len(got),
+            )
+        return tr(
             "backward should return three gradients, one per input of forward: "
-            f"return dx, dw, db (it returned {type(got).__name__}"
-            f"{f' of {len(got)}' if isinstance(got, tuple | list) else ''})."
+            "return dx, dw, db (it returned {kind}).",
+            kind=type(got).__name__,
         )
     shapes = [np.shape(g) for g in got]
     wanted = [x.shape, w.shape, b.shape]
@@ -1198,27 +1521,32 @@ def _shape_slip(function_class: Any, x: np.ndarray, w: np.ndarray, b: np.ndarray
         order = ", ".join(
             label for shape in shapes for label, s in zip(("dx", "dw", "db"), wanted) if s == shape
         )
-        return (
-            f"backward returns its gradients in the order {order}; they must come in the order "
-            "of forward's inputs, (x, w, b): return dx, dw, db."
+        return tr(
+            "backward returns its gradients in the order {order}; they must come in the order "
+            "of forward's inputs, (x, w, b): return dx, dw, db.",
+            order=order,
         )
     if shapes[2] != b.shape and np.allclose(np.ravel(got[2]), upstream.sum(axis=1)):
-        return (
-            f"db has shape {shapes[2]}: it sums grad over axis 1, the out features, one number "
-            f"per row. b (shape {b.shape}) was added to every row, so db sums over the rows: "
-            "grad.sum(axis=0)."
+        return tr(
+            "db has shape {got}: it sums grad over axis 1, the out features, one number "
+            "per row. b (shape {shape}) was added to every row, so db sums over the rows: "
+            "grad.sum(axis=0).",
+            got=shapes[2],
+            shape=b.shape,
         )
     if shapes[1] == w.T.shape and shapes[1] != w.shape:
-        return (
-            f"dw has shape {shapes[1]}, w's transposed: w is (out, in) = {w.shape}. Which "
-            "product of grad (N, out) and x (N, in) has shape (out, in)?"
+        return tr(
+            "dw has shape {got}, w's transposed: w is (out, in) = {shape}. Which "
+            "product of grad (N, out) and x (N, in) has shape (out, in)?",
+            got=shapes[1],
+            shape=w.shape,
         )
     return None
 
 
 def check_fixed_linear(function_class: Any) -> Feedback:
     """Exercise 3: gradcheck the learner's fixed Function on a square and a non-square weight."""
-    name = getattr(function_class, "__name__", "your Function")
+    name = getattr(function_class, "__name__", None) or tr("your Function")
     input_names = ("x", "w", "b")
     for number, (x, w, b) in enumerate(_bug_cases(), start=1):
         try:
@@ -1227,21 +1555,27 @@ def check_fixed_linear(function_class: Any) -> Feedback:
         except NotImplementedError:
             return Feedback(
                 False,
-                f"{name}.backward is still empty (it raises NotImplementedError); "
-                "write the fixed backward.",
+                tr(
+                    "{name}.backward is still empty (it raises NotImplementedError); "
+                    "write the fixed backward.",
+                    name=name,
+                ),
             )
         except Exception as error:  # the learner's code: report it, with the line and shapes
             slip = _shape_slip(function_class, x, w, b)
+            where = tr("test case {number}, w of shape {shape}", number=number, shape=w.shape)
             if slip is not None:
-                return Feedback(False, f"test case {number}, w of shape {w.shape}: {slip}")
+                return Feedback(False, tr("{where}: {slip}", where=where, slip=slip))
             sizes = {"N": x.shape[0], "in": w.shape[1], "out": w.shape[0]}
-            where = f"test case {number}, w of shape {w.shape}"
             in_forward = any(f.name == "forward" for f in traceback.extract_tb(error.__traceback__))
             raising = function_class.forward if in_forward else function_class.backward
             return Feedback(False, _raised(raising, error, where, sizes))
-        forward_ok = check_array(out, x @ w.T + b, name="the forward output")
+        forward_ok = check_array(out, x @ w.T + b, name=tr("the forward output"))
         if not forward_ok:
-            return Feedback(False, f"{name}.forward changed: {forward_ok.message}")
+            return Feedback(
+                False,
+                tr("{name}.forward changed: {message}", name=name, message=forward_ok.message),
+            )
         scaled = _batch_scaled(function_class, x, w, b)
         if scaled is not None:
             return Feedback(False, scaled)
@@ -1249,13 +1583,25 @@ def check_fixed_linear(function_class: Any) -> Feedback:
             if not check.passed:
                 return Feedback(
                     False,
-                    f"gradcheck still fails for input {check.index} ({input_names[check.index]}, "
-                    f"shape {check.shape}) on test case {number} (w of shape {w.shape}): "
-                    f"at entry {check.worst} backward gives {check.analytic:.4g}, "
-                    f"finite differences {check.numerical:.4g}.",
+                    tr(
+                        "gradcheck still fails for input {index} ({input}, shape {shape}) on "
+                        "test case {number} (w of shape {w_shape}): at entry {worst} backward "
+                        "gives {analytic:.4g}, finite differences {numerical:.4g}.",
+                        index=check.index,
+                        input=input_names[check.index],
+                        shape=check.shape,
+                        number=number,
+                        w_shape=w.shape,
+                        worst=check.worst,
+                        analytic=check.analytic,
+                        numerical=check.numerical,
+                    ),
                 )
     return Feedback(
         True,
-        f"gradcheck passes for x, w and b, with a square weight (3, 3) and a non-square "
-        f"one (2, 3); {name}.backward is right.",
+        tr(
+            "gradcheck passes for x, w and b, with a square weight (3, 3) and a non-square "
+            "one (2, 3); {name}.backward is right.",
+            name=name,
+        ),
     )

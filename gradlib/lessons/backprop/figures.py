@@ -10,6 +10,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from gradlib.graphplot import draw_graph, layout_graph
+from gradlib.language import tr
 from gradlib.lessons.backprop.maths import (
     BoundarySnapshots,
     Gate,
@@ -29,15 +30,15 @@ def plot_gradient_costs(
     """
     fig, ax = new_figure(width=7.0, height=4.5)
     lines = (
-        (forward, "o", "-", PALETTE["vermillion"], "forward mode (1 pass per weight)"),
+        (forward, "o", "-", PALETTE["vermillion"], tr("forward mode (1 pass per weight)")),
         (
             finite_differences,
             "s",
             "--",
             PALETTE["orange"],
-            "finite differences (2 passes per weight)",
+            tr("finite differences (2 passes per weight)"),
         ),
-        (reverse, "^", "-", PALETTE["blue"], "reverse mode (1 forward + 1 backward)"),
+        (reverse, "^", "-", PALETTE["blue"], tr("reverse mode (1 forward + 1 backward)")),
     )
     for costs, marker, dashes, colour, label in lines:
         ax.loglog(sizes, costs, marker=marker, linestyle=dashes, color=colour, label=label)
@@ -52,14 +53,14 @@ def plot_gradient_costs(
     ax.text(
         sizes[-1] * 0.93,
         np.sqrt(forward[-1] * reverse[-1]),
-        f"{forward[-1] / reverse[-1]:.0f} times",
+        tr("{ratio:.0f} times", ratio=forward[-1] / reverse[-1]),
         ha="right",
         va="center",
         fontsize=11,
     )
-    ax.set_xlabel("number of weights in the MLP")
-    ax.set_ylabel("multiply-adds for the full gradient")
-    ax.set_title("The cost of a gradient: reverse mode vs forward mode")
+    ax.set_xlabel(tr("number of weights in the MLP"))
+    ax.set_ylabel(tr("multiply-adds for the full gradient"))
+    ax.set_title(tr("The cost of a gradient: reverse mode vs forward mode"))
     ax.legend(loc="upper left", fontsize=10)
     fig.tight_layout()
     return fig
@@ -139,15 +140,15 @@ def draw_boundary(ax: Any, snapshots: BoundarySnapshots, snap: Snapshot) -> tupl
             color=colour,
             edgecolor="black",
             linewidth=0.5,
-            label=f"class {label}",
+            label=tr("class {label}", label=label),
         )
     ax.set_xlim(extent[0], extent[1])
     ax.set_ylim(extent[2], extent[3])
     # whole-number ticks only: laying out tick labels is most of a redraw's cost
     ax.set_xticks(np.arange(np.ceil(extent[0]), extent[1]))
     ax.set_yticks(np.arange(np.ceil(extent[2]), extent[3]))
-    ax.set_xlabel("feature x₁")
-    ax.set_ylabel("feature x₂")
+    ax.set_xlabel(tr("feature x₁"))
+    ax.set_ylabel(tr("feature x₂"))
     ax.grid(False)
     return image, boundary
 
@@ -164,12 +165,14 @@ def plot_snapshot_grid(snapshots: BoundarySnapshots, steps: tuple[int, ...]) -> 
     for ax, step in zip(axes, steps):
         snap = snapshots.at(step)
         image, _ = draw_boundary(ax, snapshots, snap)
-        ax.set_title(f"step {snap.step}: loss {snap.loss:.2f}", fontsize=12)
+        ax.set_title(
+            tr("step {step}: loss {loss:.2f}", step=snap.step, loss=snap.loss), fontsize=12
+        )
         if ax is not axes[0]:
             ax.set_ylabel("")
     axes[0].legend(loc="lower right", fontsize=9, framealpha=0.9, handletextpad=0.2)
     colorbar = fig.colorbar(image, ax=list(axes), fraction=0.02, pad=0.01)
-    colorbar.set_label("P(class 1)")
+    colorbar.set_label(tr("P(class 1)"))
     colorbar.set_ticks([0, 0.5, 1])
     plt.show()
 
@@ -216,12 +219,14 @@ def plot_gates(gates: list[Gate], width: float = 11.5, height: float = 2.6) -> F
         ax.set_anchor("N")  # every graph hangs from the top, so the titles line up
     upstream = gates[0].upstream
     handles = [
-        Patch(color=PALETTE["blue"], label="value (forward)"),
+        Patch(color=PALETTE["blue"], label=tr("value (forward)")),
         Patch(
             color=PALETTE["vermillion"],
-            label=f"grad = dL/d(box); dL/dz = {upstream:g} arrives from above",
+            label=tr(
+                "grad = dL/d(box); dL/dz = {upstream:g} arrives from above", upstream=upstream
+            ),
         ),
-        Patch(color=PALETTE["green"], label="local derivative"),
+        Patch(color=PALETTE["green"], label=tr("local derivative")),
     ]
     fig.legend(
         handles=handles, loc="lower center", ncol=3, frameon=False, fontsize=11, handlelength=1.0

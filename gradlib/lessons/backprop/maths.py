@@ -4,6 +4,7 @@ decision boundary recorded during training."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,6 +14,12 @@ import numpy as np
 from gradlib import functional as F
 from gradlib.activations import softmax_array
 from gradlib.engine import Context, Function, Tensor, no_grad, tensor, topological_order
+from gradlib.language import tr
+
+
+def _width(text: str) -> int:
+    """How many columns ``text`` takes in a monospace font (a Chinese character takes two)."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def below(value: float, floor: float = 1e-15) -> str:
@@ -287,7 +294,9 @@ class BoundarySnapshots:
     def at(self, step: int) -> Snapshot:
         """The snapshot recorded at ``step`` (or the latest one before it)."""
         if not self.snapshots:
-            raise ValueError("BoundarySnapshots: nothing recorded yet; call record() in the loop.")
+            raise ValueError(
+                tr("BoundarySnapshots: nothing recorded yet; call record() in the loop.")
+            )
         earlier = [s for s in self.snapshots if s.step <= step]
         return earlier[-1] if earlier else self.snapshots[0]
 
@@ -399,14 +408,22 @@ def training_outcomes(
 ) -> str:
     """A table: for each (hidden units, learning rate), the loss after 50 and ``steps`` steps,
     the final training accuracy and how many hidden units died."""
-    lines = ["hidden units   lr      loss at 50   loss at 300   accuracy   dead units"]
+    lines = [tr("hidden units   lr      loss at 50   loss at 300   accuracy   dead units")]
     for hidden, lr in settings:
         run = train_mlp(X, target, hidden, lr, steps)
         final = run.weights_at(steps)
         accuracy = np.mean(mlp_logits(X, final).argmax(axis=1) == target)
         lines.append(
-            f"{hidden:12d}   {lr:<6.3g}  {run.loss_at(50):10.3f}   {run.loss_at(steps):11.3f}"
-            f"   {accuracy:8.1%}   {dead_units(X, final):4d} of {hidden}"
+            tr(
+                "{hidden:12d}   {lr:<6.3g}  {early:10.3f}   {late:11.3f}   {accuracy:8.1%}   "
+                "{dead:4d} of {hidden}",
+                hidden=hidden,
+                lr=lr,
+                early=run.loss_at(50),
+                late=run.loss_at(steps),
+                accuracy=accuracy,
+                dead=dead_units(X, final),
+            )
         )
     return "\n".join(lines)
 
@@ -432,7 +449,14 @@ class Gate:
     def line(self) -> str:
         """``add distributes: z = x + y = 0.5; dL/dx = 3, dL/dy = 3 (each input gets g)``"""
         grads = ", ".join(f"dL/d{t.name} = {float(t.grad):g}" for t in self.inputs)
-        return f"{self.title + ':':20} z = {float(self.out.data):g};  {grads}   ({self.rule})"
+        return tr(
+            "{title}:{pad} z = {z:g};  {grads}   ({rule})",
+            title=self.title,
+            pad=" " * max(0, 19 - _width(self.title)),
+            z=float(self.out.data),
+            grads=grads,
+            rule=self.rule,
+        )
 
 
 GATE_INPUTS = (2.0, -1.5)  # x, y: exact binary fractions, so every gradient prints exactly
@@ -445,22 +469,30 @@ def gate_examples(upstream: float = 3.0) -> dict[str, Gate]:
     from gradlib.ops import maximum
 
     made = {
-        "add": ("add distributes", "each input gets g", lambda x, y: (x + y, (x, y))),
-        "multiply": ("multiply swaps", "x gets g·y, y gets g·x", lambda x, y: (x * y, (x, y))),
+        "add": (tr("add distributes"), tr("each input gets g"), lambda x, y: (x + y, (x, y))),
+        "multiply": (
+            tr("multiply swaps"),
+            tr("x gets g·y, y gets g·x"),
+            lambda x, y: (x * y, (x, y)),
+        ),
         "max": (
-            "max routes",
-            "the larger gets g, the other 0",
+            tr("max routes"),
+            tr("the larger gets g, the other 0"),
             lambda x, y: (maximum(x, y), (x, y)),
         ),
         "relu open": (
-            "ReLU gates: open",
-            "g passes where input > 0",
+            tr("ReLU gates: open"),
+            tr("g passes where input > 0"),
             lambda x, y: (F.relu(x), (x,)),
         ),
-        "relu closed": ("ReLU gates: closed", "0 where input < 0", lambda x, y: (F.relu(y), (y,))),
+        "relu closed": (
+            tr("ReLU gates: closed"),
+            tr("0 where input < 0"),
+            lambda x, y: (F.relu(y), (y,)),
+        ),
         "copy": (
-            "a copy sums",
-            "x gets g·y + g from its two uses",
+            tr("a copy sums"),
+            tr("x gets g·y + g from its two uses"),
             lambda x, y: (_copy(x, y), (x, y)),
         ),
     }

@@ -9,6 +9,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from gradlib.activations import softmax_array
+from gradlib.language import tr
 from gradlib.lessons.backprop.figures import boundary_lines, draw_boundary, unit_lines
 from gradlib.lessons.backprop.maths import (
     BoundarySnapshots,
@@ -106,10 +107,15 @@ class TrainingStep(Widget):
             linewidths=0.8,
             alpha=0.8,
             zorder=1.5,
-            label="a unit's w·x + b = 0",
+            label=tr("a unit's w·x + b = 0"),
         )
         self.dead_lines = LineCollection(
-            [], colors="#808080", linewidths=1.0, linestyles="--", zorder=1.5, label="a dead unit's"
+            [],
+            colors="#808080",
+            linewidths=1.0,
+            linestyles="--",
+            zorder=1.5,
+            label=tr("a dead unit's"),
         )
         ax.add_collection(self.live_lines)
         ax.add_collection(self.dead_lines)
@@ -131,7 +137,7 @@ class TrainingStep(Widget):
         inset.text(
             0.97,
             0.93,
-            f"loss, step 0 to {TRAINING_STEPS}",
+            tr("loss, step 0 to {steps}", steps=TRAINING_STEPS),
             transform=inset.transAxes,
             ha="right",
             va="top",
@@ -156,16 +162,37 @@ class TrainingStep(Widget):
         self.image.set_data(snap.probability)
         finite = bool(np.all(np.isfinite(snap.probability)))
         self.boundary.set_segments(boundary_lines(self.grid, snap.probability) if finite else [])
-        loss = f"loss {snap.loss:.3f}" if np.isfinite(snap.loss) else "loss overflowed"
+        loss = (
+            tr("loss {loss:.3f}", loss=snap.loss)
+            if np.isfinite(snap.loss)
+            else tr("loss overflowed")
+        )
         # a short title: every glyph is drawn again on every update
-        self.title.set_text(f"Step {snap.step}: {loss}, accuracy {100 * snap.accuracy:.1f}%")
+        self.title.set_text(
+            tr(
+                "Step {step}: {loss}, accuracy {accuracy:.1f}%",
+                step=snap.step,
+                loss=loss,
+                accuracy=100 * snap.accuracy,
+            )
+        )
         losses = np.where(np.isfinite(run.losses), run.losses, np.nan)
         self.loss_curve.set_ydata(losses)
         self.marker.set_data([snap.step], [snap.loss if np.isfinite(snap.loss) else np.nan])
-        return (
-            f"learning rate {lr:.3g}, {hidden} hidden unit{'s' * (hidden != 1)}, step "
-            f"{snap.step}: {loss}, training accuracy {100 * snap.accuracy:.1f}%, {dead} of "
-            f"{hidden} hidden unit{'s' * (hidden != 1)} dead"
+        units = (
+            tr("{hidden} hidden unit", hidden=hidden)
+            if hidden == 1
+            else tr("{hidden} hidden units", hidden=hidden)
+        )
+        return tr(
+            "learning rate {lr:.3g}, {units}, step {step}: {loss}, training "
+            "accuracy {accuracy:.1f}%, {dead} of {units} dead",
+            lr=lr,
+            units=units,
+            step=snap.step,
+            loss=loss,
+            accuracy=100 * snap.accuracy,
+            dead=dead,
         )
 
 
@@ -284,16 +311,16 @@ class BackwardStepper(Widget):
         shown = self.layout.nodes
 
         for node in shown:
-            node.texts[1].set_text(f"value {_number(value[node.name])}")
+            node.texts[1].set_text(tr("value {value}", value=_number(value[node.name])))
         done = {n.name for n in self.order[:step]}
         for node in self.order:
             text = node.texts[2]
             text.set_fontweight("normal")
             if node.name in done:
-                text.set_text(f"grad {_number(grad[node.name])}")
+                text.set_text(tr("grad {grad}", grad=_number(grad[node.name])))
                 text.set_color(PALETTE["vermillion"])
             else:
-                text.set_text("grad ?")
+                text.set_text(tr("grad ?"))
                 text.set_color(PENDING)
         for edge in self.layout.edges:
             source, target = shown[edge.source].name, shown[edge.target].name
@@ -305,7 +332,9 @@ class BackwardStepper(Widget):
         loss = f"L = {_number(value['L'])}"
         if step == 0:
             self.frame.set_visible(False)
-            says = f"Forward pass done, {loss}: every value is known, no gradient yet."
+            says = tr(
+                "Forward pass done, {loss}: every value is known, no gradient yet.", loss=loss
+            )
         else:
             current = self.order[step - 1]
             self.frame.set_visible(True)
@@ -313,7 +342,7 @@ class BackwardStepper(Widget):
             self.frame.set_y(current.y - BOX_HEIGHT / 2 - 0.15)
             uses = self.layout.uses(current)
             if not uses:
-                rule = f"∂L/∂L = 1, the seed of the backward pass ({loss})"
+                rule = tr("∂L/∂L = 1, the seed of the backward pass ({loss})", loss=loss)
             else:
                 symbols, numbers = [], []
                 for edge in uses:
@@ -329,6 +358,12 @@ class BackwardStepper(Widget):
                     f"= {_number(grad[current.name])}"
                 )
             current.texts[2].set_fontweight("bold")
-            says = f"Step {step} of {len(self.order)}, {current.name}: {rule}"
+            says = tr(
+                "Step {step} of {count}, {name}: {rule}",
+                step=step,
+                count=len(self.order),
+                name=current.name,
+                rule=rule,
+            )
         self.equation.set_text(says)
         return f"w = {w:.1f}, x = {x:.1f}, b = {b:.1f}. " + says.replace("−", "-")

@@ -11,6 +11,7 @@ import numpy as np
 from gradlib import ops
 from gradlib.engine import tensor
 from gradlib.exercises import Feedback, check_array, read_numbers
+from gradlib.language import tr
 from gradlib.lessons.derivatives.maths import autodiff_grad, directional_derivatives, surface
 
 __all__ = [
@@ -38,32 +39,40 @@ def check_steepest_descent(answer: Any, x: float, y: float) -> Feedback:
     contour line (f does not change), or another downhill direction (how many degrees off).
     Numbers rounded to two decimals pass, with a note.
     """
-    u = read_numbers(answer, "the direction")
+    u = read_numbers(answer, tr("the direction"))
     if isinstance(u, Feedback):
         return u
     if u.shape != (2,):
-        return Feedback(False, f"the direction should have shape (2,), it has shape {u.shape}.")
+        return Feedback(
+            False,
+            tr("the direction should have shape (2,), it has shape {shape}.", shape=u.shape),
+        )
     if not np.all(np.isfinite(u)):
-        return Feedback(False, "the direction contains nan or inf; did you divide by zero?")
+        return Feedback(False, tr("the direction contains nan or inf; did you divide by zero?"))
     length = float(np.linalg.norm(u))
     if length == 0:
         return Feedback(
-            False, "the direction is (0, 0), which points nowhere; a unit vector has length 1."
+            False,
+            tr("the direction is (0, 0), which points nowhere; a unit vector has length 1."),
         )
     grad = autodiff_grad(x, y)
     reference = -grad / np.linalg.norm(grad)
     off = float(np.rad2deg(np.arccos(np.clip(u @ reference / length, -1.0, 1.0))))
     if abs(length - 1) > LENGTH_SLACK:
         if off <= ANGLE_SLACK_DEG:
-            where = "it points the right way"
+            where = tr("it points the right way")
         elif off >= 180 - ANGLE_SLACK_DEG:
-            where = "and it points along the gradient, uphill: steepest descent is against it"
+            where = tr("and it points along the gradient, uphill: steepest descent is against it")
         else:
-            where = f"and it is {off:.1f} degrees away from the steepest descent"
+            where = tr("and it is {off:.1f} degrees away from the steepest descent", off=off)
         return Feedback(
             False,
-            f"the direction has length {length:.4g}, not 1 ({where}): divide a vector by its "
-            "length, np.linalg.norm(...), to make it a unit vector.",
+            tr(
+                "the direction has length {length:.4g}, not 1 ({where}): divide a vector by its "
+                "length, np.linalg.norm(...), to make it a unit vector.",
+                length=length,
+                where=where,
+            ),
         )
     slope = float(directional_derivatives(x, y, np.array([np.rad2deg(np.arctan2(u[1], u[0]))]))[0])
     if off <= ANGLE_SLACK_DEG:
@@ -71,40 +80,61 @@ def check_steepest_descent(answer: Any, x: float, y: float) -> Feedback:
         note = (
             ""
             if exact
-            else (
-                f" (to within {off:.2f} degrees: rounded numbers; -g / np.linalg.norm(g) in code "
-                "gives it exactly)"
+            else tr(
+                " (to within {off:.2f} degrees: rounded numbers; -g / np.linalg.norm(g) in code "
+                "gives it exactly)",
+                off=off,
             )
         )
         return Feedback(
             True,
-            f"u = ({u[0]:.4f}, {u[1]:.4f}) is the unit vector of steepest descent{note}; f "
-            f"falls at rate {-slope:.4f} along it.",
+            tr(
+                "u = ({u0:.4f}, {u1:.4f}) is the unit vector of steepest descent{note}; f "
+                "falls at rate {rate:.4f} along it.",
+                u0=u[0],
+                u1=u[1],
+                note=note,
+                rate=-slope,
+            ),
         )
     if off >= 180 - ANGLE_SLACK_DEG:
         return Feedback(
             False,
-            f"your direction is the gradient's own, steepest ascent: f rises at rate "
-            f"{slope:.3f} along it. Steepest descent goes exactly against the gradient.",
+            tr(
+                "your direction is the gradient's own, steepest ascent: f rises at rate "
+                "{slope:.3f} along it. Steepest descent goes exactly against the gradient.",
+                slope=slope,
+            ),
         )
     if abs(off - 90) <= ANGLE_SLACK_DEG:
         return Feedback(
             False,
-            "your direction is at right angles to the gradient, along the contour line, "
-            f"where f does not change (D_u f = {abs(slope):.3f}). Steepest descent goes against "
-            "the gradient.",
+            tr(
+                "your direction is at right angles to the gradient, along the contour line, "
+                "where f does not change (D_u f = {slope:.3f}). Steepest descent goes against "
+                "the gradient.",
+                slope=abs(slope),
+            ),
         )
     if slope > 0:
         return Feedback(
             False,
-            f"along your direction f increases (D_u f = {slope:.3f} > 0): it points "
-            f"uphill, {off:.1f} degrees away from steepest descent, which goes against the "
-            "gradient.",
+            tr(
+                "along your direction f increases (D_u f = {slope:.3f} > 0): it points "
+                "uphill, {off:.1f} degrees away from steepest descent, which goes against the "
+                "gradient.",
+                slope=slope,
+                off=off,
+            ),
         )
     return Feedback(
         False,
-        f"your direction goes downhill (D_u f = {slope:.3f}) but is {off:.1f} "
-        "degrees away from the steepest one; a steeper direction exists.",
+        tr(
+            "your direction goes downhill (D_u f = {slope:.3f}) but is {off:.1f} "
+            "degrees away from the steepest one; a steeper direction exists.",
+            slope=slope,
+            off=off,
+        ),
     )
 
 
@@ -170,7 +200,7 @@ def check_gradient_by_hand(answer: Any) -> Feedback:
     verdict = check_array(
         answer,
         [float(x.grad), float(y.grad)],
-        name=f"your gradient of g at ({x0:g}, {y0:g})",
+        name=tr("your gradient of g at ({x:g}, {y:g})", x=x0, y=y0),
         reveal=False,
         entry_names=("dg/dx", "dg/dy"),
     )
@@ -182,8 +212,12 @@ def check_gradient_by_hand(answer: Any) -> Feedback:
     if np.allclose(got[::-1], [float(x.grad), float(y.grad)], rtol=1e-4, atol=1e-6):
         return Feedback(
             False,
-            f"your gradient of g at ({x0:g}, {y0:g}) has the right two numbers, but swapped: "
-            "the answer is [dg/dx, dg/dy], in that order.",
+            tr(
+                "your gradient of g at ({x:g}, {y:g}) has the right two numbers, but swapped: "
+                "the answer is [dg/dx, dg/dy], in that order.",
+                x=x0,
+                y=y0,
+            ),
         )
     hints = [
         advice
@@ -192,7 +226,10 @@ def check_gradient_by_hand(answer: Any) -> Feedback:
     ]
     if not hints:
         return verdict
-    return Feedback(False, " ".join([verdict.message, *(f"Hint: {hint}" for hint in hints)]))
+    return Feedback(
+        False,
+        " ".join([verdict.message, *(tr("Hint: {hint}", hint=tr(hint)) for hint in hints)]),
+    )
 
 
 # ----- exercise 3: a central-difference gradient of one's own ---------------------------
@@ -286,23 +323,40 @@ def check_central_gradient(function: Callable[..., Any] | None) -> Feedback:
     wrong formula cannot pass); a usual slip (``_central_slips``) is named."""
     name = "central_gradient"
     if function is None:
-        return Feedback(False, f"{name} is not defined yet; write it in the cell above.")
+        return Feedback(
+            False, tr("{name} is not defined yet; write it in the cell above.", name=name)
+        )
     results = []
     for label, f, x, y, h in CENTRAL_CASES:
         try:
             got = function(f, x, y) if h is None else function(f, x, y, h)
         except NotImplementedError:
-            return Feedback(False, f"{name} still raises NotImplementedError; fill in its body.")
+            return Feedback(
+                False, tr("{name} still raises NotImplementedError; fill in its body.", name=name)
+            )
         except Exception as error:  # the learner's code: report, do not crash the notebook
-            return Feedback(False, f"{name} raised {type(error).__name__}: {error} (on {label}).")
-        numbers = read_numbers(got, f"the result on {label}")
+            return Feedback(
+                False,
+                tr(
+                    "{name} raised {error_type}: {error} (on {case}).",
+                    name=name,
+                    error_type=type(error).__name__,
+                    error=error,
+                    case=tr(label),
+                ),
+            )
+        numbers = read_numbers(got, tr("the result on {case}", case=tr(label)))
         if isinstance(numbers, Feedback):
-            return Feedback(False, f"{name}: {numbers.message}")
+            return Feedback(False, tr("{name}: {message}", name=name, message=numbers.message))
         if numbers.shape != (2,):
             return Feedback(
                 False,
-                f"{name} returned shape {numbers.shape} on {label}; return two numbers, "
-                "[df/dx, df/dy].",
+                tr(
+                    "{name} returned shape {shape} on {case}; return two numbers, [df/dx, df/dy].",
+                    name=name,
+                    shape=numbers.shape,
+                    case=tr(label),
+                ),
             )
         results.append(numbers)
     wrong = [
@@ -315,19 +369,39 @@ def check_central_gradient(function: Callable[..., Any] | None) -> Feedback:
     if not wrong:
         return Feedback(
             True,
-            f"{name} gives the central differences on all {len(CENTRAL_CASES)} test cases, "
-            "with h = 1e-6 and with h = 0.1.",
+            tr(
+                "{name} gives the central differences on all {count} test cases, "
+                "with h = 1e-6 and with h = 0.1.",
+                name=name,
+                count=len(CENTRAL_CASES),
+            ),
         )
     for slip, advice in _central_slips():
         if all(
             np.allclose(got, slip(f, x, y, DEFAULT_STEP if h is None else h), rtol=1e-6, atol=1e-8)
             for (_, f, x, y, h), got in zip(CENTRAL_CASES, results)
         ):
-            return Feedback(False, f"{name} is not the central difference yet: {advice}.")
+            return Feedback(
+                False,
+                tr(
+                    "{name} is not the central difference yet: {advice}.",
+                    name=name,
+                    advice=tr(advice),
+                ),
+            )
     label, got, want = wrong[0]
     return Feedback(
         False,
-        f"{name} is wrong on {len(wrong)} of {len(CENTRAL_CASES)} test cases; on {label} it "
-        f"returns ({got[0]:.6g}, {got[1]:.6g}), central differences give ({want[0]:.6g}, "
-        f"{want[1]:.6g}).",
+        tr(
+            "{name} is wrong on {count} of {total} test cases; on {case} it returns "
+            "({got0:.6g}, {got1:.6g}), central differences give ({want0:.6g}, {want1:.6g}).",
+            name=name,
+            count=len(wrong),
+            total=len(CENTRAL_CASES),
+            case=tr(label),
+            got0=got[0],
+            got1=got[1],
+            want0=want[0],
+            want1=want[1],
+        ),
     )

@@ -13,6 +13,7 @@ from functools import cache
 import matplotlib.pyplot as plt
 import numpy as np
 
+from gradlib.language import tr
 from gradlib.lessons.derivatives.maths import (
     CONTOUR_LEVELS,
     GRID_LIMIT,
@@ -33,21 +34,22 @@ def plot_difference_errors(name: str = "sin"):
     """The U-shaped error curves (mean over AVERAGE_POINTS) in float64 and float32; returns fig."""
     fig, axes = new_figure(ncols=2, width=11.0, height=3.8, sharey=True)
     styles = {"forward": COLORS[0], "central": COLORS[1]}
+    names = {"forward": tr("forward difference"), "central": tr("central difference")}
     for ax, precision in zip(axes, PRECISIONS):
         errors = difference_errors(name, precision)
         model = error_model(name, precision, STEPS)
         for label, color in styles.items():
-            ax.loglog(STEPS, errors[label], color=color, label=f"{label} difference")
+            ax.loglog(STEPS, errors[label], color=color, label=names[label])
             ax.loglog(STEPS, model[label], "--", color=color, linewidth=1.2, alpha=0.8)
             best = best_step(errors[label])
             ax.axvline(best, color=color, linestyle=":", linewidth=1.5)
         eps = np.finfo(PRECISIONS[precision]).eps
-        ax.set_title(f"{precision} (machine epsilon {eps:.1e})")
-        ax.set_xlabel("step h")
+        ax.set_title(tr("{precision} (machine epsilon {eps:.1e})", precision=precision, eps=eps))
+        ax.set_xlabel(tr("step h"))
         ax.set_ylim(1e-13, 10)
-    axes[0].set_ylabel(f"mean |error| of f'(x), f = {name}")
-    axes[0].plot([], [], "--", color=PALETTE["black"], linewidth=1.2, label="error model")
-    axes[0].plot([], [], ":", color=PALETTE["black"], linewidth=1.5, label="best h (measured)")
+    axes[0].set_ylabel(tr("mean |error| of f'(x), f = {name}", name=name))
+    axes[0].plot([], [], "--", color=PALETTE["black"], linewidth=1.2, label=tr("error model"))
+    axes[0].plot([], [], ":", color=PALETTE["black"], linewidth=1.5, label=tr("best h (measured)"))
     axes[0].legend(loc="lower left", fontsize=10)
     fig.tight_layout()
     return fig
@@ -185,7 +187,7 @@ def plot_partials(x0: float = 1.0, y0: float = 0.5):
     ax3d.set_yticks([-1, 0, 1])
     ax3d.zaxis.set_rotate_label(False)  # read bottom to top, like the other panels' labels
     ax3d.set_zlabel("f(x, y)", rotation=90, labelpad=2)
-    ax3d.set_title("f(x, y) and two slices")
+    ax3d.set_title(tr("f(x, y) and two slices"))
     ax3d.view_init(elev=28, azim=-125)
     ax3d.set_box_aspect(None, zoom=0.9)  # room for the z label inside the panel
 
@@ -200,20 +202,32 @@ def plot_partials(x0: float = 1.0, y0: float = 0.5):
             t,
             values,
             color=color,
-            label=f"slice {'y' if along == 'x' else 'x'} = {y0 if along == 'x' else x0:g}",
+            label=tr(
+                "slice {variable} = {value:g}",
+                variable="y" if along == "x" else "x",
+                value=y0 if along == "x" else x0,
+            ),
         )
         ax.plot(
             t[near],
             f0 + slope * (t[near] - centre),
             "--",
             color=PALETTE["black"],
-            label=f"tangent, slope {slope:.3f}",
+            label=tr("tangent, slope {slope:.3f}", slope=slope),
         )
         ax.plot([centre], [f0], "o", color=PALETTE["black"])
         ax.set_xlabel(along)
         ax.set_ylabel("f")
         ax.set_ylim(0, values.max())
-        ax.set_title(rf"$\partial f / \partial {name}$ = {slope:.3f} at ({x0:g}, {y0:g})")
+        ax.set_title(
+            tr(
+                r"$\partial f / \partial {name}$ = {slope:.3f} at ({x0:g}, {y0:g})",
+                name=name,
+                slope=slope,
+                x0=x0,
+                y0=y0,
+            )
+        )
         ax.legend(loc="upper center", fontsize=10)
     fig.tight_layout()
     return fig

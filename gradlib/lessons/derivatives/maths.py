@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -24,6 +25,7 @@ import numpy as np
 
 from gradlib import ops
 from gradlib.engine import Tensor, tensor
+from gradlib.language import tr
 
 __all__ = [
     "ANGLES_DEG",
@@ -83,13 +85,25 @@ AVERAGE_POINTS = np.linspace(0.9, 1.1, 101)
 
 def _example(name: str) -> Example:
     if name not in EXAMPLES:
-        raise ValueError(f"unknown function {name!r}; choose one of {list(EXAMPLES)}.")
+        raise ValueError(
+            tr(
+                "unknown function {name!r}; choose one of {names}.",
+                name=name,
+                names=list(EXAMPLES),
+            )
+        )
     return EXAMPLES[name]
 
 
 def _dtype(precision: str) -> type[np.floating]:
     if precision not in PRECISIONS:
-        raise ValueError(f"unknown precision {precision!r}; choose one of {list(PRECISIONS)}.")
+        raise ValueError(
+            tr(
+                "unknown precision {precision!r}; choose one of {names}.",
+                precision=precision,
+                names=list(PRECISIONS),
+            )
+        )
     return PRECISIONS[precision]
 
 
@@ -206,16 +220,27 @@ def best_steps() -> list[BestStep]:
 def best_steps_table(rows: list[BestStep]) -> str:
     """The rows of ``best_steps`` as a table, one line each under a header."""
     lines = [
-        "function  precision  difference   best h: measured    model   model/measured"
-        "   rule of thumb   best error"
+        tr(
+            "function  precision  difference   best h: measured    model   model/measured"
+            "   rule of thumb   best error"
+        )
     ]
+    differences = {"forward": tr("forward"), "central": tr("central")}
     for row in rows:
+        difference = differences.get(row.difference, row.difference)
         lines.append(
-            f"{row.function:8s}  {row.precision:9s}  {row.difference:10s}  {row.measured:17.1e}"
-            f"  {row.model:7.1e}  {row.model / row.measured:15.1f}  {row.rule_of_thumb:14.1e}"
-            f"  {row.best_error:11.1e}"
+            f"{row.function:8s}  {row.precision:9s}  {_ljust(difference, 10)}"
+            f"  {row.measured:17.1e}  {row.model:7.1e}  {row.model / row.measured:15.1f}"
+            f"  {row.rule_of_thumb:14.1e}  {row.best_error:11.1e}"
         )
     return "\n".join(lines)
+
+
+def _ljust(text: str, width: int) -> str:
+    """``text`` padded to ``width`` columns of a monospace table; a Chinese character
+    takes two columns."""
+    columns = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return text + " " * (width - columns)
 
 
 # ----- a function of two variables -----------------------------------------------------
@@ -272,8 +297,13 @@ def contour_tangent(x: float, y: float, radius: float = 1e-3) -> np.ndarray:
     crossings = np.flatnonzero(np.sign(values[:-1]) != np.sign(values[1:]))
     if len(crossings) != 2:
         raise ValueError(
-            f"contour_tangent: the level curve crosses the circle {len(crossings)} times at "
-            f"({x}, {y}), expected 2; is the gradient zero there? Try a smaller radius."
+            tr(
+                "contour_tangent: the level curve crosses the circle {count} times at "
+                "({x}, {y}), expected 2; is the gradient zero there? Try a smaller radius.",
+                count=len(crossings),
+                x=x,
+                y=y,
+            )
         )
     low, high = grid[crossings], grid[crossings + 1]
     sign_low = np.sign(g(low))

@@ -16,6 +16,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from gradlib.language import tr
 from gradlib.lessons.derivatives.figures import draw_contours
 from gradlib.lessons.derivatives.maths import (
     ANGLES_DEG,
@@ -69,20 +70,25 @@ class DerivativeExplorer(Widget):
         later = np.full_like(self.OFFSETS, np.nan)  # the values come with each update
         (self.curve,) = left.plot(self.OFFSETS, later, color=PALETTE["black"], label="f(x)")
         # The tangent, subtracted from everything, is the line at 0.
-        left.axhline(0.0, color=PALETTE["green"], label="tangent (slope f'(1))")
+        left.axhline(0.0, color=PALETTE["green"], label=tr("tangent (slope f'(1))"))
         # Each secant is the straight line through the two points its difference uses.
         (self.forward_secant,) = left.plot(
-            self.OFFSETS, later, "--", color=COLORS[0], label="forward secant"
+            self.OFFSETS, later, "--", color=COLORS[0], label=tr("forward secant")
         )
         (self.central_secant,) = left.plot(
-            self.OFFSETS, later, ":", color=COLORS[1], linewidth=2.2, label="central secant"
+            self.OFFSETS,
+            later,
+            ":",
+            color=COLORS[1],
+            linewidth=2.2,
+            label=tr("central secant"),
         )
         (self.forward_points,) = left.plot([], [], "o", color=COLORS[0])
         (self.central_points,) = left.plot([], [], "o", color=COLORS[1])
         # Near x = 1 the curve and its tangent differ by as little as 1e-16: the panel
         # shows that difference, f(x) - tangent(x), against the distance from 1.
         left.set_xlabel("x - 1")
-        left.set_ylabel("f(x) - tangent")
+        left.set_ylabel(tr("f(x) - tangent"))
         for axis in (left.xaxis, left.yaxis):
             axis.set_major_formatter(FuncFormatter(_short_label(axis)))
         # y=1.0 skips matplotlib's automatic title placement, which measures the tick labels.
@@ -95,9 +101,10 @@ class DerivativeExplorer(Widget):
         right.set_xscale("log")
         right.set_yscale("log")
         self.error_curves, self.error_points = {}, {}
+        names = {"forward": tr("forward"), "central": tr("central")}
         for label, color in (("forward", COLORS[0]), ("central", COLORS[1])):
             (self.error_curves[label],) = right.plot(
-                STEPS, np.full_like(STEPS, np.nan), color=color, label=label
+                STEPS, np.full_like(STEPS, np.nan), color=color, label=names[label]
             )
             (self.error_points[label],) = right.plot(
                 [], [], "o", color=color, markersize=9, markeredgecolor=PALETTE["black"]
@@ -105,8 +112,8 @@ class DerivativeExplorer(Widget):
         self.h_line = right.axvline(1.0, color=PALETTE["black"], linewidth=1.0)
         right.set_xlim(STEPS[0] / 4, STEPS[-1] * 4)
         right.set_ylim(1e-13, 10)
-        right.set_xlabel("step h")
-        right.set_ylabel("|error| at x = 1")
+        right.set_xlabel(tr("step h"))
+        right.set_ylabel(tr("|error| at x = 1"))
         self.right_title = right.set_title("", y=1.0)
         right.legend(loc="lower left", fontsize=10)
         plain_log_ticks(right, numticks=6)
@@ -151,7 +158,7 @@ class DerivativeExplorer(Widget):
         low, high = shown.min(), shown.max()
         span = high - low if high > low else 1e-12
         self.left.set_ylim(low - self.PAD * span, high + (self.PAD + self.HEADROOM) * span)
-        self.left_title.set_text(f"f minus its tangent at x = 1, h = {h:.1e}")
+        self.left_title.set_text(tr("f minus its tangent at x = 1, h = {h:.1e}", h=h))
         self.function_label.set_text(f"f(x) = {function}")
 
         errors = difference_errors(function, precision, average=False)
@@ -160,13 +167,21 @@ class DerivativeExplorer(Widget):
             error = max(abs(estimate - exact), self.ERROR_FLOOR)
             self.error_points[label].set_data([h], [error])
         self.h_line.set_xdata([h, h])
-        self.right_title.set_text(f"Error against h ({precision})")
+        self.right_title.set_text(tr("Error against h ({precision})", precision=precision))
 
         forward, central = estimates["forward"], estimates["central"]
-        return (
-            f"{function}, {precision}, h = {h:.1e}: exact f'(1) = {exact:.10f} | "
-            f"forward {forward:.10f} (error {abs(forward - exact):.1e}) | "
-            f"central {central:.10f} (error {abs(central - exact):.1e})"
+        return tr(
+            "{function}, {precision}, h = {h:.1e}: exact f'(1) = {exact:.10f} | "
+            "forward {forward:.10f} (error {forward_error:.1e}) | "
+            "central {central:.10f} (error {central_error:.1e})",
+            function=function,
+            precision=precision,
+            h=h,
+            exact=exact,
+            forward=forward,
+            forward_error=abs(forward - exact),
+            central=central,
+            central_error=abs(central - exact),
         )
 
 
@@ -202,12 +217,12 @@ class DirectionalExplorer(Widget):
             "--",
             color=PALETTE["black"],
             linewidth=1.5,
-            label="tangent to the contour",
+            label=tr("tangent to the contour"),
             zorder=3,
         )
         self.arrows, self.arrow_keys = {}, {}
         for name, color, label in (
-            ("gradient", PALETTE["vermillion"], "gradient direction"),
+            ("gradient", PALETTE["vermillion"], tr("gradient direction")),
             ("u", COLORS[0], "u"),
         ):
             self.arrows[name] = FancyArrowPatch(
@@ -224,26 +239,26 @@ class DirectionalExplorer(Widget):
             self.arrow_keys[name] = Line2D([], [], color=color, label=label)
         (self.point,) = left.plot([], [], "o", color=PALETTE["black"], zorder=3)
         # y=1.0 skips matplotlib's automatic title placement, which measures the tick labels.
-        left.set_title("Contours of f, the gradient and u", y=1.0)
+        left.set_title(tr("Contours of f, the gradient and u"), y=1.0)
         round_ticks(left)
 
         (self.sweep,) = right.plot(
             ANGLES_DEG,
             np.full_like(ANGLES_DEG, np.nan),  # the rates come with each update
             color=COLORS[0],
-            label="D_u f (central differences)",
+            label=tr("D_u f (central differences)"),
         )
         self.norm_line = right.axhline(1.0, color=PALETTE["vermillion"], linestyle="--")
         self.angle_line = right.axvline(
-            0.0, color=PALETTE["vermillion"], linestyle=":", label="gradient angle"
+            0.0, color=PALETTE["vermillion"], linestyle=":", label=tr("gradient angle")
         )
         (self.current,) = right.plot([], [], "o", color=COLORS[0], markersize=9)
         right.set_xlim(0, 360)
         right.set_xticks(np.arange(0, 361, 90))
         round_ticks(right, "y")
-        right.set_xlabel("angle of u (degrees)")
+        right.set_xlabel(tr("angle of u (degrees)"))
         right.set_ylabel("D_u f")
-        right.set_title("Rate of change of f along u", y=1.0)
+        right.set_title(tr("Rate of change of f along u"), y=1.0)
 
         self.left, self.right = left, right
         self.stationary = None  # the legends are made by the first update
@@ -275,7 +290,7 @@ class DirectionalExplorer(Widget):
         length = self.ARROW_LENGTH
         u = np.array([np.cos(np.deg2rad(angle)), np.sin(np.deg2rad(angle))])
         self.arrows["u"].set_positions((x0, y0), (x0 + length * u[0], y0 + length * u[1]))
-        self.u_label.set_text(f"u at {angle:.0f} deg")
+        self.u_label.set_text(tr("u at {angle:.0f} deg", angle=angle))
         self.point.set_data([x0], [y0])
         if not stationary:
             g = grad / norm
@@ -299,15 +314,29 @@ class DirectionalExplorer(Widget):
         self.current.set_data([angle], [current])
         self.right.set_ylim(-1.15 * max(norm, 1.0), 1.15 * max(norm, 1.0))
 
-        where = f"at ({x0:.2f}, {y0:.2f}): "
         if stationary:
-            return where + "grad f = (0, 0), a stationary point: f is flat in every direction."
+            return tr(
+                "at ({x0:.2f}, {y0:.2f}): grad f = (0, 0), a stationary point: f is flat in "
+                "every direction.",
+                x0=x0,
+                y0=y0,
+            )
         best = int(np.argmax(sweep))
         grad_angle = float(np.rad2deg(np.arctan2(grad[1], grad[0])) % 360)
-        return (
-            where + f"grad f = ({grad[0]:.3f}, {grad[1]:.3f}), |grad f| = {norm:.3f} at "
-            f"{grad_angle:.1f} deg | D_u f at {angle:.0f} deg = {current:.3f} | largest "
-            f"D_u f = {sweep[best]:.3f} at {ANGLES_DEG[best]:.0f} deg"
+        return tr(
+            "at ({x0:.2f}, {y0:.2f}): grad f = ({gx:.3f}, {gy:.3f}), |grad f| = {norm:.3f} at "
+            "{grad_angle:.1f} deg | D_u f at {angle:.0f} deg = {current:.3f} | largest "
+            "D_u f = {largest:.3f} at {largest_angle:.0f} deg",
+            x0=x0,
+            y0=y0,
+            gx=grad[0],
+            gy=grad[1],
+            norm=norm,
+            grad_angle=grad_angle,
+            angle=angle,
+            current=current,
+            largest=sweep[best],
+            largest_angle=ANGLES_DEG[best],
         )
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING
 
+from gradlib.language import tr
+
 if TYPE_CHECKING:
     from IPython.display import Markdown
 
@@ -97,6 +99,20 @@ class SideBySide:
         return f"<table><tr>{columns}</tr></table>"
 
 
+def _translate_comments(code: str) -> str:
+    """``code`` with the text of its end-of-line comments in the learner's language."""
+    lines = []
+    for line in code.splitlines(keepends=True):
+        before, mark, comment = line.partition("  # ")
+        if mark:
+            line = before + mark + tr(comment.rstrip("\n")) + "\n"
+        lines.append(line)
+    return "".join(lines)
+
+
 def side_by_side() -> SideBySide:
     """The gradlib loop of notebook 08's AM-Softmax run beside its PyTorch twin."""
-    return SideBySide(("gradlib", GRADLIB_CODE), ("PyTorch", PYTORCH_CODE))
+    return SideBySide(
+        ("gradlib", _translate_comments(GRADLIB_CODE)),
+        ("PyTorch", _translate_comments(PYTORCH_CODE)),
+    )

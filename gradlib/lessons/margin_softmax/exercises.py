@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from gradlib.exercises import Feedback, check_array, check_function, check_scalar, read_numbers
+from gradlib.language import tr
 from gradlib.lessons.margin_softmax.maths import (
     SEEDS,
     LossSetting,
@@ -38,29 +39,41 @@ def _psi_slips(m: int, degrees: float) -> list[tuple[float, str]]:
     return [
         (
             math.cos(m * theta),
-            f"that is cos(m theta) alone; it only equals psi on the first piece, "
-            f"theta <= {180 / m:g} degrees. At {degrees:g} degrees you are on piece k = "
-            "floor(m theta / 180 degrees), so add the sign (-1)^k and the shift -2k.",
+            tr(
+                "that is cos(m theta) alone; it only equals psi on the first piece, "
+                "theta <= {limit:g} degrees. At {degrees:g} degrees you are on piece k = "
+                "floor(m theta / 180 degrees), so add the sign (-1)^k and the shift -2k.",
+                limit=180 / m,
+                degrees=degrees,
+            ),
         ),
         (
             (-1) ** k * math.cos(m * theta),
-            "the sign (-1)^k is right, but the shift -2k is missing: it moves each piece "
-            "down so that psi keeps falling from one piece to the next.",
+            tr(
+                "the sign (-1)^k is right, but the shift -2k is missing: it moves each piece "
+                "down so that psi keeps falling from one piece to the next."
+            ),
         ),
         (
             math.cos(m * theta) - 2 * k,
-            "the shift -2k is right, but the sign (-1)^k is missing: on an odd piece cos(m "
-            "theta) rises, and flipping it makes psi fall.",
+            tr(
+                "the shift -2k is right, but the sign (-1)^k is missing: on an odd piece cos(m "
+                "theta) rises, and flipping it makes psi fall."
+            ),
         ),
         (
             (-1) ** (k + 1) * math.cos(m * theta) - 2 * (k + 1),
-            "k is one too large: k counts the whole pieces of 180/m degrees below theta, "
-            "k = floor(m theta / 180 degrees).",
+            tr(
+                "k is one too large: k counts the whole pieces of 180/m degrees below theta, "
+                "k = floor(m theta / 180 degrees)."
+            ),
         ),
         (
             math.cos(theta),
-            "that is cos(theta), plain softmax's target logit (m = 1); L-Softmax uses "
-            "psi with the margin m.",
+            tr(
+                "that is cos(theta), plain softmax's target logit (m = 1); L-Softmax uses "
+                "psi with the margin m."
+            ),
         ),
     ]
 
@@ -70,7 +83,7 @@ def check_psi_by_hand(answer: Any) -> Feedback:
     names the slip when the answer is one of the usual ones."""
     m, degrees = PSI_EXERCISE
     expected = float(large_margin_psi(np.radians(degrees), m))
-    name = f"psi at theta = {degrees:g} degrees with m = {m}"
+    name = tr("psi at theta = {degrees:g} degrees with m = {m}", degrees=degrees, m=m)
     verdict = check_scalar(answer, expected, name=name, reveal=False, atol=1e-3, rtol=1e-3)
     if verdict:
         return verdict
@@ -79,7 +92,9 @@ def check_psi_by_hand(answer: Any) -> Feedback:
         return verdict
     for value, advice in _psi_slips(m, degrees):
         if abs(float(got.ravel()[0]) - value) < 1e-3:
-            return Feedback(False, f"{verdict.message} Hint: {advice}")
+            return Feedback(
+                False, tr("{message} Hint: {advice}", message=verdict.message, advice=advice)
+            )
     return verdict
 
 
@@ -108,38 +123,52 @@ def _am_slips(
     return [
         (
             s * (features @ w_hat.T - m * one_hot),
-            "the features are not normalised: divide each row of features by its length "
-            "(np.linalg.norm(features, axis=1, keepdims=True)), so that x . W_j is a cosine.",
+            tr(
+                "the features are not normalised: divide each row of features by its length "
+                "(np.linalg.norm(features, axis=1, keepdims=True)), so that x . W_j is a cosine."
+            ),
         ),
         (
             s * (x_hat @ weight.T - m * one_hot),
-            "the class weights are not normalised: divide each row of weight by its length, "
-            "so that every class has the same |W_j| = 1.",
+            tr(
+                "the class weights are not normalised: divide each row of weight by its length, "
+                "so that every class has the same |W_j| = 1."
+            ),
         ),
         (
             s * (features @ weight.T - m * one_hot),
-            "neither the features nor the weights are normalised: AM-Softmax compares "
-            "cosines, x / |x| . W_j / |W_j|.",
+            tr(
+                "neither the features nor the weights are normalised: AM-Softmax compares "
+                "cosines, x / |x| . W_j / |W_j|."
+            ),
         ),
         (
             s * (x_hat @ w_hat.T - m),
-            "the margin is subtracted from every class; it belongs to the target class only "
-            "(multiply m by the one-hot target).",
+            tr(
+                "the margin is subtracted from every class; it belongs to the target class only "
+                "(multiply m by the one-hot target)."
+            ),
         ),
         (
             s * (x_hat @ w_hat.T + m * one_hot),
-            "the margin is added to the target class; it is subtracted, which makes the "
-            "target class's job harder.",
+            tr(
+                "the margin is added to the target class; it is subtracted, which makes the "
+                "target class's job harder."
+            ),
         ),
         (
             s * (x_hat @ w_hat.T) - m * one_hot,
-            "the scale s multiplies only the cosines; it multiplies the margin too: "
-            "s (cos - m one_hot).",
+            tr(
+                "the scale s multiplies only the cosines; it multiplies the margin too: "
+                "s (cos - m one_hot)."
+            ),
         ),
         (
             x_hat @ w_hat.T - m * one_hot,
-            "the scale s is missing: without it the logits stay in [-1 - m, 1] and the "
-            "softmax of them can never be confident.",
+            tr(
+                "the scale s is missing: without it the logits stay in [-1 - m, 1] and the "
+                "softmax of them can never be confident."
+            ),
         ),
     ]
 
@@ -148,31 +177,52 @@ def check_am_logits(function: Callable[..., Any]) -> Feedback:
     """Exercise: ``function(features, weight, target, s, m)`` returns AM-Softmax's logits
     s (cos - m one_hot(target)); names the usual slip on the first case, then checks all
     cases (and that the arguments are left unchanged)."""
-    name = getattr(function, "__name__", "your function")
+    name = getattr(function, "__name__", None) or tr("your function")
     if function is None:
-        return Feedback(False, f"{name} is not defined yet; write it in the cell above.")
+        return Feedback(
+            False, tr("{name} is not defined yet; write it in the cell above.", name=name)
+        )
     features, weight, target, s, m = am_logits_cases()[0]
     try:
         got = function(features.copy(), weight.copy(), target.copy(), s, m)
     except NotImplementedError:
-        return Feedback(False, f"{name} still raises NotImplementedError; fill in its body.")
+        return Feedback(
+            False, tr("{name} still raises NotImplementedError; fill in its body.", name=name)
+        )
     except Exception as error:  # the learner's code: report, do not crash the notebook
         hint = ""
         if "matmul" in str(error) or "align" in str(error):
-            hint = (
-                f" The shapes: features is {features.shape} (N, D) and weight {weight.shape} "
-                "(C, D), nn.Linear's layout, so the cosines are x_hat @ w_hat.T."
+            hint = tr(
+                " The shapes: features is {features} (N, D) and weight {weight} "
+                "(C, D), nn.Linear's layout, so the cosines are x_hat @ w_hat.T.",
+                features=features.shape,
+                weight=weight.shape,
             )
-        return Feedback(False, f"{name} raised {type(error).__name__}: {error}.{hint}")
+        return Feedback(
+            False,
+            tr(
+                "{name} raised {kind}: {error}.{hint}",
+                name=name,
+                kind=type(error).__name__,
+                error=error,
+                hint=hint,
+            ),
+        )
     expected = am_logits_reference(features, weight, target, s, m)
-    first = check_array(got, expected, name="the logits of test case 1")
+    first = check_array(got, expected, name=tr("the logits of test case 1"))
     if not first:
         values = read_numbers(got)
         if not isinstance(values, Feedback) and values.shape == expected.shape:
             for slip, advice in _am_slips(features, weight, target, s, m):
                 if np.allclose(values, slip, rtol=1e-6, atol=1e-9):
-                    return Feedback(False, f"{name} is wrong on test case 1: {advice}")
-        return Feedback(False, f"{name} is wrong on test case 1: {first.message}")
+                    return Feedback(
+                        False,
+                        tr("{name} is wrong on test case 1: {advice}", name=name, advice=advice),
+                    )
+        return Feedback(
+            False,
+            tr("{name} is wrong on test case 1: {advice}", name=name, advice=first.message),
+        )
     return check_function(function, am_logits_reference, am_logits_cases(), name=name)
 
 
@@ -202,39 +252,69 @@ def check_tighter_prediction(answer: Any, runs: Runs) -> Feedback:
     labels = [option.label for option in PREDICTION_OPTIONS]
     listed = ", ".join(f'"{label}"' for label in labels)
     if answer is None or answer is Ellipsis:
-        return Feedback(False, "your prediction is still empty; write one of " + listed + ".")
+        return Feedback(
+            False, tr("your prediction is still empty; write one of {listed}.", listed=listed)
+        )
     if not isinstance(answer, str):
         return Feedback(
-            False, f"your prediction should be the name of a loss, in quotes: one of {listed}."
+            False,
+            tr(
+                "your prediction should be the name of a loss, in quotes: one of {listed}.",
+                listed=listed,
+            ),
         )
     chosen = next(
         (o for o in PREDICTION_OPTIONS if o.label.lower() == " ".join(answer.lower().split())),
         None,
     )
     if chosen is None:
-        return Feedback(False, f'"{answer}" is not one of the options: {listed}.')
+        return Feedback(
+            False,
+            tr('"{answer}" is not one of the options: {listed}.', answer=answer, listed=listed),
+        )
     spreads = {option: _mean_spread(runs, option) for option in PREDICTION_OPTIONS}
     best = min(spreads, key=spreads.get)
-    measured = "; ".join(f"{o.label} {spreads[o]:.1f} degrees" for o in PREDICTION_OPTIONS)
+    measured = tr("; ").join(
+        tr("{label} {spread:.1f} degrees", label=o.label, spread=spreads[o])
+        for o in PREDICTION_OPTIONS
+    )
     if chosen == best:
         return Feedback(
             True,
-            f"{best.label} gives the tightest classes. Mean angular spread over {len(SEEDS)} "
-            f"seeds: {measured}.",
+            tr(
+                "{label} gives the tightest classes. Mean angular spread over {seeds} "
+                "seeds: {measured}.",
+                label=best.label,
+                seeds=len(SEEDS),
+                measured=measured,
+            ),
         )
     if chosen.name == "SM-Softmax":
         softmax = LossSetting("softmax")
-        why = (
-            f"SM-Softmax's margin is in logit units, W_y . x - m, and a logit grows with the "
-            f"length of x: the network met it by making the features longer (median length "
-            f"{_median_length(runs, chosen):.1f} against {_median_length(runs, softmax):.1f} "
-            "with softmax) rather than narrowing their angles."
+        why = tr(
+            "SM-Softmax's margin is in logit units, W_y . x - m, and a logit grows with the "
+            "length of x: the network met it by making the features longer (median length "
+            "{mine:.1f} against {plain:.1f} with softmax) rather than narrowing their angles.",
+            mine=_median_length(runs, chosen),
+            plain=_median_length(runs, softmax),
         )
     elif chosen.name == "softmax":
-        why = (
+        why = tr(
             "plain softmax has no margin: once a digit is on the right side of the boundary "
             "nothing asks its feature to move closer to its class's direction."
         )
     else:
-        why = f"{chosen.label} does tighten the classes, but {best.label} does more."
-    return Feedback(False, f"{chosen.label} is not the tightest: {why} Measured: {measured}.")
+        why = tr(
+            "{label} does tighten the classes, but {best} does more.",
+            label=chosen.label,
+            best=best.label,
+        )
+    return Feedback(
+        False,
+        tr(
+            "{label} is not the tightest: {why} Measured: {measured}.",
+            label=chosen.label,
+            why=why,
+            measured=measured,
+        ),
+    )

@@ -3,11 +3,13 @@ losses side by side, and the geometry table over seeds."""
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
 
+from gradlib.language import tr
 from gradlib.lessons.margin_softmax.maths import (
     CLASSES,
     SEEDS,
@@ -48,13 +50,13 @@ def plot_psi() -> Figure:
         right.plot(degrees, large_margin_psi(theta, m), color=colour, label=f"m = {m}")
     for k in range(1, 4):  # the piece boundaries k pi / m for m = 4
         right.axvline(45.0 * k, color=PALETTE["black"], linestyle=":", linewidth=1.0)
-    left.set_title("cos(m θ): rises again after θ = 180°/m")
-    right.set_title("ψ(θ) = (-1)ᵏ cos(m θ) - 2k: always falling")
+    left.set_title(tr("cos(m θ): rises again after θ = 180°/m"))
+    right.set_title(tr("ψ(θ) = (-1)ᵏ cos(m θ) - 2k: always falling"))
     for ax in (left, right):
-        ax.set_xlabel("angle θ to the class vector (degrees)")
+        ax.set_xlabel(tr("angle θ to the class vector (degrees)"))
         ax.set_xticks(np.arange(0, 181, 45))
         ax.set_xlim(0, 180)
-    left.set_ylabel("target logit / (|W| |x|)")
+    left.set_ylabel(tr("target logit / (|W| |x|)"))
     right.legend(loc="lower left", fontsize=10)
     fig.tight_layout()
     return fig
@@ -125,9 +127,9 @@ def plot_petals(run: Run) -> Figure:
         ncols=2, width=11.0, height=4.2, gridspec_kw={"width_ratios": [1.0, 1.7]}
     )
     draw_features(left, run, size=4.0)
-    left.set_xlabel("feature x₁")
-    left.set_ylabel("feature x₂")
-    left.set_title(f"{run.setting.label}: the features")
+    left.set_xlabel(tr("feature x₁"))
+    left.set_ylabel(tr("feature x₂"))
+    left.set_title(tr("{label}: the features", label=run.setting.label))
     angles = np.degrees(np.arctan2(features[:, 1], features[:, 0])) % 360
     lengths = np.linalg.norm(features, axis=1)
     for c in range(CLASSES):
@@ -138,9 +140,11 @@ def plot_petals(run: Run) -> Figure:
     right.set_xlim(0, 360)
     right.set_xticks(np.arange(0, 361, 45))
     right.set_ylim(0, 1.12 * lengths.max())
-    right.set_xlabel("direction of the feature (degrees)")
-    right.set_ylabel("length |x| of the feature")
-    right.set_title("Each class: a narrow range of angles, a long range of lengths", fontsize=12)
+    right.set_xlabel(tr("direction of the feature (degrees)"))
+    right.set_ylabel(tr("length |x| of the feature"))
+    right.set_title(
+        tr("Each class: a narrow range of angles, a long range of lengths"), fontsize=12
+    )
     fig.tight_layout()
     return fig
 
@@ -152,14 +156,26 @@ def plot_feature_grid(runs: Runs, settings: tuple[LossSetting, ...], seed: int =
         run = runs.get(setting, seed)
         draw_features(ax, run, size=3.0)
         g = run.geometry("train")
-        title = f"{setting.label}\nspread {g.spread:.1f}°, gap {g.smallest_gap:.1f}°"
+        title = tr(
+            "{label}\nspread {spread:.1f}°, gap {gap:.1f}°",
+            label=setting.label,
+            spread=g.spread,
+            gap=g.smallest_gap,
+        )
         ax.set_title(title, fontsize=11)
         ax.set_xticks([])
         ax.set_yticks([])
-        ax.set_xlabel("feature x₁", fontsize=10)
-    np.atleast_1d(axes)[0].set_ylabel("feature x₂", fontsize=10)
+        ax.set_xlabel(tr("feature x₁"), fontsize=10)
+    np.atleast_1d(axes)[0].set_ylabel(tr("feature x₂"), fontsize=10)
     fig.tight_layout(w_pad=0.4)
     return fig
+
+
+def _pad(text: str, width: int) -> str:
+    """``text`` padded with spaces to ``width`` columns of a monospace table, a Chinese
+    character counting two."""
+    wide = sum(1 for char in text if unicodedata.east_asian_width(char) in "WF")
+    return text + " " * max(width - len(text) - wide, 0)
 
 
 def geometry_table(runs: Runs, settings: tuple[LossSetting, ...], seeds=SEEDS) -> str:
@@ -169,14 +185,12 @@ def geometry_table(runs: Runs, settings: tuple[LossSetting, ...], seeds=SEEDS) -
     def cell(values: list[float]) -> str:
         return f"{np.mean(values):4.1f} ({min(values):4.1f}-{max(values):4.1f})".ljust(18)
 
+    spread, gap, accuracy = tr("spread (deg)"), tr("smallest gap"), tr("accuracy (%)")
     lines = [
-        f"{'':22s}{'training digits':54s}test digits",
-        f"{'loss':22s}"
-        + "".join(
-            name.ljust(18)
-            for name in ("spread (deg)", "smallest gap", "accuracy (%)", "spread (deg)")
-        )
-        + "accuracy (%)",
+        _pad("", 22) + _pad(tr("training digits"), 54) + tr("test digits"),
+        _pad(tr("loss"), 22)
+        + "".join(_pad(name, 18) for name in (spread, gap, accuracy, spread))
+        + accuracy,
     ]
     for setting in settings:
         train = runs.across_seeds(setting, "train", seeds)

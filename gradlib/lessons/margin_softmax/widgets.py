@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
+from gradlib.language import tr
 from gradlib.lessons.margin_softmax.figures import (
     CLASS_COLOURS,
     draw_features,
@@ -26,7 +27,7 @@ from gradlib.lessons.margin_softmax.maths import (
     margin_winner,
     widget_settings,
 )
-from gradlib.plotting import widget_figure
+from gradlib.plotting import cjk_font, widget_figure
 from gradlib.widgets import Dropdown, IntSlider, Widget
 
 __all__ = ["LAB_LOSSES", "MarginLab", "lab_setting"]
@@ -95,13 +96,14 @@ class MarginLab(Widget):
         self.artists = draw_features(ax, first, size=4.0)
         ax.set_xticks([])
         ax.set_yticks([])
-        ax.set_xlabel("feature x₁")
-        ax.set_ylabel("feature x₂")
+        ax.set_xlabel(tr("feature x₁"))
+        ax.set_ylabel(tr("feature x₂"))
         self.title = ax.set_title("", y=1.0, fontsize=12)
         table.axis("off")
+        cjk = cjk_font()  # Chinese headers: DejaVu Sans Mono has no Chinese glyphs
         self.table = table.text(
-            0.0, 0.98, "", family="monospace", fontsize=12, va="top", ha="left",
-            transform=table.transAxes,
+            0.0, 0.98, "", family=["monospace", cjk] if cjk else "monospace", fontsize=12,
+            va="top", ha="left", transform=table.transAxes,
         )  # fmt: skip
         self.ax = ax
         return fig
@@ -138,20 +140,33 @@ class MarginLab(Widget):
 
         in_zone = float(np.mean(margin_winner(setting, run.weight, features) == -1))
         plain_softmax = setting.name == "softmax"
-        note = " (= softmax)" if setting.is_softmax and not plain_softmax else ""
-        self.title.set_text(f"{setting.label}{note}: training digits, seed {self.seed}")
+        note = tr(" (= softmax)") if setting.is_softmax and not plain_softmax else ""
+        self.title.set_text(
+            tr(
+                "{label}{note}: training digits, seed {seed}",
+                label=setting.label,
+                note=note,
+                seed=self.seed,
+            )
+        )
         self.table.set_text(self._table(train, in_zone))
-        unused = "; softmax has no margin level" if plain_softmax else ""
-        return (
-            f"{setting.label}: spread {train.spread:.1f} deg, gap {train.smallest_gap:.1f} deg, "
-            f"accuracy {100 * train.accuracy:.1f}% (test {100 * test.accuracy:.1f}%), "
-            f"{100 * in_zone:.0f}% in a margin zone{unused}"
+        unused = tr("; softmax has no margin level") if plain_softmax else ""
+        return tr(
+            "{label}: spread {spread:.1f} deg, gap {gap:.1f} deg, accuracy {accuracy:.1f}% "
+            "(test {test:.1f}%), {zone:.0f}% in a margin zone{unused}",
+            label=setting.label,
+            spread=train.spread,
+            gap=train.smallest_gap,
+            accuracy=100 * train.accuracy,
+            test=100 * test.accuracy,
+            zone=100 * in_zone,
+            unused=unused,
         )
 
     @staticmethod
     def _table(train, in_zone: float) -> str:
         """The class-angle table (one Text artist: each glyph drawn costs time on every update)."""
-        rows = ["digit  direction  spread  to nearest"]
+        rows = [tr("digit  direction  spread  to nearest")]
         for c in range(CLASSES):
             rows.append(
                 f"  {c}     {train.directions[c]:5.1f}°    {train.spreads[c]:4.1f}°     "
@@ -159,7 +174,11 @@ class MarginLab(Widget):
             )
         rows += [
             "",
-            f"mean spread {train.spread:.1f}°, smallest gap {train.smallest_gap:.1f}°",
-            f"in a margin zone: {100 * in_zone:.0f}% of the digits",
+            tr(
+                "mean spread {spread:.1f}°, smallest gap {gap:.1f}°",
+                spread=train.spread,
+                gap=train.smallest_gap,
+            ),
+            tr("in a margin zone: {zone:.0f}% of the digits", zone=100 * in_zone),
         ]
         return "\n".join(rows)

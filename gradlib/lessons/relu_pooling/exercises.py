@@ -10,6 +10,7 @@ import numpy as np
 
 from gradlib.engine import Context
 from gradlib.exercises import Feedback, check_array, read_numbers
+from gradlib.language import tr
 from gradlib.lessons.relu_pooling.maths import pool_grid, pooling_jacobian
 from gradlib.pooling import AvgPool2d
 
@@ -67,46 +68,62 @@ def check_max_pool_by_hand(answer: Any) -> Feedback:
     too large or too small, without its value; the usual slips are recognised by name.
     """
     expected = pool_grid(HAND_X, "max", HAND_KERNEL, HAND_STRIDE, upstream=HAND_GRAD).dx
-    verdict = check_array(answer, expected, name="your dL/dx", reveal=False)
+    verdict = check_array(answer, expected, name=tr("your dL/dx"), reveal=False)
     if verdict:
         return verdict
-    got = read_numbers(answer, "your dL/dx")
+    got = read_numbers(answer, tr("your dL/dx"))
     if isinstance(got, Feedback) or got.shape != expected.shape:
         return verdict
     slips = (
         (
             _max_backward_rule(HAND_X, HAND_GRAD, "split", add=True),
-            "you split each tie evenly between the equal maxima. That is what PyTorch does for "
-            "x.max() over a whole tensor, but max_pool2d gives a window's whole gradient to its "
-            "first maximum in row-major order.",
+            tr(
+                "you split each tie evenly between the equal maxima. That is what PyTorch does "
+                "for x.max() over a whole tensor, but max_pool2d gives a window's whole gradient "
+                "to its first maximum in row-major order."
+            ),
         ),
         (
             _max_backward_rule(HAND_X, HAND_GRAD, "last", add=True),
-            "you gave each tie to the last maximum; the convention (gradlib, PyTorch) is the "
-            "first one in row-major order (left to right, then top to bottom).",
+            tr(
+                "you gave each tie to the last maximum; the convention (gradlib, PyTorch) is the "
+                "first one in row-major order (left to right, then top to bottom)."
+            ),
         ),
         (
             _max_backward_rule(HAND_X, HAND_GRAD, "first", add=False),
-            "a cell that is the maximum of several windows keeps only one window's gradient in "
-            "your answer: overlapping windows add their gradients.",
+            tr(
+                "a cell that is the maximum of several windows keeps only one window's gradient "
+                "in your answer: overlapping windows add their gradients."
+            ),
         ),
         (
             pool_grid(HAND_X, "mean", HAND_KERNEL, HAND_STRIDE, upstream=HAND_GRAD).dx,
-            "this is the backward of mean pooling (each cell a quarter of every window it is "
-            "in); max pooling sends a window's gradient to its maximum only.",
+            tr(
+                "this is the backward of mean pooling (each cell a quarter of every window it is "
+                "in); max pooling sends a window's gradient to its maximum only."
+            ),
         ),
     )
     for slip, advice in slips:
         if np.allclose(got, slip):
-            return Feedback(False, f"{verdict.message} Hint: {advice}")
+            return Feedback(False, _with_hint(verdict.message, advice))
     first_wrong = tuple(int(i) for i in np.argwhere(~np.isclose(got, expected))[0])
     advice = [_windows_hint(first_wrong)]
     if not np.isclose(got.sum(), HAND_GRAD.sum()):
         advice.append(
-            f"And your cells add up to {got.sum():g}, but max pooling passes every window's "
-            "gradient on whole: they should add up to the sum of the upstream gradient."
+            tr(
+                "And your cells add up to {total:g}, but max pooling passes every window's "
+                "gradient on whole: they should add up to the sum of the upstream gradient.",
+                total=got.sum(),
+            )
         )
-    return Feedback(False, f"{verdict.message} Hint: {' '.join(advice)}")
+    return Feedback(False, _with_hint(verdict.message, " ".join(advice)))
+
+
+def _with_hint(message: str, hint: str) -> str:
+    """A checker's message followed by a hint."""
+    return tr("{message} Hint: {hint}", message=message, hint=hint)
 
 
 def _windows_hint(cell: tuple[int, int]) -> str:
@@ -121,12 +138,21 @@ def _windows_hint(cell: tuple[int, int]) -> str:
         and c * HAND_STRIDE <= cell[1] < c * HAND_STRIDE + HAND_KERNEL
     ]
     names = [str(w) for w in windows]
-    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-    plural = "s" if len(windows) > 1 else ""
-    return (
-        f"look again at cell {cell}: it is in the window{plural} of output{plural} {listed}. "
-        "For each, is it that window's first maximum (row-major)? A cell collects the g of "
-        "every window it wins, and nothing from the others."
+    if len(names) == 1:
+        return tr(
+            "look again at cell {cell}: it is in the window of output {output}. For each, is it "
+            "that window's first maximum (row-major)? A cell collects the g of every window it "
+            "wins, and nothing from the others.",
+            cell=cell,
+            output=names[0],
+        )
+    listed = tr("{others} and {last}", others=", ".join(names[:-1]), last=names[-1])
+    return tr(
+        "look again at cell {cell}: it is in the windows of outputs {listed}. For each, is it "
+        "that window's first maximum (row-major)? A cell collects the g of every window it "
+        "wins, and nothing from the others.",
+        cell=cell,
+        listed=listed,
     )
 
 
@@ -207,7 +233,7 @@ def check_avg_pool2d_backward(function: Callable[..., Any] | None, seed: int = 0
     ``RANDOM_CASES`` cases of random shape and geometry (seeded), runs with a random upstream
     gradient; the first case that fails is named, with the advice for that kind of window."""
     if function is None:
-        return Feedback(False, "avg_pool2d_backward is not defined yet; write it above.")
+        return Feedback(False, tr("avg_pool2d_backward is not defined yet; write it above."))
     rng = np.random.default_rng(seed)
     cases = list(BACKWARD_CASES) + _random_cases(np.random.default_rng(seed + 1))
     for number, (what, shape, k, s, p, counted) in enumerate(cases, start=1):
@@ -215,21 +241,31 @@ def check_avg_pool2d_backward(function: Callable[..., Any] | None, seed: int = 0
         grad = rng.normal(size=out)
         expected = avg_pool2d_backward_reference(grad, shape, k, s, p, counted)
         call = f"kernel_size={k}, stride={s}, padding={p}, count_include_pad={counted}"
+        kind = what.removeprefix("random: ")
+        shown = tr(kind) if kind == what else tr("random: {kind}", kind=tr(kind))
         try:
             got = function(grad.copy(), shape, k, s, p, counted)
         except NotImplementedError:
-            return Feedback(False, "avg_pool2d_backward still raises NotImplementedError.")
+            return Feedback(False, tr("avg_pool2d_backward still raises NotImplementedError."))
         except Exception as error:  # the learner's code: report it, do not crash
             return Feedback(
                 False,
-                f"avg_pool2d_backward raised {type(error).__name__}: {error} (case {number}, "
-                f"{what}: input {shape}, {call}).",
+                tr(
+                    "avg_pool2d_backward raised {error_type}: {error} (case {number}, "
+                    "{what}: input {shape}, {call}).",
+                    error_type=type(error).__name__,
+                    error=error,
+                    number=number,
+                    what=shown,
+                    shape=shape,
+                    call=call,
+                ),
             )
         verdict = check_array(got, expected, name="dx")
         if verdict:
             continue
         got_array = read_numbers(got, "dx")
-        message, hint = verdict.message, _ADVICE.get(what.removeprefix("random: "), "")
+        message, hint = verdict.message, _ADVICE.get(kind, "")
         if not isinstance(got_array, Feedback):
             padded = shape[:2] + (shape[2] + 2 * p, shape[3] + 2 * p)
             if p and got_array.shape == padded:
@@ -238,24 +274,36 @@ def check_avg_pool2d_backward(function: Callable[..., Any] | None, seed: int = 0
                 for factor, slip in (
                     (
                         k * k,
-                        "did not divide: each input of a window gets grad / kernel_size**2 "
+                        "you did not divide: each input of a window gets grad / kernel_size**2 "
                         "(its share of the mean), not the whole grad.",
                     ),
-                    (1 / (k * k), "divided by kernel_size**2 twice (once is the mean's 1/k^2)."),
+                    (
+                        1 / (k * k),
+                        "you divided by kernel_size**2 twice (once is the mean's 1/k^2).",
+                    ),
                 ):
                     if np.allclose(got_array, factor * expected):
-                        message = f"dx is {factor:g} times gradlib's everywhere."
-                        hint = f"you {slip}"
-        return Feedback(
-            False,
-            f"case {number} ({what}: input {shape}, {call}) fails: {message}"
-            + (f" Hint: {hint}" if hint else ""),
+                        message = tr("dx is {factor:g} times gradlib's everywhere.", factor=factor)
+                        hint = slip
+        failed = tr(
+            "case {number} ({what}: input {shape}, {call}) fails: {message}",
+            number=number,
+            what=shown,
+            shape=shape,
+            call=call,
+            message=message,
         )
+        return Feedback(False, _with_hint(failed, tr(hint)) if hint else failed)
     return Feedback(
         True,
-        f"avg_pool2d_backward agrees with gradlib on all {len(cases)} cases "
-        f"({len(BACKWARD_CASES)} named: tiling, overlap, gaps, padding counted and not; "
-        f"{RANDOM_CASES} of random shape and geometry).",
+        tr(
+            "avg_pool2d_backward agrees with gradlib on all {cases} cases ({named} named: "
+            "tiling, overlap, gaps, padding counted and not; {random} of random shape and "
+            "geometry).",
+            cases=len(cases),
+            named=len(BACKWARD_CASES),
+            random=RANDOM_CASES,
+        ),
     )
 
 
@@ -282,33 +330,52 @@ def _sum_of_config() -> float:
 def check_predicted_sum(answer: Any) -> Feedback:
     """Exercise: the sum of dL/dx for ``SUM_CONFIG`` with an upstream gradient of ones,
     predicted before running it (so the value is never shown; slips are named)."""
-    got = read_numbers(answer, "your predicted sum")
+    got = read_numbers(answer, tr("your predicted sum"))
     if isinstance(got, Feedback):
         return got
     if got.size != 1:
-        return Feedback(False, f"give one number (the sum), not an array of shape {got.shape}.")
+        return Feedback(
+            False,
+            tr("give one number (the sum), not an array of shape {shape}.", shape=got.shape),
+        )
     value = float(got.ravel()[0])
     expected = _sum_of_config()
     jacobian = pooling_jacobian(np.zeros(SUM_CONFIG["input"]), "mean", 3, 2, 1, True)
     outputs, inputs = jacobian.shape[0], int(np.prod(SUM_CONFIG["input"]))
     if abs(value - expected) <= 5e-3:
-        return Feedback(True, f"your predicted sum = {value:.4g}.")
+        return Feedback(True, tr("your predicted sum = {value:.4g}.", value=value))
     real_cells = int(round(expected * SUM_CONFIG["kernel"] ** 2))
     slips = {
-        outputs: f"{outputs} is the sum of the upstream gradient (one 1 per output): that is "
-        "what reaches the input only if no share falls on the padding.",
-        inputs: f"{inputs} is the number of inputs; the sum comes from the windows: each "
-        "window passes on (its real inputs) / 9 of its gradient.",
-        real_cells: f"{real_cells} counts the real cells of all the windows (an input once per "
-        "window it is in); but each of them receives 1/9 of its window's gradient, not all "
-        "of it.",
+        outputs: tr(
+            "{outputs} is the sum of the upstream gradient (one 1 per output): that is what "
+            "reaches the input only if no share falls on the padding.",
+            outputs=outputs,
+        ),
+        inputs: tr(
+            "{inputs} is the number of inputs; the sum comes from the windows: each window "
+            "passes on (its real inputs) / 9 of its gradient.",
+            inputs=inputs,
+        ),
+        real_cells: tr(
+            "{real_cells} counts the real cells of all the windows (an input once per window "
+            "it is in); but each of them receives 1/9 of its window's gradient, not all of it.",
+            real_cells=real_cells,
+        ),
     }
     for slip, advice in slips.items():
         if abs(value - slip) <= 1e-6:
-            return Feedback(False, f"your predicted sum = {value:g}. Hint: {advice}")
-    side = "too large" if value > expected else "too small"
-    return Feedback(
-        False,
-        f"your predicted sum = {value:g}, which is {side}. Count, for each window, how many of "
-        "its 9 cells are real inputs.",
-    )
+            said = tr("your predicted sum = {value:g}.", value=value)
+            return Feedback(False, _with_hint(said, advice))
+    if value > expected:
+        said = tr(
+            "your predicted sum = {value:g}, which is too large. Count, for each window, how "
+            "many of its 9 cells are real inputs.",
+            value=value,
+        )
+    else:
+        said = tr(
+            "your predicted sum = {value:g}, which is too small. Count, for each window, how "
+            "many of its 9 cells are real inputs.",
+            value=value,
+        )
+    return Feedback(False, said)

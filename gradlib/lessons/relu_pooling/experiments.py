@@ -29,6 +29,7 @@ from gradlib import functional as F
 from gradlib.data import batches, digits_split
 from gradlib.engine import Tensor, is_grad_enabled, no_grad, tensor
 from gradlib.lessons import nudged
+from gradlib.lessons.relu_pooling.maths import ShownText
 from gradlib.nn import Conv2d, Linear, Module
 from gradlib.optim import SGD, Adam
 
@@ -238,8 +239,8 @@ def train_mlp(
 # and a change in the last bit of one product (another processor's rounding) changes how a
 # 10-epoch run ends, while after 4 epochs it is still too small to show in any printed digit.
 DEAD_CAUSES = {
-    "learning rate 1.0": {"lr": 1.0, "epochs": 4},
-    "first-layer bias -1": {"first_bias": -1.0, "epochs": 10},
+    ShownText("learning rate 1.0"): {"lr": 1.0, "epochs": 4},
+    ShownText("first-layer bias -1"): {"first_bias": -1.0, "epochs": 10},
 }
 DEAD_ACTIVATIONS = {"ReLU": "relu", "LeakyReLU": "leaky_relu", "ELU": "elu"}
 
@@ -382,11 +383,11 @@ def stretch(images: np.ndarray, wider: float = 1.25) -> np.ndarray:
 
 
 TRANSFORMS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "shift 1 px right": partial(shift, down=0, right=1),
-    "shift 1 px down": partial(shift, down=1, right=0),
-    "rotate 10 deg": partial(rotate, degrees=10.0),
-    "rotate 20 deg": partial(rotate, degrees=20.0),
-    "stretch x1.25": partial(stretch, wider=1.25),
+    ShownText("shift 1 px right"): partial(shift, down=0, right=1),
+    ShownText("shift 1 px down"): partial(shift, down=1, right=0),
+    ShownText("rotate 10 deg"): partial(rotate, degrees=10.0),
+    ShownText("rotate 20 deg"): partial(rotate, degrees=20.0),
+    ShownText("stretch x1.25"): partial(stretch, wider=1.25),
 }
 
 # "Barely changes": a feature vector that moves by less than a tenth of its length.

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from gradlib.language import tr
 from gradlib.lessons.relu_pooling.maths import (
     CURVE_X,
     GridPooling,
@@ -43,12 +44,19 @@ def plot_relu_kink():
     fig, (left, right) = new_figure(ncols=2, width=11.0, height=3.9)
     xs = np.linspace(-2.0, 2.0, 401)
     for slope, color in zip((0.0, 0.25, 0.5, 0.75, 1.0), COLORS[1:6]):
-        left.plot(xs, slope * xs, "--", color=color, linewidth=1.4, label=f"slope {slope:g}")
+        left.plot(
+            xs,
+            slope * xs,
+            "--",
+            color=color,
+            linewidth=1.4,
+            label=tr("slope {slope:g}", slope=slope),
+        )
     left.plot(xs, relu_numpy(xs), color=PALETTE["black"], linewidth=3.0, label="relu(x)")
     left.set_ylim(-1.2, 2.1)
     left.set_xlabel("x")
     left.set_ylabel("relu(x)")
-    left.set_title("Lines through the kink that stay below the graph")
+    left.set_title(tr("Lines through the kink that stay below the graph"))
     left.legend(loc="upper left", fontsize=10)
 
     right.plot([-2, 0], [0, 0], color=COLORS[0], linewidth=3)
@@ -56,7 +64,7 @@ def plot_relu_kink():
     right.plot([0, 0], [0, 1], color=PALETTE["vermillion"], linewidth=5, alpha=0.7)
     right.plot([0, 0], [0, 1], "o", color=PALETTE["vermillion"], markersize=8)
     right.annotate(
-        "at x = 0: any slope in [0, 1]\n(gradlib, PyTorch: 0)",
+        tr("at x = 0: any slope in [0, 1]\n(gradlib, PyTorch: 0)"),
         xy=(0, 0.5),
         xytext=(0.25, 0.35),
         fontsize=11,
@@ -65,7 +73,7 @@ def plot_relu_kink():
     right.set_ylim(-0.25, 1.3)
     right.set_xlabel("x")
     right.set_ylabel("relu'(x)")
-    right.set_title("relu'(x): 0, then 1; at 0 a choice")
+    right.set_title(tr("relu'(x): 0, then 1; at 0 a choice"))
     right.legend(loc="upper left", fontsize=10)
     fig.tight_layout()
     return fig
@@ -81,14 +89,14 @@ def plot_activations():
         left.plot(CURVE_X, values, style, color=color, label=name)
         right.plot(CURVE_X, with_gaps(slopes, jump=0.3), style, color=color, label=name)
     right.axhline(0.25, color=PALETTE["black"], linewidth=0.8, linestyle=":")
-    right.text(4.3, 0.28, "1/4: sigmoid's largest slope", fontsize=10, ha="right")
+    right.text(4.3, 0.28, tr("1/4: sigmoid's largest slope"), fontsize=10, ha="right")
     left.set_ylim(-1.5, 4.0)
     right.set_ylim(-0.2, 1.2)
-    for ax, what in ((left, "f(x)"), (right, "f'(x), from backward()")):
+    for ax, what in ((left, "f(x)"), (right, tr("f'(x), from backward()"))):
         ax.set_xlabel("x")
         ax.set_ylabel(what)
-    left.set_title("Values")
-    right.set_title("Derivatives")
+    left.set_title(tr("Values"))
+    right.set_title(tr("Derivatives"))
     left.legend(loc="upper left", fontsize=9, ncols=2)
     fig.tight_layout()
     return fig
@@ -107,11 +115,11 @@ def plot_dead_units(panels: dict[str, dict[str, Any]], units: int):
     for ax, (title, runs) in zip(axes, panels.items()):
         for (label, run), color, style in zip(runs.items(), COLORS, styles):
             ax.plot(run.dead_steps, run.dead_counts, style, color=color, label=label)
-        ax.set_title(title)
-        ax.set_xlabel("training step (minibatches of 32)")
+        ax.set_title(tr(title))
+        ax.set_xlabel(tr("training step (minibatches of 32)"))
         ax.set_ylim(-2, units + 4)
         ax.legend(loc="best", fontsize=10)
-    axes[0].set_ylabel(f"units never active (of {units})")
+    axes[0].set_ylabel(tr("units never active (of {units})", units=units))
     fig.tight_layout()
     return fig
 
@@ -127,9 +135,9 @@ def plot_invariance_examples(image: np.ndarray, transforms: dict[str, Any], pool
             ax.set_xticks([])
             ax.set_yticks([])
             ax.grid(False)
-        axes[0, column].set_title(name, fontsize=11)
-    axes[0, 0].set_ylabel("pixels (8x8)")
-    axes[1, 0].set_ylabel("max-pooled (4x4)")
+        axes[0, column].set_title(tr(name), fontsize=11)
+    axes[0, 0].set_ylabel(tr("pixels (8x8)"))
+    axes[1, 0].set_ylabel(tr("max-pooled (4x4)"))
     fig.tight_layout()
     return fig
 
@@ -340,10 +348,17 @@ class PoolingPanels:
         styles = np.where(lost, "italic", "normal")
         self.gradient.show(colors, texts, text_colors, styles)
 
-        pad_note = f", padding {p}" if p else ""
-        self.titles[0].set_text(f"input x ({result.x.shape[0]}x{result.x.shape[1]}{pad_note})")
-        self.titles[1].set_text(f"{result.mode} pool, k {k}, s {result.stride}: out, g")
-        self.titles[2].set_text(f"input gradient (sum {result.input_sum:.2f})")
+        h, w = result.x.shape
+        if p:
+            self.titles[0].set_text(tr("input x ({h}x{w}, padding {p})", h=h, w=w, p=p))
+        else:
+            self.titles[0].set_text(tr("input x ({h}x{w})", h=h, w=w))
+        s = result.stride
+        if result.mode == "max":
+            self.titles[1].set_text(tr("max pool, k {k}, s {s}: out, g", k=k, s=s))
+        else:
+            self.titles[1].set_text(tr("mean pool, k {k}, s {s}: out, g", k=k, s=s))
+        self.titles[2].set_text(tr("input gradient (sum {total:.2f})", total=result.input_sum))
 
 
 def plot_pooling(*results: GridPooling, width: float = 11.0, height: float = 3.7):

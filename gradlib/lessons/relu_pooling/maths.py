@@ -15,6 +15,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +26,7 @@ import numpy as np
 from gradlib import functional as F
 from gradlib import ops
 from gradlib.engine import Tensor, tensor
+from gradlib.language import tr
 from gradlib.pooling import PoolGeometry
 
 __all__ = [
@@ -108,11 +111,51 @@ PYTORCH_SLOPE_AT_ZERO: dict[str, float] = {
 }
 
 
+def display_width(text: str) -> int:
+    """The columns ``text`` takes in a monospace font: a Chinese character takes two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, spec: str) -> str:
+    """``format(text, spec)``, with a width counted in columns (``display_width``)."""
+    match = re.fullmatch(r"([<>^]?)(\d+)s?", spec)
+    if not match:
+        return format(text, spec)
+    width = int(match[2]) - (display_width(text) - len(text))
+    return format(text, f"{match[1] or '<'}{max(width, 0)}")
+
+
+class ShownText(str):
+    """A label kept in English in a module constant (a dict key the notebook looks up, a
+    setting's name) that a notebook cell prints or draws: it compares and hashes as the
+    English text, and shows itself translated (``tr``) when it is formatted or printed, so
+    in the reader's language once ``set_language`` has run. A width in a format spec
+    (``f"{name:18s}"``) counts columns, so Chinese labels keep a table aligned; with ASCII
+    text the output is exactly ``format(str, spec)``."""
+
+    def shown(self) -> str:
+        return tr(str.__str__(self))
+
+    def __str__(self) -> str:
+        return self.shown()
+
+    def __format__(self, spec: str) -> str:
+        return _pad(self.shown(), spec)
+
+
+class PaddedText(ShownText):
+    """Text already in the reader's language (``tr`` applied when it was made): formatted
+    with a width counted in columns, like ``ShownText``."""
+
+    def shown(self) -> str:
+        return str.__str__(self)
+
+
 # relu'(0) in other frameworks, as their code and documentation define it.
 FRAMEWORK_RELU_AT_ZERO: dict[str, tuple[float, str]] = {
-    "PyTorch torch.relu": (0.0, "measured: tests/test_torch_core.py"),
-    "TensorFlow tf.nn.relu": (0.0, "its gradient kernel ReluGrad is g * (x > 0)"),
-    "JAX jax.nn.relu": (0.0, "its custom JVP selects g where x > 0, else 0"),
+    "PyTorch torch.relu": (0.0, ShownText("measured: tests/test_torch_core.py")),
+    "TensorFlow tf.nn.relu": (0.0, ShownText("its gradient kernel ReluGrad is g * (x > 0)")),
+    "JAX jax.nn.relu": (0.0, ShownText("its custom JVP selects g where x > 0, else 0")),
 }
 
 
@@ -159,19 +202,19 @@ def exact_zero_sources(seed: int = 0) -> list[ZeroCount]:
     counts = []
 
     def count(source: str, z: np.ndarray) -> None:
-        counts.append(ZeroCount(source, int((z == 0).sum()), z.size))
+        counts.append(ZeroCount(PaddedText(source), int((z == 0).sum()), z.size))
 
     for dtype in (np.float64, np.float32):
         z = X.astype(dtype) @ W.T.astype(dtype) + b.astype(dtype)
-        count(f"W x + b of a fresh layer ({np.dtype(dtype).name})", z)
-    count("the input of a ReLU after a ReLU", np.maximum(X @ W.T + b, 0.0))
+        count(tr("W x + b of a fresh layer ({dtype})", dtype=np.dtype(dtype).name), z)
+    count(tr("the input of a ReLU after a ReLU"), np.maximum(X @ W.T + b, 0.0))
     kernels = rng.uniform(-1 / 3, 1 / 3, size=(8, 1, 3, 3))
     images = X.reshape(-1, 1, 8, 8)
-    count("3x3 conv, zero padding, no bias", F.conv2d(images, kernels, padding=1).data)
+    count(tr("3x3 conv, zero padding, no bias"), F.conv2d(images, kernels, padding=1).data)
     ternary = rng.integers(-1, 2, size=(32, 64)).astype(np.float64)
     bias = rng.integers(-8, 9, size=32).astype(np.float64)
-    count("integer pixels, weights in {-1, 0, 1}", raw @ ternary.T + bias)
-    count("8 pruned units (weights and bias 0)", X @ np.zeros((64, 8)) + np.zeros(8))
+    count(tr("integer pixels, weights in {-1, 0, 1}"), raw @ ternary.T + bias)
+    count(tr("8 pruned units (weights and bias 0)"), X @ np.zeros((64, 8)) + np.zeros(8))
     return counts
 
 
@@ -484,16 +527,16 @@ def code_without_docstring(function: Callable[..., Any]) -> str:
 # Ten poolings of a 6x6 grid for claim C9: (name, preset, mode, kernel, stride, padding,
 # count_include_pad). The names say what each one tests.
 SUM_CASES = (
-    ("max k2 s2", "random integers", "max", 2, 2, 0, True),
-    ("max k3 s1 (overlap)", "random integers", "max", 3, 1, 0, True),
-    ("max k2 s1 p1", "random integers", "max", 2, 1, 1, True),
-    ("max k2 s2, a plateau", "a plateau", "max", 2, 2, 0, True),
-    ("max k2 s1, a NaN", "a NaN", "max", 2, 1, 0, True),
-    ("mean k2 s2", "random integers", "mean", 2, 2, 0, True),
-    ("mean k3 s1 (overlap)", "random integers", "mean", 3, 1, 0, True),
-    ("mean k2 s3 (gaps)", "random integers", "mean", 2, 3, 0, True),
-    ("mean k3 s2 p1, pad not counted", "random integers", "mean", 3, 2, 1, False),
-    ("mean k3 s2 p1, pad counted", "random integers", "mean", 3, 2, 1, True),
+    (ShownText("max k2 s2"), "random integers", "max", 2, 2, 0, True),
+    (ShownText("max k3 s1 (overlap)"), "random integers", "max", 3, 1, 0, True),
+    (ShownText("max k2 s1 p1"), "random integers", "max", 2, 1, 1, True),
+    (ShownText("max k2 s2, a plateau"), "a plateau", "max", 2, 2, 0, True),
+    (ShownText("max k2 s1, a NaN"), "a NaN", "max", 2, 1, 0, True),
+    (ShownText("mean k2 s2"), "random integers", "mean", 2, 2, 0, True),
+    (ShownText("mean k3 s1 (overlap)"), "random integers", "mean", 3, 1, 0, True),
+    (ShownText("mean k2 s3 (gaps)"), "random integers", "mean", 2, 3, 0, True),
+    (ShownText("mean k3 s2 p1, pad not counted"), "random integers", "mean", 3, 2, 1, False),
+    (ShownText("mean k3 s2 p1, pad counted"), "random integers", "mean", 3, 2, 1, True),
 )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from gradlib.language import tr
 from gradlib.lessons.relu_pooling.figures import PoolingPanels
 from gradlib.lessons.relu_pooling.maths import GRID, PRESETS, pool_grid, preset_grid
 from gradlib.plotting import widget_figure
@@ -86,13 +87,26 @@ class PoolingLab(Widget):
         mode, kernel, stride = values["mode"], values["kernel"], values["stride"]
         padding, count_include_pad = values["padding"], values["count_include_pad"]
         self.panels.draw(result)
-        note = f" (lowered from {padding}: at most kernel // 2)" if used != padding else ""
-        counted = f" ({'pad counted' if count_include_pad else 'pad not counted'})"
-        counted = counted if mode == "mean" and used else ""
-        nothing = int(result.received_nothing.sum())
-        return (
-            f"{mode} pool {kernel}x{kernel}, stride {stride}, padding {used}{note}{counted}: "
-            f"sum of g {result.upstream_sum:.2f}, sum of dL/dx {result.input_sum:.2f}, "
-            f"lost to padding {result.lost_to_padding:.2f} | {nothing} of {result.x.size} "
-            "inputs got nothing"
+        note = ""
+        if used != padding:
+            note = " " + tr("(lowered from {padding}: at most kernel // 2)", padding=padding)
+        counted = ""
+        if mode == "mean" and used:
+            counted = " " + (tr("(pad counted)") if count_include_pad else tr("(pad not counted)"))
+        if mode == "max":
+            pooled = tr("max pool {k}x{k}, stride {s}, padding {p}", k=kernel, s=stride, p=used)
+        else:
+            pooled = tr("mean pool {k}x{k}, stride {s}, padding {p}", k=kernel, s=stride, p=used)
+        sums = tr(
+            "sum of g {upstream:.2f}, sum of dL/dx {input:.2f}, lost to padding {lost:.2f}",
+            upstream=result.upstream_sum,
+            input=result.input_sum,
+            lost=result.lost_to_padding,
         )
+        nothing = tr(
+            "{nothing} of {size} inputs got nothing",
+            nothing=int(result.received_nothing.sum()),
+            size=result.x.size,
+        )
+        setting = f"{pooled}{note}{counted}"
+        return tr("{setting}: {sums} | {nothing}", setting=setting, sums=sums, nothing=nothing)

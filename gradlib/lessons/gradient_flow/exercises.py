@@ -14,6 +14,7 @@ from gradlib import functional as F
 from gradlib import init, nn, optim
 from gradlib.engine import Tensor, tensor
 from gradlib.exercises import Feedback, check_array, read_number, read_numbers
+from gradlib.language import tr
 from gradlib.lessons.gradient_flow.maths import build_mlp, digit_batch
 from gradlib.recorder import Recorder
 
@@ -41,14 +42,17 @@ def tanh_spread(gain: float, seed: int = 0) -> np.ndarray:
 def check_init_gain(gain: Any) -> Feedback:
     """Run 20 tanh layers with weights N(0, gain**2 / n) on three random draws and check
     that every layer's back-propagated gradient norm is within 10x of every other's."""
-    g = read_number(gain, "the gain g (std = g / sqrt(n))")
+    g = read_number(gain, tr("the gain g (std = g / sqrt(n))"))
     if isinstance(g, Feedback):
         return g
     if not np.isfinite(g) or g <= 0:
         return Feedback(
             False,
-            f"gain = {g:g}: a standard deviation must be positive (with g = 0 every weight is 0 "
-            "and no gradient reaches the first layers).",
+            tr(
+                "gain = {g:g}: a standard deviation must be positive (with g = 0 every weight "
+                "is 0 and no gradient reaches the first layers).",
+                g=g,
+            ),
         )
     within = GAIN_EXERCISE["within"]
     norms = [tanh_spread(g, seed) for seed in GAIN_EXERCISE["seeds"]]
@@ -57,27 +61,45 @@ def check_init_gain(gain: Any) -> Feedback:
     if max(spreads) <= within:
         return Feedback(
             True,
-            f"gain = {g:g} keeps all 20 layers within {max(spreads):.1f}x of each other on all "
-            f"three draws (layer 1 / layer 20 = {ratio:.2f}).",
+            tr(
+                "gain = {g:g} keeps all 20 layers within {spread:.1f}x of each other on all "
+                "three draws (layer 1 / layer 20 = {ratio:.2f}).",
+                g=g,
+                spread=max(spreads),
+                ratio=ratio,
+            ),
         )
     hint = ""
     if abs(g - 1 / 8) < 0.01 or abs(g - 1 / math.sqrt(3)) < 0.01:
-        hint = (
+        hint = tr(
             " (Is that a standard deviation? The gain g is the factor in std = g / sqrt(n): "
             "g = 1 gives std 1/8 for n = 64.)"
         )
     if ratio < 1:
         return Feedback(
             False,
-            f"gain = {g:g}: from layer 20 back to layer 1 the gradient shrinks {1 / ratio:.2g}x "
-            f"(worst spread {max(spreads):.3g}x): it vanishes. Each layer multiplies it by about "
-            f"g times the root-mean-square slope of tanh, below 1 here; try a larger gain.{hint}",
+            tr(
+                "gain = {g:g}: from layer 20 back to layer 1 the gradient shrinks {shrink:.2g}x "
+                "(worst spread {spread:.3g}x): it vanishes. Each layer multiplies it by about "
+                "g times the root-mean-square slope of tanh, below 1 here; try a larger "
+                "gain.{hint}",
+                g=g,
+                shrink=1 / ratio,
+                spread=max(spreads),
+                hint=hint,
+            ),
         )
     return Feedback(
         False,
-        f"gain = {g:g}: from layer 20 back to layer 1 the gradient grows {ratio:.3g}x (worst "
-        f"spread {max(spreads):.3g}x): it explodes (some units saturate, yet g times the "
-        f"root-mean-square slope is still above 1); try a smaller gain.{hint}",
+        tr(
+            "gain = {g:g}: from layer 20 back to layer 1 the gradient grows {ratio:.3g}x (worst "
+            "spread {spread:.3g}x): it explodes (some units saturate, yet g times the "
+            "root-mean-square slope is still above 1); try a smaller gain.{hint}",
+            g=g,
+            ratio=ratio,
+            spread=max(spreads),
+            hint=hint,
+        ),
     )
 
 
@@ -111,45 +133,79 @@ def check_clip_grad_norm(function: Callable | None) -> Feedback:
     """Compare the learner's ``clip_grad_norm(grads, max_norm)`` with gradlib's on each case."""
     name = "clip_grad_norm"
     if function is None:
-        return Feedback(False, f"{name} is not defined yet; write it in the cell above.")
+        return Feedback(
+            False, tr("{name} is not defined yet; write it in the cell above.", name=name)
+        )
     for number, (grads, max_norm) in enumerate(clip_cases(), start=1):
         originals = [g.copy() for g in grads]
         expected = reference_clip_grad_norm(grads, max_norm)
         try:
             got = function(grads, max_norm)
         except NotImplementedError:
-            return Feedback(False, f"{name} still raises NotImplementedError; fill in its body.")
+            return Feedback(
+                False, tr("{name} still raises NotImplementedError; fill in its body.", name=name)
+            )
         except Exception as error:  # the learner's code: report, do not crash the notebook
             if isinstance(error, ValueError) and "inhomogeneous" in str(error):
                 return Feedback(
                     False,
-                    f"{name} raised ValueError (case {number}): numpy cannot make one array of "
-                    "arrays with different shapes (np.linalg.norm(grads) or np.array(grads) "
-                    "try to). Add up the squares array by array: "
-                    "np.sqrt(sum(np.sum(g**2) for g in grads)).",
+                    tr(
+                        "{name} raised ValueError (case {number}): numpy cannot make one array "
+                        "of arrays with different shapes (np.linalg.norm(grads) or "
+                        "np.array(grads) try to). Add up the squares array by array: "
+                        "np.sqrt(sum(np.sum(g**2) for g in grads)).",
+                        name=name,
+                        number=number,
+                    ),
                 )
             return Feedback(
-                False, f"{name} raised {type(error).__name__}: {error} (case {number})."
+                False,
+                tr(
+                    "{name} raised {error_type}: {error} (case {number}).",
+                    name=name,
+                    error_type=type(error).__name__,
+                    error=error,
+                    number=number,
+                ),
             )
         if got is None:
-            return Feedback(False, f"{name} returned None; return the list of clipped arrays.")
+            return Feedback(
+                False, tr("{name} returned None; return the list of clipped arrays.", name=name)
+            )
         if any(not np.array_equal(a, b) for a, b in zip(grads, originals)):
             return Feedback(
                 False,
-                f"{name} changed the arrays it was given (case {number}); return new arrays, "
-                "e.g. [g * scale for g in grads], and leave the inputs as they were.",
+                tr(
+                    "{name} changed the arrays it was given (case {number}); return new "
+                    "arrays, e.g. [g * scale for g in grads], and leave the inputs as they were.",
+                    name=name,
+                    number=number,
+                ),
             )
         got = [g.data if isinstance(g, Tensor) else g for g in got]
         if len(got) != len(grads):
             return Feedback(
                 False,
-                f"{name} returned {len(got)} arrays for {len(grads)} gradients (case {number}).",
+                tr(
+                    "{name} returned {got} arrays for {expected} gradients (case {number}).",
+                    name=name,
+                    got=len(got),
+                    expected=len(grads),
+                    number=number,
+                ),
             )
         total = math.sqrt(sum(float(np.sum(g**2)) for g in grads))
         if all(_close(a, b) for a, b in zip(got, expected)):
             continue
         return Feedback(False, _clip_slip(got, grads, expected, total, max_norm, number))
-    return Feedback(True, f"{name} agrees with gradlib's clip_grad_norm_ on all {number} cases.")
+    return Feedback(
+        True,
+        tr(
+            "{name} agrees with gradlib's clip_grad_norm_ on all {number} cases.",
+            name=name,
+            number=number,
+        ),
+    )
 
 
 def _close(a: Any, b: np.ndarray) -> bool:
@@ -159,41 +215,57 @@ def _close(a: Any, b: np.ndarray) -> bool:
 
 def _clip_slip(got, grads, expected, total, max_norm, number) -> str:
     """Name the learner's mistake on one case."""
-    where = f"case {number} (total norm {total:.3g}, max_norm {max_norm:g})"
+    where = tr(
+        "case {number} (total norm {total:.3g}, max_norm {max_norm:g})",
+        number=number,
+        total=total,
+        max_norm=max_norm,
+    )
     if all(_close(a, g) for a, g in zip(got, grads)):
-        return f"{where}: the gradients came back unchanged, but their norm is above max_norm."
+        return tr(
+            "{where}: the gradients came back unchanged, but their norm is above max_norm.",
+            where=where,
+        )
     per_array = [g * min(1.0, max_norm / np.linalg.norm(g)) for g in grads]
     if all(_close(a, b) for a, b in zip(got, per_array)):
-        return (
-            f"{where}: you clipped each array to max_norm on its own. clip_grad_norm treats all "
-            "the gradients as one long vector: one norm, one factor for all of them."
+        return tr(
+            "{where}: you clipped each array to max_norm on its own. clip_grad_norm treats all "
+            "the gradients as one long vector: one norm, one factor for all of them.",
+            where=where,
         )
     if total <= max_norm:
-        return (
-            f"{where}: the norm is already below max_norm, so nothing should change; your "
-            "function changed the gradients (clipping only shrinks: use min(1, max_norm / norm))."
+        return tr(
+            "{where}: the norm is already below max_norm, so nothing should change; your "
+            "function changed the gradients (clipping only shrinks: use min(1, max_norm / norm)).",
+            where=where,
         )
     if all(_close(a, np.clip(g, -max_norm, max_norm)) for a, g in zip(got, grads)):
-        return (
-            f"{where}: you clamped each entry; that is clipping by value, which turns the "
-            "direction. Clipping by norm scales all entries by one factor."
+        return tr(
+            "{where}: you clamped each entry; that is clipping by value, which turns the "
+            "direction. Clipping by norm scales all entries by one factor.",
+            where=where,
         )
     squared = [g * min(1.0, max_norm / total**2) for g in grads]
     if all(_close(a, b) for a, b in zip(got, squared)):
-        return (
-            f"{where}: you divided by the sum of the squares; the norm is its square root, "
-            "sqrt(sum of g_i**2)."
+        return tr(
+            "{where}: you divided by the sum of the squares; the norm is its square root, "
+            "sqrt(sum of g_i**2).",
+            where=where,
         )
     inverted = [g * total / max_norm for g in grads]
     if all(_close(a, b) for a, b in zip(got, inverted)):
-        return (
-            f"{where}: the factor is upside down: multiply by max_norm / norm, not norm / max_norm."
+        return tr(
+            "{where}: the factor is upside down: multiply by max_norm / norm, not norm / max_norm.",
+            where=where,
         )
     size = math.sqrt(sum(float(np.sum(np.asarray(a, dtype=float) ** 2)) for a in got))
-    return (
-        f"{where}: the clipped gradients should have norm {max_norm:g} and keep their "
-        f"direction; yours have norm {size:.4g}. Scale every array by the same factor "
-        "max_norm / norm."
+    return tr(
+        "{where}: the clipped gradients should have norm {max_norm:g} and keep their "
+        "direction; yours have norm {size:.4g}. Scale every array by the same factor "
+        "max_norm / norm.",
+        where=where,
+        max_norm=max_norm,
+        size=size,
     )
 
 
@@ -221,43 +293,62 @@ def sigmoid_orthogonal_chain(scale: float, layers: int, width: int = 8, seed: in
 def check_chain_prediction(answer: Any) -> Feedback:
     """``answer = [factor, c]``: the factor ||dL/dh_0|| / ||dL/dh_10|| for scale 3, and the
     scale c at which the gradient neither vanishes nor explodes. Checked against backward."""
-    got = read_numbers(answer, "your answer")
+    got = read_numbers(answer, tr("your answer"))
     if isinstance(got, Feedback):
         return got
     if got.shape != (2,):
-        return Feedback(False, f"give two numbers, [factor, c]; yours has shape {got.shape}.")
+        return Feedback(
+            False, tr("give two numbers, [factor, c]; yours has shape {shape}.", shape=got.shape)
+        )
     factor, c = float(got[0]), float(got[1])
     L, s = CHAIN_EXERCISE["layers"], CHAIN_EXERCISE["scale"]
     measured = sigmoid_orthogonal_chain(s, L, CHAIN_EXERCISE["width"])
     slips = {
-        s / 4: "that is one layer's factor s/4; the gradient passes through 10 of them",
-        (s / 4) ** (L - 1): "that is (3/4)^9: count the Jacobians, one per layer, 10 of them",
-        (s / 4) ** (L + 1): "that is (3/4)^11: count the Jacobians, one per layer, 10 of them",
-        (1 / 4) ** L: "you left out the weights: each Jacobian is (1/4) 3 Q, and "
-        "||3 Q g|| = 3 ||g||",
-        s**L: "you left out sigmoid'(0) = 1/4, which every layer multiplies in",
-        (4 / s) ** L: "that is upside down: each layer back multiplies the norm by s/4",
-        s / 4 * L: "the factors multiply, they do not add",
+        s / 4: tr("that is one layer's factor s/4; the gradient passes through 10 of them"),
+        (s / 4) ** (L - 1): tr("that is (3/4)^9: count the Jacobians, one per layer, 10 of them"),
+        (s / 4) ** (L + 1): tr("that is (3/4)^11: count the Jacobians, one per layer, 10 of them"),
+        (1 / 4) ** L: tr(
+            "you left out the weights: each Jacobian is (1/4) 3 Q, and ||3 Q g|| = 3 ||g||"
+        ),
+        s**L: tr("you left out sigmoid'(0) = 1/4, which every layer multiplies in"),
+        (4 / s) ** L: tr("that is upside down: each layer back multiplies the norm by s/4"),
+        s / 4 * L: tr("the factors multiply, they do not add"),
     }
     if not math.isclose(factor, measured, rel_tol=0.01):  # two significant figures will do
         for value, why in slips.items():
             if math.isclose(factor, value, rel_tol=0.01):
-                return Feedback(False, f"factor = {factor:.4g}: {why}.")
-        direction = "too large" if factor > measured else "too small"
-        return Feedback(
-            False,
-            f"factor = {factor:.4g} is {direction}. Each layer's Jacobian is diag(sigmoid'(0)) "
-            "W_l: what does it do to a vector's length?",
-        )
+                return Feedback(False, tr("factor = {factor:.4g}: {why}.", factor=factor, why=why))
+        if factor > measured:
+            message = tr(
+                "factor = {factor:.4g} is too large. Each layer's Jacobian is "
+                "diag(sigmoid'(0)) W_l: what does it do to a vector's length?",
+                factor=factor,
+            )
+        else:
+            message = tr(
+                "factor = {factor:.4g} is too small. Each layer's Jacobian is "
+                "diag(sigmoid'(0)) W_l: what does it do to a vector's length?",
+                factor=factor,
+            )
+        return Feedback(False, message)
     verdict = check_array(c, 4.0, name="c", reveal=False)
     if not verdict:
         return Feedback(
             False,
-            f"the factor is right (it vanishes: {measured:.4f} after {L} layers); but "
-            f"{verdict.message} The factor per layer is c/4: which c makes it 1?",
+            tr(
+                "the factor is right (it vanishes: {measured:.4f} after {layers} layers); but "
+                "{message} The factor per layer is c/4: which c makes it 1?",
+                measured=measured,
+                layers=L,
+                message=verdict.message,
+            ),
         )
     return Feedback(
         True,
-        f"the gradient shrinks to {measured:.4f} of its size over {L} layers ((3/4)^10, "
-        "vanishing), and c = 4 keeps it constant: backward agrees.",
+        tr(
+            "the gradient shrinks to {measured:.4f} of its size over {layers} layers "
+            "((3/4)^10, vanishing), and c = 4 keeps it constant: backward agrees.",
+            measured=measured,
+            layers=L,
+        ),
     )

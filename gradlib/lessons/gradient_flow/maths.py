@@ -25,6 +25,7 @@ from gradlib import functional as F
 from gradlib import init, nn, optim
 from gradlib.data import digits_split
 from gradlib.engine import no_grad, tensor
+from gradlib.language import tr
 from gradlib.recorder import Recorder
 
 # ----- the networks ---------------------------------------------------------------------
@@ -59,7 +60,14 @@ CLIP_VALUE = 0.004
 
 def _check_choice(what: str, value: str, options) -> None:
     if value not in options:
-        raise ValueError(f"{what} must be one of {', '.join(options)}; got {value!r}.")
+        raise ValueError(
+            tr(
+                "{what} must be one of {options}; got {value!r}.",
+                what=what,
+                options=", ".join(options),
+                value=value,
+            )
+        )
 
 
 def initialise_(model: nn.Module, scheme: str, seed: int | np.random.Generator = 0) -> None:
@@ -124,7 +132,9 @@ def build_mlp(
     _check_choice("activation", activation, ACTIVATIONS)
     _check_choice("norm", norm, NORMS)
     if scaled_branches and not residual:
-        raise ValueError("scaled_branches=True scales residual branches: set residual=True too.")
+        raise ValueError(
+            tr("scaled_branches=True scales residual branches: set residual=True too.")
+        )
     model = nn.MLP(
         [n_in] + [width] * depth + [N_CLASSES],
         activation=ACTIVATIONS[activation],

@@ -30,6 +30,7 @@ from gradlib import functional as F
 from gradlib import init, nn, optim
 from gradlib.data import batches
 from gradlib.engine import Context, no_grad, tensor
+from gradlib.language import tr
 from gradlib.lessons import nudged
 from gradlib.lessons.gradient_flow.maths import (
     RECOMMENDED_INIT,
@@ -487,7 +488,7 @@ def normalised_growth(activation: str, norm: str) -> float:
     Expectations over z ~ N(0, 1) by the midpoint rule on a fine grid.
     """
     if norm not in ("BatchNorm", "LayerNorm"):
-        raise ValueError(f"norm must be BatchNorm or LayerNorm; got {norm!r}.")
+        raise ValueError(tr("norm must be BatchNorm or LayerNorm; got {norm!r}.", norm=norm))
     edges = np.linspace(-12.0, 12.0, 200_001)
     z = (edges[1:] + edges[:-1]) / 2  # midpoints: the kinks at 0 fall on an edge, not a point
     weight = np.exp(-(z**2) / 2)

@@ -13,6 +13,7 @@ import numpy as np
 from matplotlib.colors import PowerNorm
 from matplotlib.figure import Figure
 
+from gradlib.language import tr
 from gradlib.lessons.gradient_flow.maths import (
     ACTIVATIONS,
     CLIPPING,
@@ -32,10 +33,10 @@ def describe_ratio(ratio: float) -> str:
     """'vanishing', 'exploding' or 'within 10x' for a gradient norm at the first hidden layer
     over the one at the last."""
     if not np.isfinite(ratio):
-        return "not finite: the numbers overflowed"
+        return tr("not finite: the numbers overflowed")
     if ratio < 0.1:
-        return "vanishing"
-    return "exploding" if ratio > 10 else "within 10x"
+        return tr("vanishing")
+    return tr("exploding") if ratio > 10 else tr("within 10x")
 
 
 class GradientFlowLab(Widget):
@@ -69,11 +70,11 @@ class GradientFlowLab(Widget):
             [], [], "-o", color=PALETTE["orange"], markersize=2, label="‖∂L/∂h‖"
         )
         (self.unclipped,) = left.plot(
-            [], [], "--", color=PALETTE["black"], linewidth=1.2, label="‖∂L/∂W‖ unclipped"
+            [], [], "--", color=PALETTE["black"], linewidth=1.2, label=tr("‖∂L/∂W‖ unclipped")
         )
-        left.set_xlabel("layer l (1: input side)")
-        left.set_ylabel("gradient norm")
-        left.set_title("Gradient norms", y=1.0)
+        left.set_xlabel(tr("layer l (1: input side)"))
+        left.set_ylabel(tr("gradient norm"))
+        left.set_title(tr("Gradient norms"), y=1.0)
         # Every text is drawn again on each update (about 0.7 ms each): few ticks, a short
         # legend, no colour bar (the colour scale is fixed: see the notebook's text).
         legend = left.legend(loc="best", fontsize=10, framealpha=0.9, handlelength=1.5)
@@ -96,10 +97,10 @@ class GradientFlowLab(Widget):
         )
         right.set_yticks([low, low / 2, 0, high / 2, high])
         right.set_yticklabels([f"≤{low:g}", f"{low / 2:g}", "0", f"{high / 2:g}", f"≥{high:g}"])
-        right.set_xlabel("hidden layer l")
-        right.set_ylabel("activation h")
+        right.set_xlabel(tr("hidden layer l"))
+        right.set_ylabel(tr("activation h"))
         right.grid(False)
-        right.set_title("Activations (bright: many units)", y=1.0)
+        right.set_title(tr("Activations (bright: many units)"), y=1.0)
         self.left, self.right = left, right
         return fig
 
@@ -114,7 +115,9 @@ class GradientFlowLab(Widget):
         self.unclipped.set_data(layers, _drawable(profile.weight_grad_unclipped))
         for artist in (self.unclipped, self.unclipped_handle):
             artist.set_visible(clip != "none")
-        self.unclipped_text.set_text("‖∂L/∂W‖ unclipped" if clip != "none" else "no clipping")
+        self.unclipped_text.set_text(
+            tr("‖∂L/∂W‖ unclipped") if clip != "none" else tr("no clipping")
+        )
         backprop = _drawable(profile.backprop_grad)
         self.backprop.set_data(layers[:-1], backprop)
         shown = np.concatenate([weights, backprop, _drawable(profile.weight_grad_unclipped)])
@@ -150,21 +153,29 @@ def _summary(profile, depth, activation, init, norm, residual, clip) -> str:
     """One line: the setting, how each gradient changes from the last hidden layer to the
     first (the back-propagated ‖∂L/∂h‖ and the weights' ‖∂L/∂W‖), the largest weight gradient,
     saturated or dead units, and what clipping did."""
-    setting = "/".join([activation, init, norm])
+    # the options as the learner reads them in the dropdowns (tr: translated, if need be)
+    setting = "/".join([tr(activation), tr(init), tr(norm)])
     if residual != "none":
-        setting += f", residual {residual}"
+        setting += tr(", residual {residual}", residual=tr(residual))
     ratio = profile.first_to_last
     parts = [
-        f"{setting}, depth {depth}: layer 1 / layer {depth} ‖∂L/∂h‖ {ratio:.1e} "
-        f"({describe_ratio(ratio)}), ‖∂L/∂W‖ {profile.weight_first_to_last:.1e}, "
-        f"largest ‖∂L/∂W‖ {np.max(profile.weight_grad_unclipped):.0e}"
+        tr(
+            "{setting}, depth {depth}: layer 1 / layer {depth} ‖∂L/∂h‖ {ratio:.1e} "
+            "({verdict}), ‖∂L/∂W‖ {weights:.1e}, largest ‖∂L/∂W‖ {largest:.0e}",
+            setting=setting,
+            depth=depth,
+            ratio=ratio,
+            verdict=describe_ratio(ratio),
+            weights=profile.weight_first_to_last,
+            largest=np.max(profile.weight_grad_unclipped),
+        )
     ]
     if not np.isnan(profile.saturated_share):
-        parts.append(f"saturated {100 * profile.saturated_share:.0f}%")
+        parts.append(tr("saturated {share:.0f}%", share=100 * profile.saturated_share))
     if not np.isnan(profile.dead_share):
-        parts.append(f"dead {100 * profile.dead_share:.0f}%")
+        parts.append(tr("dead {share:.0f}%", share=100 * profile.dead_share))
     if clip == "by norm":
-        parts.append(f"clipped by norm: all x {profile.clip_scale:.1e}")
+        parts.append(tr("clipped by norm: all x {scale:.1e}", scale=profile.clip_scale))
     elif clip == "by value":
-        parts.append(f"clipped by value: turned {profile.clip_angle:.0f}°")
+        parts.append(tr("clipped by value: turned {angle:.0f}°", angle=profile.clip_angle))
     return " | ".join(parts)

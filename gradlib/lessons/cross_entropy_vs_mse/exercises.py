@@ -10,9 +10,11 @@ import numpy as np
 
 from gradlib.activations import softmax_array, stable_sigmoid
 from gradlib.exercises import Feedback, check_array, check_function, read_numbers
+from gradlib.language import tr
 from gradlib.lessons.cross_entropy_vs_mse.maths import (
     COSTS,
     NIELSEN_LR,
+    cost_name,
     logit_gradient,
     neuron_gradient,
     neuron_run,
@@ -35,7 +37,7 @@ __all__ = [
 # x = 2 and y = 1 (not Nielsen's x = 1, y = 0), so that forgetting x, or sigma'(z), or
 # the sign gives a different number each time.
 GRADIENT_NEURON = {"w": -1.0, "b": 0.5, "x": 2.0, "y": 1.0}
-GRADIENT_NAMES = ("quadratic dC/dw", "cross-entropy dC/dw")
+GRADIENT_NAMES = ("quadratic dC/dw", "cross-entropy dC/dw")  # translated where shown
 # The exercise asks for 3 significant digits: rounding to 3 digits is off by at most 0.5%.
 HAND_RTOL = 5e-3
 # Within 3% but not 0.5%: the method is right and the rounding came too early.
@@ -48,42 +50,64 @@ def _gradient_slips() -> list[tuple[int, float, str]]:
     a = float(stable_sigmoid(np.float64(w * x + b)))
     slope = a * (1 - a)
     a_no_x = float(stable_sigmoid(np.float64(w + b)))  # z computed as w + b: x left out of z
-    z_advice = (
-        f"z = w x + b = {w * x + b:g}, not w + b: the input x = {x:g} enters z as well as dz/dw."
+    z_advice = tr(
+        "z = w x + b = {z:g}, not w + b: the input x = {x:g} enters z as well as dz/dw.",
+        z=w * x + b,
+        x=x,
     )
     return [
         (
             0,
             (a - y) * x,
-            "your quadratic dC/dw is (a - y) x: the chain rule through the "
-            "sigmoid adds the factor sigma'(z) = a (1 - a).",
+            tr(
+                "your quadratic dC/dw is (a - y) x: the chain rule through the "
+                "sigmoid adds the factor sigma'(z) = a (1 - a)."
+            ),
         ),
         (
             0,
             (a - y) * a * x,
-            "your quadratic dC/dw uses sigma(z) = a where sigma'(z) = a (1 - a) belongs.",
+            tr("your quadratic dC/dw uses sigma(z) = a where sigma'(z) = a (1 - a) belongs."),
         ),
-        (0, (a - y) * slope, "your quadratic dC/dw has no factor x: that is dC/db; dz/dw = x = 2."),
+        (
+            0,
+            (a - y) * slope,
+            tr("your quadratic dC/dw has no factor x: that is dC/db; dz/dw = x = 2."),
+        ),
         (
             0,
             -(a - y) * slope * x,
-            "your quadratic dC/dw has the wrong sign: dC/da = a - y, not y - a.",
+            tr("your quadratic dC/dw has the wrong sign: dC/da = a - y, not y - a."),
         ),
         (0, (a_no_x - y) * a_no_x * (1 - a_no_x) * x, z_advice),
         (
             1,
             (a - y) * slope * x,
-            "your cross-entropy dC/dw still has sigma'(z): dC/da = "
-            "(a - y) / (a (1 - a)) and sigma'(z) = a (1 - a) cancel.",
+            tr(
+                "your cross-entropy dC/dw still has sigma'(z): dC/da = "
+                "(a - y) / (a (1 - a)) and sigma'(z) = a (1 - a) cancel."
+            ),
         ),
-        (1, a - y, "your cross-entropy dC/dw has no factor x: that is dC/db; dz/dw = x = 2."),
+        (
+            1,
+            a - y,
+            tr("your cross-entropy dC/dw has no factor x: that is dC/db; dz/dw = x = 2."),
+        ),
         (
             1,
             -(a - y) * x,
-            "your cross-entropy dC/dw has the wrong sign: it is (a - y) x, not (y - a) x.",
+            tr("your cross-entropy dC/dw has the wrong sign: it is (a - y) x, not (y - a) x."),
         ),
         (1, (a_no_x - y) * x, z_advice),
     ]
+
+
+def _gradient_name(entry: str) -> str:
+    """One of ``GRADIENT_NAMES`` as a learner reads it."""
+    return {
+        "quadratic dC/dw": tr("quadratic dC/dw"),
+        "cross-entropy dC/dw": tr("cross-entropy dC/dw"),
+    }[entry]
 
 
 def _close(got: float, want: float, rtol: float) -> bool:
@@ -97,7 +121,7 @@ def check_neuron_gradients(answer: Any) -> Feedback:
     small."""
     w, b, x, y = (GRADIENT_NEURON[k] for k in ("w", "b", "x", "y"))
     expected = np.array([neuron_gradient(w, b, cost, x, y)[1] for cost in COSTS])
-    name = "your [quadratic dC/dw, cross-entropy dC/dw]"
+    name = tr("your [quadratic dC/dw, cross-entropy dC/dw]")
     got = read_numbers(answer, name)
     if isinstance(got, Feedback):
         return got
@@ -105,33 +129,39 @@ def check_neuron_gradients(answer: Any) -> Feedback:
         return check_array(got, expected, name=name, reveal=False)
     right = [_close(got[i], expected[i], HAND_RTOL) for i in range(2)]
     if all(right):
-        return Feedback(True, f"{name} agrees with backward() to 3 significant digits.")
+        return Feedback(
+            True, tr("{name} agrees with backward() to 3 significant digits.", name=name)
+        )
     if _close(got[0], expected[1], HAND_RTOL) and _close(got[1], expected[0], HAND_RTOL):
         return Feedback(
-            False, "the two entries are swapped: the quadratic cost's gradient comes first."
+            False, tr("the two entries are swapped: the quadratic cost's gradient comes first.")
         )
     slips = _gradient_slips()
     parts = []
-    for i, entry in enumerate(GRADIENT_NAMES):
+    for i, entry in enumerate(map(_gradient_name, GRADIENT_NAMES)):
         if right[i]:
-            parts.append(f"your {entry} is right")
+            parts.append(tr("your {entry} is right", entry=entry))
             continue
         advice = next(
             (text for j, value, text in slips if j == i and _close(got[i], value, HAND_RTOL)),
             None,
         )
         if advice is None and _close(-got[i], expected[i], ROUNDING_RTOL):
-            advice = f"your {entry} has the right size but the wrong sign."
+            advice = tr("your {entry} has the right size but the wrong sign.", entry=entry)
         elif advice is None and _close(got[i], expected[i], ROUNDING_RTOL):
-            advice = (
-                f"your {entry} is close, but further off than rounding to 3 significant "
-                "digits allows: keep more digits of a = sigma(z) until the last step."
+            advice = tr(
+                "your {entry} is close, but further off than rounding to 3 significant "
+                "digits allows: keep more digits of a = sigma(z) until the last step.",
+                entry=entry,
             )
         elif advice is None:
-            size = "too large" if got[i] > expected[i] else "too small"
-            advice = f"your {entry} = {got[i]:.4g} is {size}."
-        parts.append(advice.rstrip("."))
-    return Feedback(False, "; ".join(parts) + ".")
+            if got[i] > expected[i]:
+                advice = tr("your {entry} = {value:.4g} is too large.", entry=entry, value=got[i])
+            else:
+                advice = tr("your {entry} = {value:.4g} is too small.", entry=entry, value=got[i])
+        parts.append(advice.rstrip(".。"))
+    first, second = parts  # one part for each of the two entries
+    return Feedback(False, tr("{first}; {second}.", first=first, second=second))
 
 
 # ----- exercise 2: predict which start learns faster -----------------------------------------
@@ -156,47 +186,83 @@ def check_prediction(prediction: Any) -> Feedback:
     whose cost falls more in the first 20 epochs. Checked by running both (the run is the
     point of the exercise, so the feedback shows what it measured)."""
     if prediction is None or prediction is Ellipsis:
-        return Feedback(False, "your prediction is still empty; replace the placeholder.")
+        return Feedback(False, tr("your prediction is still empty; replace the placeholder."))
     if not isinstance(prediction, dict):
         return Feedback(
             False,
-            f"your prediction should be a dict such as {{'quadratic': 'A', 'cross-entropy': "
-            f"'A'}}, but it is a {type(prediction).__name__}.",
+            tr(
+                "your prediction should be a dict such as {{'quadratic': 'A', 'cross-entropy': "
+                "'A'}}, but it is a {kind}.",
+                kind=type(prediction).__name__,
+            ),
         )
     if set(prediction) != set(COSTS):
         return Feedback(
             False,
-            f"your prediction needs exactly the keys {list(COSTS)}, it has {list(prediction)}.",
+            tr(
+                "your prediction needs exactly the keys {keys}, it has {got}.",
+                keys=list(COSTS),
+                got=list(prediction),
+            ),
         )
     bad = {cost: pick for cost, pick in prediction.items() if pick not in PREDICTION_STARTS}
     if bad:
-        return Feedback(False, f"each prediction is 'A' or 'B'; got {bad}.")
+        return Feedback(False, tr("each prediction is 'A' or 'B'; got {bad}.", bad=bad))
     drops = _cost_drops()
     faster = {cost: max(d, key=d.get) for cost, d in drops.items()}
-    measured = "; ".join(
-        f"{cost}: A's cost fell by {d['A']:.3f}, B's by {d['B']:.3f}" for cost, d in drops.items()
+    quadratic, cross = (
+        tr(
+            "{cost}: A's cost fell by {a:.3f}, B's by {b:.3f}",
+            cost=cost_name(cost),
+            a=drops[cost]["A"],
+            b=drops[cost]["B"],
+        )
+        for cost in COSTS
     )
+    measured = tr("{first}; {second}", first=quadratic, second=cross)
     wrong = [cost for cost in COSTS if prediction[cost] != faster[cost]]
     if not wrong:
         return Feedback(
             True,
-            f"measured over {PREDICTION_EPOCHS} epochs: {measured}. Under the quadratic cost "
-            "the far-off start B is stuck (sigma'(z) is tiny there); under cross-entropy "
-            "the step is a - y, largest where the neuron is most wrong.",
+            tr(
+                "measured over {epochs} epochs: {measured}. Under the quadratic cost "
+                "the far-off start B is stuck (sigma'(z) is tiny there); under cross-entropy "
+                "the step is a - y, largest where the neuron is most wrong.",
+                epochs=PREDICTION_EPOCHS,
+                measured=measured,
+            ),
         )
     why = {
-        "quadratic": "B sits at z = -5, where sigma'(z) is about 0.007, and the quadratic "
-        "cost's step carries that factor",
-        "cross-entropy": "cross-entropy's step is (a - y) x, with no sigma'(z): the start "
-        "that is more wrong takes the larger steps",
+        "quadratic": tr(
+            "B sits at z = -5, where sigma'(z) is about 0.007, and the quadratic "
+            "cost's step carries that factor"
+        ),
+        "cross-entropy": tr(
+            "cross-entropy's step is (a - y) x, with no sigma'(z): the start "
+            "that is more wrong takes the larger steps"
+        ),
     }
+    mismatches = [
+        tr(
+            "{cost} ({pick}) does not match: {why}",
+            cost=cost_name(cost),
+            pick=prediction[cost],
+            why=why[cost],
+        )
+        for cost in wrong
+    ]
+    if len(mismatches) == 2:
+        mismatch = tr("{first} and for {second}", first=mismatches[0], second=mismatches[1])
+    else:
+        (mismatch,) = mismatches
     return Feedback(
         False,
-        f"measured over {PREDICTION_EPOCHS} epochs: {measured}. Your prediction for "
-        + " and for ".join(
-            f"{cost} ({prediction[cost]}) does not match: {why[cost]}" for cost in wrong
-        )
-        + ".",
+        tr(
+            "measured over {epochs} epochs: {measured}. Your prediction for {mismatch}.",
+            epochs=PREDICTION_EPOCHS,
+            measured=measured,
+            mismatch=mismatch,
+        ),
     )
 
 
@@ -228,48 +294,67 @@ def _batch_slips(logits: np.ndarray, labels: np.ndarray) -> list[tuple[np.ndarra
     # or by the batch's maximum (which is exp(z) / sum of all exp(z))
     row_shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
     batch_shifted = np.exp(logits - logits.max())
-    whole_batch = (
+    whole_batch = tr(
         "your softmax divides by the sum over the whole batch: divide each row's "
         "exp by its own row sum (axis=1, keepdims=True)."
     )
     return [
         (
             p - Y,
-            f"it is N = {n} times too large: divide by N, the batch size (the cost is "
-            "the mean over the batch).",
+            tr(
+                "it is N = {n} times too large: divide by N, the batch size (the cost is "
+                "the mean over the batch).",
+                n=n,
+            ),
         ),
         (
             (p - Y) / k,
-            f"it is divided by K = {k}, the number of classes; the mean is over "
-            f"the N = {n} samples.",
+            tr(
+                "it is divided by K = {k}, the number of classes; the mean is over "
+                "the N = {n} samples.",
+                k=k,
+                n=n,
+            ),
         ),
         (
             (p - Y) / (n * k),
-            f"it is divided by N K = {n * k}, every entry: that is mse_loss's mean over all "
-            f"entries; cross-entropy's mean is over the N = {n} samples only.",
+            tr(
+                "it is divided by N K = {nk}, every entry: that is mse_loss's mean over all "
+                "entries; cross-entropy's mean is over the N = {n} samples only.",
+                nk=n * k,
+                n=n,
+            ),
         ),
         (
             (logits - Y) / n,
-            "it uses the logits where the probabilities belong: the gradient is "
-            "(softmax(logits) - one_hot) / N.",
+            tr(
+                "it uses the logits where the probabilities belong: the gradient is "
+                "(softmax(logits) - one_hot) / N."
+            ),
         ),
         ((row_shifted / row_shifted.sum() - Y) / n, whole_batch),
         ((batch_shifted / batch_shifted.sum() - Y) / n, whole_batch),
         (
             (columns - Y) / n,
-            "your softmax is taken down each column (axis=0): each row is one "
-            "sample, so normalise along axis=1 (with keepdims=True).",
+            tr(
+                "your softmax is taken down each column (axis=0): each row is one "
+                "sample, so normalise along axis=1 (with keepdims=True)."
+            ),
         ),
         (
             columns - Y,
-            "your softmax is taken along axis=0 (it should be axis=1), and the "
-            "1/N of the mean is missing.",
+            tr(
+                "your softmax is taken along axis=0 (it should be axis=1), and the "
+                "1/N of the mean is missing."
+            ),
         ),
-        (p / n, "it is softmax / N: the one-hot targets were not subtracted."),
+        (p / n, tr("it is softmax / N: the one-hot targets were not subtracted.")),
         (
             (Y - p) / n,
-            "the sign is flipped: the gradient is (p - one_hot) / N; its negative "
-            "is the direction gradient descent moves in.",
+            tr(
+                "the sign is flipped: the gradient is (p - one_hot) / N; its negative "
+                "is the direction gradient descent moves in."
+            ),
         ),
     ]
 
@@ -286,15 +371,19 @@ def _broadcast_hint(function: Callable[..., Any], cases: list) -> str | None:
             n, k = logits.shape
             shapes = str(error).replace(" ", "")
             if f"({n},)" in shapes:
-                return (
-                    f"A row reduction lost its axis: z.max(axis=1) and p.sum(axis=1) have "
-                    f"shape ({n},), which does not line up with the rows of ({n}, {k}); "
-                    "pass keepdims=True to keep it as a column."
+                return tr(
+                    "A row reduction lost its axis: z.max(axis=1) and p.sum(axis=1) have "
+                    "shape ({n},), which does not line up with the rows of ({n}, {k}); "
+                    "pass keepdims=True to keep it as a column.",
+                    n=n,
+                    k=k,
                 )
             if f"({n},{n})" in shapes:
-                return (
-                    f"The one-hot rows have N = {n} columns: np.eye(K)[labels] needs K = "
-                    f"{k}, the number of classes (logits.shape[1])."
+                return tr(
+                    "The one-hot rows have N = {n} columns: np.eye(K)[labels] needs K = "
+                    "{k}, the number of classes (logits.shape[1]).",
+                    n=n,
+                    k=k,
                 )
             return None
         except Exception:
@@ -324,14 +413,27 @@ def check_softmax_ce_grad(function: Callable[..., Any] | None) -> Feedback:
         if np.isnan(got).any() or np.isinf(got).any():
             return Feedback(
                 False,
-                f"{name} gives nan or inf on test case {number}, whose logits are near "
-                f"{logits.mean():.0f}: exp overflows. Subtract each row's maximum before "
-                "exp (softmax does not change).",
+                tr(
+                    "{name} gives nan or inf on test case {number}, whose logits are near "
+                    "{near:.0f}: exp overflows. Subtract each row's maximum before "
+                    "exp (softmax does not change).",
+                    name=name,
+                    number=number,
+                    near=logits.mean(),
+                ),
             )
         if np.allclose(got, _reference(logits, labels), rtol=1e-4, atol=1e-6):
             continue
         for value, advice in _batch_slips(logits, labels):
             if np.allclose(got, value, rtol=1e-4, atol=1e-6):
-                return Feedback(False, f"{name} is wrong on test case {number}: {advice}")
+                return Feedback(
+                    False,
+                    tr(
+                        "{name} is wrong on test case {number}: {advice}",
+                        name=name,
+                        number=number,
+                        advice=advice,
+                    ),
+                )
         return verdict
     return verdict

@@ -17,13 +17,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cache
+from unicodedata import east_asian_width
 
 import numpy as np
 
 from gradlib.activations import softmax_array
 from gradlib.data import batches, digits_split
 from gradlib.engine import no_grad
-from gradlib.lessons.cross_entropy_vs_mse.maths import COSTS, classification_cost
+from gradlib.language import tr
+from gradlib.lessons.cross_entropy_vs_mse.maths import COSTS, classification_cost, cost_name
 from gradlib.nn import MLP
 from gradlib.optim import SGD
 
@@ -75,7 +77,14 @@ def digits() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
 def make_network(seed: int, start: str = "default") -> MLP:
     """The 64-32-10 ReLU network with the initial weights of ``seed``, at ``start``."""
     if start not in STARTS:
-        raise ValueError(f"make_network: start must be one of {STARTS}, got {start!r}")
+        raise ValueError(
+            tr(
+                "{function}: start must be one of {starts}, got {got!r}",
+                function="make_network",
+                starts=STARTS,
+                got=start,
+            )
+        )
     model = MLP(SIZES, seed=seed)
     if start == "confidently wrong":
         model.linear_layers()[-1].bias.data[WRONG_CLASS] += WRONG_LOGIT
@@ -97,6 +106,24 @@ def set_network_parameters(model: MLP, parameters: list[np.ndarray]) -> MLP:
 def _accuracy(model: MLP, X: np.ndarray, y: np.ndarray) -> float:
     with no_grad():
         return float(np.mean(model(X).data.argmax(axis=1) == y))
+
+
+def start_name(start: str) -> str:
+    """A start's name as a learner reads it ("default", "confidently wrong" in English)."""
+    return {"default": tr("default"), "confidently wrong": tr("confidently wrong")}[start]
+
+
+def _width(text: str) -> int:
+    """Columns that ``text`` takes in a monospace font: a Chinese character takes two."""
+    return sum(2 if east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _left(text: str, width: int) -> str:
+    return text + " " * max(0, width - _width(text))
+
+
+def _right(text: str, width: int) -> str:
+    return " " * max(0, width - _width(text)) + text
 
 
 @dataclass
@@ -135,7 +162,14 @@ def train_digits(
     The minibatch order comes from ``seed`` too, so the two costs see the same batches.
     """
     if cost not in COSTS:
-        raise ValueError(f"train_digits: cost must be one of {COSTS}, got {cost!r}")
+        raise ValueError(
+            tr(
+                "{function}: cost must be one of {costs}, got {got!r}",
+                function="train_digits",
+                costs=COSTS,
+                got=cost,
+            )
+        )
     X_train, X_test, y_train, y_test = digits()
     model = make_network(seed, start)
     optimizer = SGD(model.parameters(), lr=lr)
@@ -222,11 +256,17 @@ class DigitsSweep:
         end more than ``VARIES_SPREAD`` apart: whole percent and "varies" keep the table the
         same on machines whose matrix products round differently in the last bit.
         """
+        seeds = f"{tr('seeds')} {' '.join(map(str, self.seeds))}"
         lines = [
-            f"start: {start}. Epochs to {TARGET_ACCURACY:.0%} test accuracy per seed "
-            f"('-' = not within {self.epochs:g}), median, final test accuracy (mean over seeds)",
-            f"{'lr':>5}  {'cost':13s}  {'seeds ' + ' '.join(map(str, self.seeds)):<31s}"
-            f"{'median':>7}  {'final':>6}",
+            tr(
+                "start: {start}. Epochs to {target:.0%} test accuracy per seed "
+                "('-' = not within {epochs:g}), median, final test accuracy (mean over seeds)",
+                start=start_name(start),
+                target=TARGET_ACCURACY,
+                epochs=self.epochs,
+            ),
+            f"{'lr':>5}  {_left(tr('cost'), 13)}  {_left(seeds, 31)}"
+            f"{_right(tr('median'), 7)}  {_right(tr('final'), 6)}",
         ]
         for lr in self.learning_rates:
             for cost in COSTS:
@@ -238,8 +278,9 @@ class DigitsSweep:
                 median_text = f"{median:7.1f}" if np.isfinite(median) else "      -"
                 finals = self.final_accuracies(start, cost, lr)
                 varies = finals.max() - finals.min() > VARIES_SPREAD
-                final = "varies" if varies else f"{finals.mean():.0%}"
-                lines.append(f"{lr:5g}  {cost:13s}  {per_seed:<31s}{median_text}  {final:>6}")
+                final = tr("varies") if varies else f"{finals.mean():.0%}"
+                name = _left(cost_name(cost), 13)
+                lines.append(f"{lr:5g}  {name}  {per_seed:<31s}{median_text}  {_right(final, 6)}")
         return "\n".join(lines)
 
 

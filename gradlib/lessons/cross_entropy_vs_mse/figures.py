@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from gradlib.activations import stable_sigmoid
+from gradlib.language import tr
 from gradlib.lessons.cross_entropy_vs_mse.experiment import (
     EPOCHS,
     TARGET_ACCURACY,
@@ -21,6 +22,8 @@ from gradlib.lessons.cross_entropy_vs_mse.maths import (
     NIELSEN_LR,
     NIELSEN_STARTS,
     ReliabilityBins,
+    cost_name,
+    cost_title,
     logit_gradient_formula,
     neuron_run,
     push_scenarios,
@@ -41,6 +44,14 @@ COST_COLORS = {"quadratic": PALETTE["vermillion"], "cross-entropy": PALETTE["blu
 START_STYLES = (("-", PALETTE["orange"]), ("--", PALETTE["black"]))
 
 
+def start_title(start: str) -> str:
+    """A start's name at the start of a title ("Default start", "Confidently wrong start")."""
+    return {
+        "default": tr("Default start"),
+        "confidently wrong": tr("Confidently wrong start"),
+    }[start]
+
+
 def plot_nielsen_runs(lr: float = NIELSEN_LR, epochs: int = NIELSEN_EPOCHS):
     """The output a over the epochs from both of Nielsen's starts, one panel per cost."""
     fig, axes = new_figure(ncols=2, width=11.0, height=4.0, sharey=True)
@@ -48,12 +59,14 @@ def plot_nielsen_runs(lr: float = NIELSEN_LR, epochs: int = NIELSEN_EPOCHS):
     for ax, cost in zip(axes, COSTS):
         for (w, b), (style, color) in zip(NIELSEN_STARTS, START_STYLES):
             run = neuron_run(w, b, lr, cost, epochs)
-            ax.plot(t, run.a, style, color=color, linewidth=2.5, label=f"start (w, b) = ({w}, {b})")
+            label = tr("start (w, b) = ({w}, {b})", w=w, b=b)
+            ax.plot(t, run.a, style, color=color, linewidth=2.5, label=label)
         ax.axhline(0.0, color=PALETTE["black"], linewidth=0.8)
-        ax.set_title(f"{cost.capitalize()} cost, learning rate {lr}", color=COST_COLORS[cost])
-        ax.set_xlabel("epoch")
+        title = tr("{cost}, learning rate {lr}", cost=cost_title(cost), lr=lr)
+        ax.set_title(title, color=COST_COLORS[cost])
+        ax.set_xlabel(tr("epoch"))
         ax.set_xlim(0, epochs)
-    axes[0].set_ylabel("output a (target y = 0)")
+    axes[0].set_ylabel(tr("output a (target y = 0)"))
     axes[0].set_ylim(-0.03, 1.03)
     axes[1].legend(loc="upper right", fontsize=11)
     fig.tight_layout()
@@ -69,13 +82,14 @@ def plot_push(classes: int = 10):
     fig, (left, right) = new_figure(ncols=2, width=11.0, height=4.2)
     z = np.linspace(-6, 6, 241)
     a = stable_sigmoid(z)
-    left.plot(z, a * a * (1 - a), color=COST_COLORS["quadratic"], label="quadratic: a σ'(z)")
-    left.plot(z, a, color=COST_COLORS["cross-entropy"], label="cross-entropy: a")
+    quadratic_label = tr("{cost}: a σ'(z)", cost=cost_name("quadratic"))
+    left.plot(z, a * a * (1 - a), color=COST_COLORS["quadratic"], label=quadratic_label)
+    left.plot(z, a, color=COST_COLORS["cross-entropy"], label=f"{cost_name('cross-entropy')}: a")
     left.axvspan(0, 6, color=PALETTE["black"], alpha=0.06)
-    left.text(3.0, 0.55, "a > 0.5: wrong", ha="center", fontsize=11)
+    left.text(3.0, 0.55, tr("a > 0.5: wrong"), ha="center", fontsize=11)
     left.set_xlabel("z = w x + b")
-    left.set_ylabel("|dC/dz| (target y = 0)")
-    left.set_title("One sigmoid neuron")
+    left.set_ylabel(tr("|dC/dz| (target y = 0)"))
+    left.set_title(tr("One sigmoid neuron"))
     left.legend(loc="upper left", fontsize=10)
 
     p_true = np.linspace(0.001, 0.999, 300)
@@ -88,11 +102,11 @@ def plot_push(classes: int = 10):
                 np.linalg.norm(grad, axis=1),
                 style,
                 color=COST_COLORS[cost],
-                label=f"{cost}, rest {name}",
+                label=tr("{cost}, rest {rest}", cost=cost_name(cost), rest=name),
             )
-    right.set_xlabel("probability of the true class p_y")
-    right.set_ylabel("length of dC/dz")
-    right.set_title(f"Softmax over {classes} classes")
+    right.set_xlabel(tr("probability of the true class p_y"))
+    right.set_ylabel(tr("length of dC/dz"))
+    right.set_title(tr("Softmax over {classes} classes", classes=classes))
     right.legend(loc="upper right", fontsize=9)
     fig.tight_layout()
     return fig
@@ -121,18 +135,18 @@ def plot_epochs_to_target(sweep: DigitsSweep):
                 color=COST_COLORS[cost],
                 capsize=4,
                 markersize=7,
-                label=cost,
+                label=cost_name(cost),
             )
         ax.axhline(ceiling, color=PALETTE["black"], linewidth=0.8, linestyle=":")
         ax.set_xscale("log")
         ax.set_xticks(sweep.learning_rates, [f"{lr:g}" for lr in sweep.learning_rates])
         ax.minorticks_off()
-        ax.set_xlabel("learning rate")
-        ax.set_title(f"{start.capitalize()} start")
+        ax.set_xlabel(tr("learning rate"))
+        ax.set_title(start_title(start))
     first, last = np.atleast_1d(axes)[0], np.atleast_1d(axes)[-1]
     ticks = list(range(0, EPOCHS - 1, 2))  # 0 .. 8: the "> 10" line would crowd a 10
     first.set_yticks([*ticks, ceiling], [*map(str, ticks), f"> {EPOCHS}"])
-    first.set_ylabel(f"epochs to {TARGET_ACCURACY:.0%} test accuracy")
+    first.set_ylabel(tr("epochs to {target:.0%} test accuracy", target=TARGET_ACCURACY))
     first.set_ylim(0, ceiling + 0.6)
     last.legend(loc="center right", fontsize=11)
     fig.tight_layout()
@@ -151,18 +165,24 @@ def plot_learning_curves(
             epochs, curves = sweep.accuracy_curves(start, cost, lr)
             color = COST_COLORS[cost]
             ax.fill_between(epochs, curves.min(axis=0), curves.max(axis=0), color=color, alpha=0.2)
-            ax.plot(epochs, curves.mean(axis=0), color=color, label=cost)
+            ax.plot(epochs, curves.mean(axis=0), color=color, label=cost_name(cost))
         ax.axhline(TARGET_ACCURACY, color=PALETTE["black"], linewidth=0.8, linestyle=":")
         quadratic, cross = (rates[cost] for cost in COSTS)
         if quadratic == cross:
-            rate_text = f"both at learning rate {quadratic:g}"
+            rate_text = tr("both at learning rate {lr:g}", lr=quadratic)
         else:
-            rate_text = f"quadratic at {quadratic:g}, cross-entropy at {cross:g}"
+            rate_text = tr(
+                "{quadratic} at {quadratic_lr:g}, {cross} at {cross_lr:g}",
+                quadratic=cost_name("quadratic"),
+                quadratic_lr=quadratic,
+                cross=cost_name("cross-entropy"),
+                cross_lr=cross,
+            )
         ax.set_title(f"{title}\n{rate_text}", fontsize=12)
-        ax.set_xlabel("epoch")
+        ax.set_xlabel(tr("epoch"))
         ax.set_xlim(0, EPOCHS)
     first = np.atleast_1d(axes)[0]
-    first.set_ylabel("test accuracy")
+    first.set_ylabel(tr("test accuracy"))
     first.set_ylim(0, 1)
     first.legend(loc="lower right", fontsize=11)
     fig.tight_layout()
@@ -184,13 +204,13 @@ def plot_convexity_slices(
 
     fig, axes = new_figure(ncols=3, width=11.5, height=4.1)
     for ax, (x, costs), title, xlabel in (
-        (axes[0], neuron, "One neuron (b = 0, y = 0)", "weight w"),
-        (axes[1], linear, "Softmax regression, random line", "position t on the line"),
+        (axes[0], neuron, tr("One neuron (b = 0, y = 0)"), tr("weight w")),
+        (axes[1], linear, tr("Softmax regression, random line"), tr("position t on the line")),
     ):
         twin = ax.twinx()
         for target, cost in ((twin, "quadratic"), (ax, "cross-entropy")):
             target.plot(x, costs[cost], color=COST_COLORS[cost], linewidth=2.5)
-            target.set_ylabel(f"{cost} cost", color=COST_COLORS[cost])
+            target.set_ylabel(tr("{cost} cost", cost=cost_name(cost)), color=COST_COLORS[cost])
             target.tick_params(axis="y", colors=COST_COLORS[cost])
             target.yaxis.set_major_locator(MaxNLocator(5, steps=[1, 2, 5, 10]))
         twin.spines["right"].set_visible(True)
@@ -200,14 +220,14 @@ def plot_convexity_slices(
     t, costs = network
     right = axes[2]
     right.plot(
-        t, costs, color=COST_COLORS["cross-entropy"], linewidth=2.5, label="cost on the line"
+        t, costs, color=COST_COLORS["cross-entropy"], linewidth=2.5, label=tr("cost on the line")
     )
     ends = np.interp([0.0, 1.0], t, costs)
-    right.plot([0, 1], ends, "--", color=PALETTE["black"], linewidth=1.5, label="chord")
+    right.plot([0, 1], ends, "--", color=PALETTE["black"], linewidth=1.5, label=tr("chord"))
     right.plot([0, 1], ends, "o", color=PALETTE["black"])
-    right.set_title("The 64-32-10 network", fontsize=12)
-    right.set_xlabel("t (0: seed 0, 1: seed 1)")
-    right.set_ylabel("cross-entropy cost")
+    right.set_title(tr("The 64-32-10 network"), fontsize=12)
+    right.set_xlabel(tr("t (0: seed 0, 1: seed 1)"))
+    right.set_ylabel(tr("{cost} cost", cost=cost_name("cross-entropy")))
     right.legend(loc="upper left", fontsize=10)
     fig.tight_layout()
     return fig
@@ -218,10 +238,10 @@ def plot_reliability(bins: Mapping[str, ReliabilityBins], min_count: int = 10):
     least ``min_count`` predictions, the diagonal is perfect calibration) and how many
     predictions fall in each bin (right)."""
     fig, (left, right) = new_figure(ncols=2, width=11.0, height=4.2)
-    left.plot([0, 1], [0, 1], ":", color=PALETTE["black"], linewidth=1.5, label="calibrated")
+    left.plot([0, 1], [0, 1], ":", color=PALETTE["black"], linewidth=1.5, label=tr("calibrated"))
     width = 0.4 * np.diff(next(iter(bins.values())).edges)
     for k, (cost, b) in enumerate(bins.items()):
-        name = cost
+        name = cost_name(cost)
         used = b.counts >= min_count  # a bin of 1 or 2 predictions says little
         left.plot(
             b.confidence[used],
@@ -229,7 +249,7 @@ def plot_reliability(bins: Mapping[str, ReliabilityBins], min_count: int = 10):
             "o-",
             color=COST_COLORS[cost],
             markersize=6,
-            label=f"{name} (ECE {b.expected_calibration_error:.3f})",
+            label=tr("{cost} (ECE {ece:.3f})", cost=name, ece=b.expected_calibration_error),
         )
         centres = 0.5 * (b.edges[:-1] + b.edges[1:])
         right.bar(
@@ -241,14 +261,14 @@ def plot_reliability(bins: Mapping[str, ReliabilityBins], min_count: int = 10):
         )
     left.set_xlim(0.0, 1.02)
     left.set_ylim(-0.02, 1.02)
-    left.set_xlabel("confidence (largest predicted probability)")
-    left.set_ylabel("accuracy in the bin")
-    left.set_title(f"Reliability (bins of {min_count}+ predictions)")
+    left.set_xlabel(tr("confidence (largest predicted probability)"))
+    left.set_ylabel(tr("accuracy in the bin"))
+    left.set_title(tr("Reliability (bins of {count}+ predictions)", count=min_count))
     left.legend(loc="upper left", fontsize=10)
     right.set_yscale("log")
-    right.set_xlabel("confidence bin")
-    right.set_ylabel("test predictions (log scale)")
-    right.set_title("Predictions per bin")
+    right.set_xlabel(tr("confidence bin"))
+    right.set_ylabel(tr("test predictions (log scale)"))
+    right.set_title(tr("Predictions per bin"))
     right.legend(loc="upper left", fontsize=10)
     fig.tight_layout()
     return fig

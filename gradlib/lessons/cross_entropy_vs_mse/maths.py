@@ -23,6 +23,7 @@ import numpy as np
 from gradlib import functional as F
 from gradlib.activations import softmax_array, stable_sigmoid
 from gradlib.engine import Tensor, as_tensor, tensor
+from gradlib.language import tr
 
 __all__ = [
     "COSTS",
@@ -57,6 +58,26 @@ __all__ = [
 
 COSTS = ("quadratic", "cross-entropy")
 
+
+def cost_name(cost: str) -> str:
+    """A cost's name as a learner reads it ("quadratic", "cross-entropy" in English)."""
+    return {"quadratic": tr("quadratic"), "cross-entropy": tr("cross-entropy")}[cost]
+
+
+def cost_title(cost: str) -> str:
+    """A cost's name at the start of a title ("Quadratic cost", "Cross-entropy cost")."""
+    return {"quadratic": tr("Quadratic cost"), "cross-entropy": tr("Cross-entropy cost")}[cost]
+
+
+def _unknown_cost(function: str, cost: object) -> str:
+    return tr(
+        "{function}: cost must be one of {costs}, got {got!r}",
+        function=function,
+        costs=COSTS,
+        got=cost,
+    )
+
+
 # ----- one sigmoid neuron (Nielsen, ch. 3) -------------------------------------------------
 
 NEURON_INPUT = 1.0  # x: Nielsen's neuron has one input, always 1
@@ -90,7 +111,7 @@ def neuron_cost(z: Any, y: float, cost: str) -> Tensor:
         return 0.5 * F.mse_loss(F.sigmoid(z), target, reduction="sum")
     if cost == "cross-entropy":
         return F.binary_cross_entropy_with_logits(z, target, reduction="sum")
-    raise ValueError(f"neuron_cost: cost must be one of {COSTS}, got {cost!r}")
+    raise ValueError(_unknown_cost("neuron_cost", cost))
 
 
 def neuron_gradient(
@@ -151,7 +172,7 @@ def neuron_run(
     backward() with ``neuron_gradient``); a scalar loop is fast enough for a widget.
     """
     if cost not in COSTS:
-        raise ValueError(f"neuron_run: cost must be one of {COSTS}, got {cost!r}")
+        raise ValueError(_unknown_cost("neuron_run", cost))
     ws, bs = np.empty(epochs + 1), np.empty(epochs + 1)
     ws[0], bs[0] = w, b
     for t in range(epochs):
@@ -220,7 +241,7 @@ def classification_cost(logits: Any, labels: Any, cost: str) -> Tensor:
         return quadratic_cost(F.softmax(z, dim=1), one_hot(labels, z.shape[1]))
     if cost == "cross-entropy":
         return F.cross_entropy(z, labels)
-    raise ValueError(f"classification_cost: cost must be one of {COSTS}, got {cost!r}")
+    raise ValueError(_unknown_cost("classification_cost", cost))
 
 
 def softmax_jacobian(z: Any) -> np.ndarray:
@@ -260,7 +281,7 @@ def probability_gradient(z: Any, labels: Any, cost: str) -> np.ndarray:
         return p - Y
     if cost == "cross-entropy":
         return -Y / p
-    raise ValueError(f"probability_gradient: cost must be one of {COSTS}, got {cost!r}")
+    raise ValueError(_unknown_cost("probability_gradient", cost))
 
 
 def logit_gradient_by_jacobian(z: Any, labels: Any, cost: str) -> np.ndarray:
@@ -316,14 +337,15 @@ def second_differences(values: np.ndarray, step: float) -> np.ndarray:
 def push_scenarios(p_true: np.ndarray, classes: int = 10) -> dict[str, np.ndarray]:
     """Logits (n, classes) whose softmax gives the true class (index 0) probability p_true,
     with the rest either on one wrong class ("on one wrong class": confidently wrong) or
-    "spread evenly" over the others."""
+    "spread evenly" over the others. The names are in the current language (``tr``)."""
     p_true = np.asarray(p_true, dtype=np.float64)
     rest = 1 - p_true
     on_one = np.full((p_true.size, classes), 1e-12)
     on_one[:, 0], on_one[:, 1] = p_true, rest
     spread = np.repeat((rest / (classes - 1))[:, None], classes, axis=1)
     spread[:, 0] = p_true
-    return {"on one wrong class": np.log(on_one), "spread evenly": np.log(spread)}
+    # the names are printed and drawn, so they come in the learner's language
+    return {tr("on one wrong class"): np.log(on_one), tr("spread evenly"): np.log(spread)}
 
 
 # ----- the probabilistic view ------------------------------------------------------------

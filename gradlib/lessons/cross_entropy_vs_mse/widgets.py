@@ -5,12 +5,15 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
+from gradlib.language import tr
 from gradlib.lessons.cross_entropy_vs_mse.figures import COST_COLORS
 from gradlib.lessons.cross_entropy_vs_mse.maths import (
     COSTS,
     NEURON_TARGET,
     NIELSEN_EPOCHS,
     NIELSEN_LR,
+    cost_name,
+    cost_title,
     neuron_run,
 )
 from gradlib.plotting import PALETTE, round_ticks, widget_figure
@@ -41,23 +44,27 @@ class NeuronLab(Widget):
             margins={"left": 0.06, "right": 0.985, "bottom": 0.16, "top": 0.81, "wspace": 0.28},
         )
         # the labels and colours come with each update: they follow the chosen cost
-        (self.other_output,) = output.plot([], [], "--", linewidth=1.5, label="other cost")
-        (self.output,) = output.plot([], [], linewidth=2.5, label="chosen cost")
+        (self.other_output,) = output.plot([], [], "--", linewidth=1.5, label=tr("other cost"))
+        (self.output,) = output.plot([], [], linewidth=2.5, label=tr("chosen cost"))
         output.axhline(NEURON_TARGET, color=PALETTE["black"], linewidth=0.8)
         output.set_ylim(-0.03, 1.03)
-        output.set_xlabel("epoch")
-        output.set_ylabel("output a")
+        output.set_xlabel(tr("epoch"))
+        output.set_ylabel(tr("output a"))
         # y=1.0 skips matplotlib's automatic title placement, which measures the tick labels.
-        output.set_title("Output (target y = 0)", y=1.0)
+        output.set_title(tr("Output (target y = 0)"), y=1.0)
         self.output_legend = output.legend(loc="center left", fontsize=9)
 
         (self.cost_line,) = cost.plot([], [], linewidth=2.5)
-        cost.set_xlabel("epoch")
-        cost.set_ylabel("cost C")
+        cost.set_xlabel(tr("epoch"))
+        cost.set_ylabel(tr("cost C"))
         self.cost_title = cost.set_title("", y=1.0)
 
         (self.error,) = factors.plot(
-            [], [], color=PALETTE["black"], linewidth=2.0, label="a - y  (= dC/dz, cross-entropy)"
+            [],
+            [],
+            color=PALETTE["black"],
+            linewidth=2.0,
+            label=tr("a - y  (= dC/dz, {cost})", cost=cost_name("cross-entropy")),
         )
         (self.slope,) = factors.plot(
             [], [], ":", color=PALETTE["green"], linewidth=2.5, label="σ'(z)"
@@ -67,12 +74,12 @@ class NeuronLab(Widget):
             [],
             color=COST_COLORS["quadratic"],
             linewidth=2.5,
-            label="(a - y) σ'(z)  (= dC/dz, quadratic)",
+            label=tr("(a - y) σ'(z)  (= dC/dz, {cost})", cost=cost_name("quadratic")),
         )
         factors.set_ylim(-0.03, 1.03)
-        factors.set_xlabel("epoch")
-        factors.set_ylabel("size of the factor")
-        factors.set_title("The factors of the step", y=1.0)
+        factors.set_xlabel(tr("epoch"))
+        factors.set_ylabel(tr("size of the factor"))
+        factors.set_title(tr("The factors of the step"), y=1.0)
         factors.legend(loc="center left", fontsize=9)
         for ax in (output, cost, factors):
             round_ticks(ax)
@@ -96,12 +103,15 @@ class NeuronLab(Widget):
             (texts[0], handles[0], other, self.other_output),
             (texts[1], handles[1], cost, self.output),
         ):
-            text.set_text(f"{name}" + (" (for comparison)" if line is self.other_output else ""))
+            if line is self.other_output:
+                text.set_text(tr("{cost} (for comparison)", cost=cost_name(name)))
+            else:
+                text.set_text(cost_name(name))
             handle.set_color(COST_COLORS[name])
 
         self.cost_line.set_data(t, run.cost_values)
         self.cost_line.set_color(COST_COLORS[cost])
-        self.cost_title.set_text(f"{cost.capitalize()} cost")
+        self.cost_title.set_text(cost_title(cost))
         top = float(run.cost_values.max())
         self.axes[1].set_ylim(-0.03 * top, 1.05 * top)
 
@@ -111,7 +121,13 @@ class NeuronLab(Widget):
         for ax in self.axes:
             ax.set_xlim(0, epochs)
         self.heading.set_text(
-            f"{cost} cost, learning rate {lr:.2f}, start (w, b) = ({w:.1f}, {b:.1f})"
+            tr(
+                "{cost} cost, learning rate {lr:.2f}, start (w, b) = ({w:.1f}, {b:.1f})",
+                cost=cost_name(cost),
+                lr=lr,
+                w=w,
+                b=b,
+            )
         )
 
         dC_dw = run.dC_dw[0]
@@ -119,7 +135,14 @@ class NeuronLab(Widget):
             factors = f"(a - y) σ'(z) x = {run.error[0]:.4f} × {run.slope[0]:.4f} × {run.x:g}"
         else:
             factors = f"(a - y) x = {run.error[0]:.4f} × {run.x:g}"
-        return (
-            f"a: {run.a[0]:.4f} -> {run.a[-1]:.4f} in {epochs} epochs ({other}: "
-            f"{ghost.a[-1]:.4f}) | first dC/dw = {factors} = {dC_dw:.4f}"
+        return tr(
+            "a: {start:.4f} -> {end:.4f} in {epochs} epochs ({other}: {other_end:.4f}) | "
+            "first dC/dw = {factors} = {dC_dw:.4f}",
+            start=run.a[0],
+            end=run.a[-1],
+            epochs=epochs,
+            other=cost_name(other),
+            other_end=ghost.a[-1],
+            factors=factors,
+            dC_dw=dC_dw,
         )

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from gradlib.language import tr
 from gradlib.lessons.gradient_descent.maths import (
     HIMMELBLAU_MINIMA,
     L_DEMO,
@@ -15,6 +16,7 @@ from gradlib.lessons.gradient_descent.maths import (
     descent_path_2d,
     heavy_ball_parameters,
     himmelblau,
+    label_text,
     nearest_minimum,
     quadratic_path,
     regime,
@@ -38,15 +40,22 @@ def plot_regimes(L: float = L_DEMO, x0: float = 2.5, steps: int = 20):
     k = np.arange(steps + 1)
     for lr, color, (dashes, marker) in zip(rates, COLORS, styles):
         path = quadratic_path(L, lr, x0, steps)
-        label = f"lr = {lr:g}: {regime(lr, L).split(' (')[0]}"
+        label = f"lr = {lr:g}: {tr(regime(lr, L).split(' (')[0])}"
         ax.semilogy(
             k, np.abs(path), linestyle=dashes, marker=marker, color=color, markersize=4, label=label
         )
     # steps are whole numbers: ticks at 0, 5, 10, ...
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
-    ax.set_xlabel("step k")
-    ax.set_ylabel("|x_k| (distance to the minimum)")
-    ax.set_title(f"Gradient descent on f(x) = {L / 2:g} x²  (L = {L:g}, 2/L = {2 / L:g})")
+    ax.set_xlabel(tr("step k"))
+    ax.set_ylabel(tr("|x_k| (distance to the minimum)"))
+    ax.set_title(
+        tr(
+            "Gradient descent on f(x) = {half:g} x²  (L = {L:g}, 2/L = {limit:g})",
+            half=L / 2,
+            L=L,
+            limit=2 / L,
+        )
+    )
     ax.legend(loc="lower left", fontsize=9)
     fig.tight_layout()
     return fig
@@ -61,8 +70,8 @@ def plot_descent_paths(kappa: float = 10.0, start: Any = (-9.0, 2.5), steps: int
     gd = descent_path_2d(kappa, lr_gd, start, long)
     hb = descent_path_2d(kappa, lr_hb, start, long, momentum=beta)
     runs = (
-        (gd, COLORS[0], f"gradient descent, lr = {lr_gd:.3f}"),
-        (hb, COLORS[1], f"heavy ball, lr = {lr_hb:.3f}, beta = {beta:.3f}"),
+        (gd, COLORS[0], tr("gradient descent, lr = {lr:.3f}", lr=lr_gd)),
+        (hb, COLORS[1], tr("heavy ball, lr = {lr:.3f}, beta = {beta:.3f}", lr=lr_hb, beta=beta)),
     )
 
     fig, (left, right) = new_figure(
@@ -76,21 +85,23 @@ def plot_descent_paths(kappa: float = 10.0, start: Any = (-9.0, 2.5), steps: int
     for path, color, _ in runs:
         left.plot(path[: steps + 1, 0], path[: steps + 1, 1], "-o", color=color, markersize=3.5)
     left.plot([start[0]], [start[1]], "s", color=PALETTE["black"])
-    left.annotate("start", start, xytext=(6, 4), textcoords="offset points", fontsize=10)
+    left.annotate(tr("start"), start, xytext=(6, 4), textcoords="offset points", fontsize=10)
     left.plot([0], [0], "*", color=PALETTE["vermillion"], markersize=14)
     left.set_aspect("equal")
     left.set_xlim(-10, 10)
     left.set_ylim(-3.5, 3.5)
-    left.set_xlabel("x1 (curvature mu = 1)")
-    left.set_ylabel(f"x2 (curvature L = {kappa:g})")
-    left.set_title(f"The first {steps} steps on f = (x1² + {kappa:g} x2²) / 2")
+    left.set_xlabel(tr("x1 (curvature mu = 1)"))
+    left.set_ylabel(tr("x2 (curvature L = {kappa:g})", kappa=kappa))
+    left.set_title(
+        tr("The first {steps} steps on f = (x1² + {kappa:g} x2²) / 2", steps=steps, kappa=kappa)
+    )
 
     k = np.arange(long + 1)
     for path, color, label in runs:
         right.semilogy(k, np.linalg.norm(path, axis=1), color=color, label=label)
-    right.set_xlabel("step k")
-    right.set_ylabel("|x_k| (distance to the minimum)")
-    right.set_title(f"Distance to the minimum (kappa = {kappa:g})")
+    right.set_xlabel(tr("step k"))
+    right.set_ylabel(tr("|x_k| (distance to the minimum)"))
+    right.set_title(tr("Distance to the minimum (kappa = {kappa:g})", kappa=kappa))
     right.legend(loc="lower left", fontsize=9)  # below the first steps, where no line runs
     fig.tight_layout()
     return fig
@@ -104,10 +115,17 @@ def plot_steps_vs_kappa(
     dense = np.logspace(np.log10(kappas.min()), np.log10(kappas.max()), 100)
     log_tol = np.log(1 / tol)
     ax.loglog(
-        kappas, gd_steps, "o", color=COLORS[0], markersize=8, label="gradient descent (measured)"
+        kappas,
+        gd_steps,
+        "o",
+        color=COLORS[0],
+        markersize=8,
+        label=tr("gradient descent (measured)"),
     )
     ax.loglog(dense, dense / 2 * log_tol, "--", color=COLORS[0], label="(kappa / 2) ln(1/tol)")
-    ax.loglog(kappas, hb_steps, "s", color=COLORS[1], markersize=8, label="heavy ball (measured)")
+    ax.loglog(
+        kappas, hb_steps, "s", color=COLORS[1], markersize=8, label=tr("heavy ball (measured)")
+    )
     ax.loglog(
         dense,
         np.sqrt(dense) / 2 * log_tol,
@@ -115,9 +133,9 @@ def plot_steps_vs_kappa(
         color=COLORS[1],
         label="(sqrt(kappa) / 2) ln(1/tol)",
     )
-    ax.set_xlabel("condition number kappa = L / mu")
-    ax.set_ylabel(f"steps to shrink |x| by {tol:g}")
-    ax.set_title("Steps needed grow with the condition number")
+    ax.set_xlabel(tr("condition number kappa = L / mu"))
+    ax.set_ylabel(tr("steps to shrink |x| by {tol:g}", tol=tol))
+    ax.set_title(tr("Steps needed grow with the condition number"))
     ax.legend(loc="upper left", fontsize=10)
     fig.tight_layout()
     return fig
@@ -140,7 +158,7 @@ def plot_basins(paths: np.ndarray, lr: float, steps: int, n: int = 61):
         shading="nearest",
         alpha=0.8,
     )
-    left.set_title(f"Which minimum each start reaches ({steps} steps)")
+    left.set_title(tr("Which minimum each start reaches ({steps} steps)", steps=steps))
 
     fine = np.linspace(-5, 5, 201)
     fx, fy = np.meshgrid(fine, fine)
@@ -151,7 +169,7 @@ def plot_basins(paths: np.ndarray, lr: float, steps: int, n: int = 61):
         color = colors[index[i]]
         right.plot(paths[:, i, 0], paths[:, i, 1], "-", color=color, linewidth=1.8)
         right.plot(paths[0, i, 0], paths[0, i, 1], "s", color=color, markersize=7)
-    right.set_title("Paths from six starts (squares)")
+    right.set_title(tr("Paths from six starts (squares)"))
     for ax in (left, right):
         ax.plot(
             HIMMELBLAU_MINIMA[:, 0],
@@ -196,12 +214,12 @@ def plot_loss_curves(histories: dict[str, np.ndarray], best_loss: float):
             marker=marker,
             color=color,
             markersize=3.5,
-            label=label,
+            label=label_text(label),
         )
     ax.set_ylim(floor / 2, None)
-    ax.set_xlabel("epoch (passes through the 200 examples)")
-    ax.set_ylabel("loss - least-squares minimum")
-    ax.set_title("Linear regression: distance to the best possible loss")
+    ax.set_xlabel(tr("epoch (passes through the 200 examples)"))
+    ax.set_ylabel(tr("loss - least-squares minimum"))
+    ax.set_title(tr("Linear regression: distance to the best possible loss"))
     ax.legend(loc="upper right", fontsize=10)
     fig.tight_layout()
     return fig

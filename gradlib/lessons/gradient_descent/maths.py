@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, partial
@@ -14,6 +15,30 @@ import numpy as np
 
 from gradlib.engine import Tensor, no_grad, tensor
 from gradlib.gradcheck import numerical_grad
+from gradlib.language import MissingTranslation, tr
+
+
+def _width(text: str) -> int:
+    """The columns ``text`` takes in a monospace table: a Chinese character takes two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def label_text(label: str) -> str:
+    """A label a table or a legend shows: in the learner's language when the catalogue has it
+    (the notebook's own labels), as given otherwise (a label the learner made up)."""
+    try:
+        return tr(label)
+    except MissingTranslation:
+        return label
+
+
+def _pad(text: str, width: int, align: str = "<") -> str:
+    """``text`` padded to ``width`` columns, like ``f"{text:<width}s"`` (or ``>``, ``^``) but
+    counting a Chinese character as two columns, so translated tables stay aligned."""
+    fill = max(width - _width(text), 0)
+    left = {"<": 0, ">": fill, "^": fill // 2}[align]
+    return " " * left + text + " " * (fill - left)
+
 
 # ----- one step against the gradient (claim C5) -------------------------------------------
 
@@ -56,8 +81,10 @@ def one_step_check(f: Callable[[Any, Any], Any], points: Any, lrs: list[float]) 
 def one_step_table(rows: list[OneStep]) -> str:
     """The rows of ``one_step_check`` as a table."""
     lines = [
-        "     lr   f down after a step against g   f up after a step along g   "
-        "actual / predicted decrease (median)"
+        tr(
+            "     lr   f down after a step against g   f up after a step along g   "
+            "actual / predicted decrease (median)"
+        )
     ]
     for row in rows:
         lines.append(
@@ -310,8 +337,10 @@ class StepCounts:
 
     def table(self) -> str:
         lines = [
-            " kappa   GD steps  ln(1/tol)/ln(1/rho)  (kappa/2)ln(1/tol)"
-            "   heavy-ball steps  (sqrt(kappa)/2)ln(1/tol)"
+            tr(
+                " kappa   GD steps  ln(1/tol)/ln(1/rho)  (kappa/2)ln(1/tol)"
+                "   heavy-ball steps  (sqrt(kappa)/2)ln(1/tol)"
+            )
         ]
         for row in zip(self.kappas, self.gd, self.gd_exact, self.gd_rule, self.hb, self.hb_rule):
             kappa, gd, exact, rule, hb, hb_rule = row
@@ -381,12 +410,12 @@ class StationaryPoint:
     @property
     def kind(self) -> str:
         """Both curvatures positive: a local minimum; both negative: a local maximum; one of
-        each: a saddle point."""
+        each: a saddle point. (In the learner's language: it is printed as it is.)"""
         if self.eigenvalues[0] > 0:
-            return "local minimum"
+            return tr("local minimum")
         if self.eigenvalues[-1] < 0:
-            return "local maximum"
-        return "saddle point"
+            return tr("local maximum")
+        return tr("saddle point")
 
 
 def himmelblau_stationary_points(
@@ -589,7 +618,9 @@ def hover_table(levels: dict[tuple[int, float], np.ndarray]) -> str:
     lr / B are, and how the level grows from the smallest lr / B to the largest."""
     seeds = len(next(iter(levels.values())))
     pad = " " * max(10 * seeds - 18, 1)  # the mean sits over the means
-    lines = [f"  B   lr       lr / B   hover level with {seeds} seeds{pad}mean"]
+    lines = [
+        tr("  B   lr       lr / B   hover level with {seeds} seeds{pad}mean", seeds=seeds, pad=pad)
+    ]
     for (batch, lr), level in levels.items():
         lines.append(
             f"{batch:3d}   {lr:<6g}   {lr / batch:.4f}   "
@@ -599,8 +630,14 @@ def hover_table(levels: dict[tuple[int, float], np.ndarray]) -> str:
     within = max(max(g) / min(g) for g in _by_lr_over_b(levels).values())
     times, least, most = level_growth(levels)
     lines.append(
-        f"same lr / B: mean levels within a factor {within:.1f}; "
-        f"{times:g} times the lr / B: {least:.0f} to {most:.0f} times the level"
+        tr(
+            "same lr / B: mean levels within a factor {within:.1f}; "
+            "{times:g} times the lr / B: {least:.0f} to {most:.0f} times the level",
+            within=within,
+            times=times,
+            least=least,
+            most=most,
+        )
     )
     return "\n".join(lines)
 
@@ -641,16 +678,16 @@ def sampling_table(readings: dict[str, dict[tuple[int, float], np.ndarray]]) -> 
     sampled = dict.fromkeys(label.split(", ")[0] for label in labels)
     width = 14 * len(labels) // len(sampled)
     lines = [
-        f"{'mean level with':22s}" + "".join(f"{way:^{width}s}" for way in sampled),
+        _pad(tr("mean level with"), 22) + "".join(_pad(tr(way), width, "^") for way in sampled),
         f"{'  B   lr       lr / B':22s}"
-        + "".join(f"{label.split(', ')[1]:>14s}" for label in labels),
+        + "".join(_pad(tr(label.split(", ")[1]), 14, ">") for label in labels),
     ]
     for batch, lr in settings:
         cells = "".join(f"{readings[label][(batch, lr)].mean():14.1e}" for label in labels)
         lines.append(f"{batch:3d}   {lr:<6g}   {lr / batch:.4f}" + cells)
     growth = [level_growth(readings[label]) for label in labels]
     lines.append(
-        f"{f'{growth[0][0]:g} x the lr / B:':22s}"
+        _pad(tr("{times:g} x the lr / B:", times=growth[0][0]), 22)
         + "".join(f"{f'{g[1]:.1f}-{g[2]:.1f} x':>14s}" for g in growth)
     )
     return "\n".join(line.rstrip() for line in lines)
@@ -707,17 +744,21 @@ def fit_table(
     ``best`` = (w1, w2, b) with loss ``best_loss``: its parameters, the largest difference
     from ``best``, and its ``hover_level``."""
     lines = [
-        "method                              w1        w2        b"
-        "     max |difference|   hovers at",
-        f"least squares (lstsq)             {best[0]:7.4f}   {best[1]:7.4f}   {best[2]:6.4f}"
-        f"    (loss {best_loss:.6f})",
+        tr(
+            "method                              w1        w2        b"
+            "     max |difference|   hovers at"
+        ),
+        _pad(tr("least squares (lstsq)"), 34)
+        + f"{best[0]:7.4f}   {best[1]:7.4f}   {best[2]:6.4f}"
+        + tr("    (loss {loss:.6f})", loss=best_loss),
     ]
     for label, (w, b, history) in runs.items():
         gap = np.abs(np.r_[w, b] - best).max()
         hover = hover_level(history, best_loss)
         level = f"{hover:.1e}" if hover > 1e-10 else "< 1e-10"
         lines.append(
-            f"{label:34s}{w[0]:7.4f}   {w[1]:7.4f}   {b:6.4f}    {gap:.1e}            {level}"
+            _pad(label_text(label), 34)
+            + f"{w[0]:7.4f}   {w[1]:7.4f}   {b:6.4f}    {gap:.1e}            {level}"
         )
     return "\n".join(lines)
 
@@ -890,28 +931,39 @@ def momentum_table(settings: list[tuple[str, float, float, float]]) -> str:
     rate. A rate above 1 diverges. The last line gives the largest gap between theory and
     measurement over the rows."""
     lines = [
-        f"{'':74s}{'heavy ball':17s}plain descent    heavy ball",
-        f"{'setting':34s}kappa  lr L   beta   roots at mu / L     theory measured  theory measured"
-        "  set by",
+        " " * 74 + tr("heavy ball       plain descent    heavy ball"),
+        _pad(tr("setting"), 34)
+        + tr("kappa  lr L   beta   roots at mu / L     theory measured  theory measured  set by"),
     ]
     gaps = {"heavy": 0.0, "plain": 0.0}
     for label, kappa, lr_times_L, momentum in settings:
         run = momentum_run(kappa, lr_times_L, momentum)
         gaps["heavy"] = max(gaps["heavy"], abs(run.heavy_measured - run.heavy_theory))
         gaps["plain"] = max(gaps["plain"], abs(run.plain_measured - run.plain_theory))
-        kinds = f"{run.kind_mu} / {run.kind_L}"
+        kinds = f"{tr(run.kind_mu)} / {tr(run.kind_L)}"
         lines.append(
-            f"{label:34s}{kappa:5g}  {lr_times_L:5.3f}  {momentum:5.3f}  {kinds:19s}"
-            f"  {run.heavy_theory:5.3f}   {run.heavy_measured:5.3f}"
-            f"    {run.plain_theory:5.3f}   {run.plain_measured:5.3f}  {run.slowest}"
+            _pad(label_text(label), 34)
+            + f"{kappa:5g}  {lr_times_L:5.3f}  {momentum:5.3f}  "
+            + _pad(kinds, 19)
+            + f"  {run.heavy_theory:5.3f}   {run.heavy_measured:5.3f}"
+            f"    {run.plain_theory:5.3f}   {run.plain_measured:5.3f}  {tr(run.slowest)}"
         )
     lines.append(
-        f"({LAB_STEPS} steps from {LAB_START}; measured: fitted over steps {LAB_STEPS // 2} to "
-        f"{LAB_STEPS}; a rate above 1 grows: the run diverges)"
+        tr(
+            "({steps} steps from {start}; measured: fitted over steps {half} to "
+            "{steps}; a rate above 1 grows: the run diverges)",
+            steps=LAB_STEPS,
+            start=LAB_START,
+            half=LAB_STEPS // 2,
+        )
     )
     lines.append(
-        f"largest |measured - theory| over these rows: heavy ball {gaps['heavy']:.3f}, "
-        f"plain descent {gaps['plain']:.3f}"
+        tr(
+            "largest |measured - theory| over these rows: heavy ball {heavy:.3f}, "
+            "plain descent {plain:.3f}",
+            heavy=gaps["heavy"],
+            plain=gaps["plain"],
+        )
     )
     return "\n".join(lines)
 
@@ -1072,23 +1124,34 @@ class Race:
         kappas = "".join(f"{k:7g}" for k in self.kappas)
         never = f"> {self.max_steps // 1000}k"
         lines = [
-            f"{'':46s}{'axis-aligned':>{width}s}   {'turned by 45 degrees':>{width}s}",
-            f"{'method                                kappa =':46s}{kappas}   {kappas}",
+            " " * 46
+            + _pad(tr("axis-aligned"), width, ">")
+            + "   "
+            + _pad(tr("turned by 45 degrees"), width, ">"),
+            _pad(tr("method                                kappa ="), 46) + f"{kappas}   {kappas}",
         ]
         for method, steps in self.steps.items():
             cells = ["".join(f"{s:7d}" if s > 0 else f"{never:>7s}" for s in row) for row in steps]
-            lines.append(f"{method:46s}{cells[0]}   {cells[1]}")
+            lines.append(_pad(tr(method), 46) + f"{cells[0]}   {cells[1]}")
         tuned = ["".join(f"{lr:7.3g}" for lr in row) for row in self.adam_lrs]
-        lines.append(f"{'  (the tuned Adam lr)':46s}{tuned[0]}   {tuned[1]}")
+        lines.append(_pad(tr("  (the tuned Adam lr)"), 46) + f"{tuned[0]}   {tuned[1]}")
         lines.append(
-            f"(Adam's grid, gd.ADAM_LRS: {len(ADAM_LRS)} learning rates from {ADAM_LRS[0]:g} "
-            f"to {ADAM_LRS[-1]:.2g})"
+            tr(
+                "(Adam's grid, gd.ADAM_LRS: {count} learning rates from {low:g} to {high:.2g})",
+                count=len(ADAM_LRS),
+                low=ADAM_LRS[0],
+                high=ADAM_LRS[-1],
+            )
         )
         if self.one_step:
             rates = ", ".join(f"{lr:g}" for lr in self.one_step)
             lines.append(
-                f"(left out: lr = {rates}, whose first step lands on the minimum from "
-                f"{RACE_START}, by coincidence)"
+                tr(
+                    "(left out: lr = {rates}, whose first step lands on the minimum from "
+                    "{start}, by coincidence)",
+                    rates=rates,
+                    start=RACE_START,
+                )
             )
         return "\n".join(lines)
 
@@ -1101,14 +1164,31 @@ class Race:
         growth = [rows[0, -1] / rows[0, -2] for rows in (plain, heavy, nesterov)]
         return "\n".join(
             [
-                f"kappa {k1} -> {k2}: plain descent x {growth[0]:.1f}, heavy ball "
-                f"x {growth[1]:.1f}, Nesterov x {growth[2]:.1f}",
-                f"Nesterov needs {nesterov[0, -1] / heavy[0, -1]:.1f} times the heavy ball's steps "
-                f"at kappa = {k2}",
-                f"turning the valley changes the counts of these three: {not same}",
-                f"Adam at its default lr, kappa = {k2}: {adam[1, -1] / adam[0, -1]:.1f} times the "
-                f"steps once turned; tuned and turned, {tuned[1, -1] / heavy[1, -1]:.1f} times "
-                "the heavy ball's",
+                tr(
+                    "kappa {k1} -> {k2}: plain descent x {plain:.1f}, heavy ball "
+                    "x {heavy:.1f}, Nesterov x {nesterov:.1f}",
+                    k1=k1,
+                    k2=k2,
+                    plain=growth[0],
+                    heavy=growth[1],
+                    nesterov=growth[2],
+                ),
+                tr(
+                    "Nesterov needs {ratio:.1f} times the heavy ball's steps at kappa = {k2}",
+                    ratio=nesterov[0, -1] / heavy[0, -1],
+                    k2=k2,
+                ),
+                tr(
+                    "turning the valley changes the counts of these three: {changes}",
+                    changes=tr(str(not same)),
+                ),
+                tr(
+                    "Adam at its default lr, kappa = {k2}: {turned:.1f} times the steps once "
+                    "turned; tuned and turned, {tuned:.1f} times the heavy ball's",
+                    k2=k2,
+                    turned=adam[1, -1] / adam[0, -1],
+                    tuned=tuned[1, -1] / heavy[1, -1],
+                ),
             ]
         )
 
@@ -1194,4 +1274,5 @@ def optimizer_gaps(kappa: float = 10.0, steps: int = 60) -> dict[str, float]:
             look_ahead,
         ),
     }
-    return {name: float(np.abs(a - b).max()) for name, (a, b) in pairs.items()}
+    # the names are printed: in the learner's language
+    return {tr(name): float(np.abs(a - b).max()) for name, (a, b) in pairs.items()}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
+from gradlib.language import tr
 from gradlib.lessons.gradient_descent.maths import (
     L_DEMO,
     LAB_START,
@@ -55,15 +56,15 @@ class LearningRateExplorer(Widget):
         )
         (self.parabola,) = left.plot([], [], color=PALETTE["black"], linewidth=1.5)
         (self.iterates,) = left.plot(
-            [], [], "-o", color=COLORS[0], markersize=5, linewidth=1.2, label="iterates x_k"
+            [], [], "-o", color=COLORS[0], markersize=5, linewidth=1.2, label=tr("iterates x_k")
         )
         (self.start,) = left.plot(
-            [], [], "o", color=PALETTE["vermillion"], markersize=9, label="start x_0"
+            [], [], "o", color=PALETTE["vermillion"], markersize=9, label=tr("start x_0")
         )
         left.set_xlabel("x")
         left.set_ylabel("f(x) = 2 x²")
         # y=1.0 skips matplotlib's automatic title placement, which measures the tick labels.
-        left.set_title(f"The first {self.SHOWN - 1} steps on the curve", y=1.0)
+        left.set_title(tr("The first {steps} steps on the curve", steps=self.SHOWN - 1), y=1.0)
         # Below the parabola: chords between iterates on a convex curve stay above it, so
         # this corner is empty whatever the learning rate.
         left.legend(loc="lower left", fontsize=9, handlelength=1.5, borderaxespad=0.3)
@@ -73,18 +74,18 @@ class LearningRateExplorer(Widget):
         right.set_yscale("log")
         # the distances come with each update
         (self.distances,) = right.plot(
-            k, later, "o", color=COLORS[0], markersize=4, label="|x_k| measured"
+            k, later, "o", color=COLORS[0], markersize=4, label=tr("|x_k| measured")
         )
         (self.prediction,) = right.plot(
-            k, later, "--", color=COLORS[1], label="|1 - lr L|^k |x0| predicted"
+            k, later, "--", color=COLORS[1], label=tr("|1 - lr L|^k |x0| predicted")
         )
         self.start_level = right.axhline(
-            1.0, color=PALETTE["black"], linewidth=0.8, label="starting distance |x0|"
+            1.0, color=PALETTE["black"], linewidth=0.8, label=tr("starting distance |x0|")
         )
         right.set_xlim(-1.5, WIDGET_STEPS + 1.5)
         right.set_xticks(np.arange(0, WIDGET_STEPS + 1, 10))
-        right.set_xlabel("step k")
-        right.set_ylabel("|x_k| (distance to the minimum)")
+        right.set_xlabel(tr("step k"))
+        right.set_ylabel(tr("|x_k| (distance to the minimum)"))
         self.right_title = right.set_title("", y=1.0)
         right.legend(loc="lower left", fontsize=10)
         plain_log_ticks(right, "y", numticks=6)
@@ -115,17 +116,27 @@ class LearningRateExplorer(Widget):
         self.start_level.set_ydata([abs(x0), abs(x0)] if x0 != 0 else [np.nan, np.nan])
         self.right.set_ylim(1e-16, max(1e2, 10 * np.abs(path).max()))
         if x0 == 0:
-            self.right_title.set_text("x0 = 0: starts at the minimum")
-            return (
-                f"x0 = 0 starts at the minimum: f'(0) = 0, so no step moves it, whatever the "
-                f"learning rate (lr = {lr:.3f}). Move x0 away from 0."
+            self.right_title.set_text(tr("x0 = 0: starts at the minimum"))
+            return tr(
+                "x0 = 0 starts at the minimum: f'(0) = 0, so no step moves it, whatever the "
+                "learning rate (lr = {lr:.3f}). Move x0 away from 0.",
+                lr=lr,
             )
-        self.right_title.set_text(f"lr = {lr:.3f}: {regime(lr, L).split(' (')[0]}")
-        return (
-            f"lr = {lr:.3f}, 2/L = {2 / L:.3f}, factor 1 - lr L = {factor:+.3f}: "
-            f"{regime(lr, L)}; |x_{WIDGET_STEPS}| = {abs(path[-1]):.2e}"
+        self.right_title.set_text(f"lr = {lr:.3f}: {tr(regime(lr, L).split(' (')[0])}")
+        return tr(
+            "lr = {lr:.3f}, 2/L = {limit:.3f}, factor 1 - lr L = {factor:+.3f}: "
+            "{regime}; |x_{steps}| = {end:.2e}",
+            lr=lr,
+            limit=2 / L,
+            factor=factor,
+            regime=tr(regime(lr, L)),
+            steps=WIDGET_STEPS,
+            end=abs(path[-1]),
         )
 
+
+# The lab's legend entries (the first two are replaced on each update with the rates)
+LAB_LEGEND = ("plain descent", "heavy ball", "heavy ball |x1| (μ)", "heavy ball |x2| (L)")
 
 # The rate map's grid: lr * L across, the momentum beta up.
 MAP_LR_L = np.linspace(0.0, 4.0, 201)[1:]
@@ -205,12 +216,12 @@ class MomentumLab(Widget):
         distance.axvspan(LAB_STEPS // 2, LAB_STEPS, color="0.93", zorder=0)
         distance.set_xlim(0, LAB_STEPS)
         distance.set_ylim(self.FLOOR, self.CEILING)
-        distance.set_xlabel("step k")
-        distance.set_ylabel("distance |x_k|")
-        distance.set_title("|x_k|; dashed: ρ^k |x_0|", y=1.0)
+        distance.set_xlabel(tr("step k"))
+        distance.set_ylabel(tr("distance |x_k|"))
+        distance.set_title(tr("|x_k|; dashed: ρ^k |x_0|"), y=1.0)
         legend = distance.legend(
             [self.plain_distance, self.heavy_distance, self.heavy_x1, self.heavy_x2],
-            ["plain descent", "heavy ball", "heavy ball |x1| (μ)", "heavy ball |x2| (L)"],
+            [tr(text) for text in LAB_LEGEND],
             loc="upper right",
             fontsize=8.5,
             framealpha=0.9,
@@ -231,9 +242,9 @@ class MomentumLab(Widget):
         (self.at_L,) = shrink.plot([], [], "o", color=L_COLOR, markersize=7, zorder=3)
         shrink.set_ylim(0, 1.5)
         shrink.set_yticks([0, 0.5, 1, 1.5])
-        shrink.set_xlabel("curvature λ (μ to L)")
-        shrink.set_ylabel("shrink per step |r|")
-        shrink.set_title("|r| along each λ", y=1.0)
+        shrink.set_xlabel(tr("curvature λ (μ to L)"))
+        shrink.set_ylabel(tr("shrink per step |r|"))
+        shrink.set_title(tr("|r| along each λ"), y=1.0)
         self.shrink = shrink
 
         # right: the theoretical rate over lr L and beta, with the regimes' borders, coloured
@@ -273,14 +284,14 @@ class MomentumLab(Widget):
         # where the roots along L are real, complex, or past the edge (mu's depend on kappa)
         label = {"fontsize": 9, "ha": "center", "va": "center"}
         box = {"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.75, "linewidth": 0}
-        rates.text(0.3, 0.07, "real", bbox=box, **label)
-        rates.text(1.75, 0.9, "complex", bbox=box, **label)
-        rates.text(3.3, 0.1, "diverges", **label)
+        rates.text(0.3, 0.07, tr("real"), bbox=box, **label)
+        rates.text(1.75, 0.9, tr("complex"), bbox=box, **label)
+        rates.text(3.3, 0.1, tr("diverges"), **label)
         rates.set_xlim(0, 4)
         rates.set_ylim(0, 1.0)  # to 1, so a setting at beta = 0.99 is drawn whole
-        rates.set_xlabel("lr × L")
-        rates.set_ylabel("momentum β")
-        rates.set_title("Theory: steps per 10× shrink", y=1.0)
+        rates.set_xlabel(tr("lr × L"))
+        rates.set_ylabel(tr("momentum β"))
+        rates.set_title(tr("Theory: steps per 10× shrink"), y=1.0)
         rates.grid(False)
         rates.set_xticks([0, 1, 2, 3, 4])
         rates.set_yticks([0, 0.5, 1])
@@ -313,8 +324,16 @@ class MomentumLab(Widget):
         self.plain_theory.set_ydata(self._drawable(first * run.plain_theory**k))
         self.heavy_theory.set_ydata(self._drawable(first * run.heavy_theory**k))
         texts = (
-            f"plain: ×{run.plain_measured:.3f}/step (ρ {run.plain_theory:.3f})",
-            f"heavy ball: ×{run.heavy_measured:.3f} (ρ {run.heavy_theory:.3f})",
+            tr(
+                "plain: ×{measured:.3f}/step (ρ {theory:.3f})",
+                measured=run.plain_measured,
+                theory=run.plain_theory,
+            ),
+            tr(
+                "heavy ball: ×{measured:.3f} (ρ {theory:.3f})",
+                measured=run.heavy_measured,
+                theory=run.heavy_theory,
+            ),
         )
         for text, value in zip(self.legend_texts, texts):
             text.set_text(value)
@@ -342,10 +361,16 @@ class MomentumLab(Widget):
         ends = [1.0, kappa] if kappa >= 1.5 else [1.0]
         self.shrink.set_xticks(ends, [f"{value:.4g}" for value in ends])
         self.shrink.set_xticks([], minor=True)
-        return (
-            f"κ {kappa:.4g}, lr {run.lr:#.4g}, β {beta:.2f} | heavy ball: roots {run.kind_mu} "
-            f"at μ, {run.kind_L} at L, rate {_rate(run.heavy_theory)}, set by "
-            f"{run.slowest.replace('mu', 'μ')}"  # plain descent's rate: in the legend
+        return tr(  # plain descent's rate: in the legend
+            "κ {kappa:.4g}, lr {lr:#.4g}, β {beta:.2f} | heavy ball: roots {kind_mu} "
+            "at μ, {kind_L} at L, rate {rate}, set by {slowest}",
+            kappa=kappa,
+            lr=run.lr,
+            beta=beta,
+            kind_mu=tr(run.kind_mu),
+            kind_L=tr(run.kind_L),
+            rate=_rate(run.heavy_theory),
+            slowest=tr(run.slowest).replace("mu", "μ"),
         )
 
     def _until_it_leaves(self, path: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -365,7 +390,7 @@ class MomentumLab(Widget):
 def _rate(rate: float) -> str:
     """The theoretical rate, and what it means when it is not a plain shrink."""
     if rate == 0:
-        return "0 (lands on the minimum)"
+        return tr("0 (lands on the minimum)")
     if abs(rate - 1) < 5e-4:  # on the edge, up to rounding: what .3f would show as 1.000
-        return f"{rate:.3f} (on the edge: |x| does not shrink)"
-    return f"{rate:.3f}" + (" (diverges)" if rate > 1 else "")
+        return tr("{rate:.3f} (on the edge: |x| does not shrink)", rate=rate)
+    return f"{rate:.3f}" + (tr(" (diverges)") if rate > 1 else "")

@@ -917,8 +917,9 @@ LAB_TOUR = [
     ("Polyak's tuning, exact", 10, _POLYAK_10[0] * 10.0, _POLYAK_10[1]),
     ("Polyak's tuning on the sliders", 10, 2.31, 0.27),
     ("a little more momentum", 10, 2.31, 0.28),
-    (f"below the edge 2(1 + beta) = {2 * 1.27:.2f}", 10, 2.5, 0.27),
-    (f"above the edge 2(1 + beta) = {2 * 1.27:.2f}", 10, 2.6, 0.27),
+    # the edge lr L = 2(1 + beta) at beta 0.27 (a plain text: the label is a catalogue key)
+    ("below the edge 2(1 + beta) = 2.54", 10, 2.5, 0.27),
+    ("above the edge 2(1 + beta) = 2.54", 10, 2.6, 0.27),
     ("kappa = 100: plain descent", 100, 1.98, 0.0),
     ("kappa = 100: Polyak's tuning", 100, 3.3, 0.67),
 ]

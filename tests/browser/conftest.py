@@ -179,6 +179,25 @@ def chromium() -> Iterator[object]:
             browser.close()
 
 
+@pytest.fixture
+def relaunch(browser):
+    """Launch another Chromium like ``browser`` (same executable and flags) with extra
+    environment variables: ``relaunch({"FONTCONFIG_FILE": ...})``. Closed after the test."""
+    launched = []
+
+    def launch(env: dict[str, str]) -> object:
+        launched.append(
+            browser.browser_type.launch(
+                executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, env={**os.environ, **env}
+            )
+        )
+        return launched[-1]
+
+    yield launch
+    for other in launched:
+        other.close()
+
+
 @pytest.fixture(scope="module")
 def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
     try:

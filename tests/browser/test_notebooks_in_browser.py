@@ -369,3 +369,35 @@ def test_notebook_runs_in_jupyterlab(
     finally:
         context.close()
         lab_server.shut_down_kernels()
+
+
+LATIN_ONLY_FONTS = """<?xml version="1.0"?>
+<!DOCTYPE fontconfig SYSTEM "fonts.dtd">
+<fontconfig><dir>{folder}</dir><cachedir>{cache}</cachedir></fontconfig>
+"""
+
+
+@pytest.mark.parametrize("fonts", ["system", "latin only"])
+def test_the_glyph_check_tells_glyphs_from_boxes(
+    browser, relaunch, tmp_path: Path, fonts: str
+) -> None:
+    """chinese_problems passes with the system's fonts (a CJK font installed, as .ci/run
+    does) and fails when Chromium can only find a font without Chinese (DejaVu alone)."""
+    title = "梯度消失与梯度爆炸"
+    if fonts == "latin only":
+        dejavu = Path("/usr/share/fonts/truetype/dejavu")
+        if not dejavu.is_dir():
+            pytest.skip("no DejaVu folder to build a Latin-only font setup from")
+        config = tmp_path / "fonts.conf"
+        config.write_text(LATIN_ONLY_FONTS.format(folder=dejavu, cache=tmp_path / "cache"))
+        browser = relaunch({"FONTCONFIG_FILE": str(config)})
+    page = browser.new_page()
+    try:
+        page.set_content(f'<div class="jp-RenderedMarkdown"><h1>{title}</h1></div>')
+        problems = chinese_problems(page, title)
+    finally:
+        page.close()
+    if fonts == "system":
+        assert problems == []
+    else:
+        assert problems, "with DejaVu alone Chromium cannot draw Chinese, yet the check passed"

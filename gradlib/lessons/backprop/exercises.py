@@ -1293,7 +1293,11 @@ def _raised(function: Callable, error: Exception, case: str, sizes: dict[str, in
             )
             if read not in shapes:
                 shapes.append(read)
-    sizes_line = f"{case}: " + ", ".join(f"{letter} = {size}" for letter, size in sizes.items())
+    sizes_line = tr(
+        "{case}: {sizes}",
+        case=case,
+        sizes=", ".join(f"{letter} = {size}" for letter, size in sizes.items()),
+    )
     if shapes:
         return tr(
             "{message}. In {sizes}, so {shapes}.",

@@ -366,4 +366,10 @@ class BackwardStepper(Widget):
                 rule=rule,
             )
         self.equation.set_text(says)
-        return f"w = {w:.1f}, x = {x:.1f}, b = {b:.1f}. " + says.replace("−", "-")
+        return tr(
+            "w = {w:.1f}, x = {x:.1f}, b = {b:.1f}. {says}",
+            w=w,
+            x=x,
+            b=b,
+            says=says.replace("−", "-"),
+        )

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from gradlib.language import tr
 from gradlib.lessons.loss_functions.maths import (
     LEAF_TARGETS,
     REGRESSION_LOSSES,
@@ -48,31 +49,31 @@ def plot_loss_curves(delta: float = 1.0, limit: float = 3.0):
     a = np.linspace(-limit, limit, 601)
     curves = loss_curves(a, delta)
     fig, axes = new_figure(ncols=3, width=11.0, height=4.1)
-    titles = ("Loss l(a)", "Slope dl/da: the pull", "Curvature d²l/da²")
+    titles = (tr("Loss l(a)"), tr("Slope dl/da: the pull"), tr("Curvature d²l/da²"))
     for ax, key, title in zip(axes, ("value", "slope", "curvature"), titles):
         for name, curve in curves.items():
             values = curve[key] if key == "value" else with_gaps(curve[key], jump=0.5)
             label = REGRESSION_LOSSES[name].label(delta)
             ax.plot(a, values, linewidth=2.4, label=label, **LOSS_STYLES[name])
         ax.set_title(title)
-        ax.set_xlabel("residual a = prediction − target")
+        ax.set_xlabel(tr("residual a = prediction − target"))
         ax.axvline(-delta, color=PALETTE["black"], linewidth=0.8, alpha=0.4)
         ax.axvline(delta, color=PALETTE["black"], linewidth=0.8, alpha=0.4)
     axes[0].set_ylim(-0.2, 4.6)
     axes[0].legend(loc="upper center", fontsize=9, framealpha=1)
-    for ax, label in zip(axes, ("loss", "slope", "second derivative")):
+    for ax, label in zip(axes, (tr("loss"), tr("slope"), tr("second derivative"))):
         ax.set_ylabel(label)
     axes[1].set_ylim(-3.4, 3.4)
     axes[2].set_ylim(-0.25, 2.4)
     axes[2].annotate(
-        "MAE: no second\nderivative at 0",
+        tr("MAE: no second\nderivative at 0"),
         xy=(0, 0.05),
         xytext=(-limit * 0.95, 1.45),
         fontsize=10,
         arrowprops={"arrowstyle": "->", "color": LOSS_STYLES["MAE"]["color"]},
     )
     axes[2].annotate(
-        f"Huber jumps\nat ±{delta:g}",
+        tr("Huber jumps\nat ±{delta:g}", delta=delta),
         xy=(delta, 1.0),
         xytext=(delta + 0.3, 1.45),
         fontsize=10,
@@ -100,7 +101,7 @@ def plot_newton(start: float = 2.0, delta: float = 1.0, targets: np.ndarray = LE
             c,
             _total_loss(name, c[:, None] - targets, delta),
             linewidth=2.4,
-            label=f"{name}: sum of losses",
+            label=tr("{name}: sum of losses", name=name),
             **style,
         )
         left.plot(
@@ -108,7 +109,7 @@ def plot_newton(start: float = 2.0, delta: float = 1.0, targets: np.ndarray = LE
             model(c),
             color=style["color"],
             linewidth=1.2,
-            label=f"{name}: Newton's model at c = {start:g}",
+            label=tr("{name}: Newton's model at c = {start:g}", name=name, start=start),
         )
         if np.isfinite(following):
             left.plot([following], [model(following)], "v", color=style["color"], markersize=10)
@@ -130,18 +131,18 @@ def plot_newton(start: float = 2.0, delta: float = 1.0, targets: np.ndarray = LE
             color=PALETTE["black"],
             markersize=16,
             markeredgewidth=2,
-            label="targets",
+            label=tr("targets"),
             clip_on=False,
         )
         ax.axvline(start, color=PALETTE["black"], linewidth=0.8, alpha=0.5)
-        ax.set_xlabel("constant prediction c")
+        ax.set_xlabel(tr("constant prediction c"))
     left.set_ylim(-6, 32)
-    left.set_ylabel("sum of the losses")
-    left.set_title(f"Newton's models at c = {start:g} (▼: the next c)")
+    left.set_ylabel(tr("sum of the losses"))
+    left.set_title(tr("Newton's models at c = {start:g} (▼: the next c)", start=start))
     left.legend(loc="upper right", fontsize=8.5, framealpha=1)
     right.set_ylim(-0.2, len(targets) + 0.4)
-    right.set_ylabel("H(c) = sum of second derivatives")
-    right.set_title("The curvature Newton divides by")
+    right.set_ylabel(tr("H(c) = sum of second derivatives"))
+    right.set_title(tr("The curvature Newton divides by"))
     right.legend(loc="upper right", fontsize=9.5)
     fig.tight_layout()
     return fig
@@ -173,7 +174,7 @@ def plot_outlier_fits(
         "o",
         color=PALETTE["sky"],
         markersize=6,
-        label="clean points",
+        label=tr("clean points"),
     )
     left.plot(
         x[is_outlier],
@@ -181,7 +182,7 @@ def plot_outlier_fits(
         "X",
         color=PALETTE["vermillion"],
         markersize=9,
-        label=f"{n_outliers} outliers (pushed down {size:g})",
+        label=tr("{count} outliers (pushed down {size:g})", count=n_outliers, size=size),
     )
     xs = np.array([-2.6, 2.6])
     left.plot(
@@ -189,7 +190,7 @@ def plot_outlier_fits(
         TRUE_SLOPE * xs + TRUE_INTERCEPT,
         color=PALETTE["black"],
         linewidth=1.2,
-        label="clean truth y = 2x + 1",
+        label=tr("clean truth y = 2x + 1"),
     )
     for name in names:
         slope, intercept = best_line(x, y, name, delta)
@@ -197,13 +198,15 @@ def plot_outlier_fits(
             xs,
             slope * xs + intercept,
             linewidth=2.4,
-            label=f"{REGRESSION_LOSSES[name].label(delta)}: slope {slope:.2f}",
+            label=tr(
+                "{loss}: slope {slope:.2f}", loss=REGRESSION_LOSSES[name].label(delta), slope=slope
+            ),
             **LOSS_STYLES[name],
         )
     left.set_xlabel("x")
     left.set_ylabel("y")
     left.set_ylim(y.min() - 1.5, y.max() + 8)  # room for the legend above the points
-    left.set_title("Best line of each loss")
+    left.set_title(tr("Best line of each loss"))
     left.legend(loc="upper left", fontsize=8.5)
 
     counts = np.asarray(list(counts))
@@ -218,11 +221,11 @@ def plot_outlier_fits(
             label=REGRESSION_LOSSES[name].label(delta),
             **LOSS_STYLES[name],
         )
-    right.axhline(TRUE_SLOPE, color=PALETTE["black"], linewidth=1.2, label="clean slope 2")
+    right.axhline(TRUE_SLOPE, color=PALETTE["black"], linewidth=1.2, label=tr("clean slope 2"))
     right.axvline(n_outliers, color=PALETTE["black"], linewidth=0.8, alpha=0.4)
-    right.set_xlabel(f"number of outliers (of {len(x)} points)")
-    right.set_ylabel("best slope")
-    right.set_title("How far each loss is pulled")
+    right.set_xlabel(tr("number of outliers (of {count} points)", count=len(x)))
+    right.set_ylabel(tr("best slope"))
+    right.set_title(tr("How far each loss is pulled"))
     right.legend(loc="lower left", fontsize=9)
     fig.tight_layout()
     return fig
@@ -252,14 +255,14 @@ def plot_mae_oscillation(
             *envelope(descend(x, y, "MAE", lr=lr, steps=steps), "MAE"),
             color=color,
             linewidth=2.2,
-            label=f"MAE, fixed lr = {lr:g}",
+            label=tr("MAE, fixed lr = {lr:g}", lr=lr),
         )
     decaying = descend(x, y, "MAE", lr=rates[-1], steps=steps, schedule="decaying")
     left.semilogy(
         *envelope(decaying, "MAE"),
         color=PALETTE["black"],
         linewidth=2.2,
-        label=f"MAE, decaying from {rates[-1]:g}",
+        label=tr("MAE, decaying from {lr:g}", lr=rates[-1]),
     )
     mse = descend(x, y, "MSE", lr=0.1, steps=steps)
     left.semilogy(
@@ -267,12 +270,14 @@ def plot_mae_oscillation(
         color=PALETTE["blue"],
         linestyle="--",
         linewidth=2.2,
-        label="MSE, fixed lr = 0.1",
+        label=tr("MSE, fixed lr = 0.1"),
     )
     left.set_ylim(1e-5, 3)
-    left.set_xlabel("step k")
-    left.set_ylabel(f"distance to the best line\n(largest in each {window} steps)")
-    left.set_title("Fixed rates wander, a decaying rate settles")
+    left.set_xlabel(tr("step k"))
+    left.set_ylabel(
+        tr("distance to the best line\n(largest in each {window} steps)", window=window)
+    )
+    left.set_title(tr("Fixed rates wander, a decaying rate settles"))
     left.legend(loc="lower left", fontsize=8.5, framealpha=1)
 
     sweep = np.asarray(sweep, dtype=np.float64)
@@ -283,15 +288,20 @@ def plot_mae_oscillation(
         "o-",
         color=PALETTE["orange"],
         linewidth=2.0,
-        label="MAE, fixed rate: measured",
+        label=tr("MAE, fixed rate: measured"),
     )
     reference = float(np.median(np.divide(sizes, sweep))) * sweep
     right.loglog(
-        sweep, reference, "--", color=PALETTE["black"], linewidth=1.2, label="proportional to lr"
+        sweep,
+        reference,
+        "--",
+        color=PALETTE["black"],
+        linewidth=1.2,
+        label=tr("proportional to lr"),
     )
-    right.set_xlabel("learning rate lr")
-    right.set_ylabel("largest distance, last 1000 steps")
-    right.set_title("The wandering grows with the rate")
+    right.set_xlabel(tr("learning rate lr"))
+    right.set_ylabel(tr("largest distance, last 1000 steps"))
+    right.set_title(tr("The wandering grows with the rate"))
     right.legend(loc="upper left", fontsize=9.5)
     fig.tight_layout()
     return fig
@@ -329,12 +339,12 @@ def plot_svm(
         markeredgecolor=PALETTE["black"],
         markeredgewidth=1.5,
         linestyle="none",
-        label=f"{int(support.sum())} support vectors",
+        label=tr("{count} support vectors", count=int(support.sum())),
     )
     xs = np.linspace(X[:, 0].min() - 0.5, X[:, 0].max() + 0.5, 2)
     for level, style, label in (
-        (0, "-", "SVM boundary f = 0"),
-        (1, "--", "margin f = ±1"),
+        (0, "-", tr("SVM boundary f = 0")),
+        (1, "--", tr("margin f = ±1")),
         (-1, "--", None),
     ):
         w, b = svm.w, svm.b
@@ -353,14 +363,14 @@ def plot_svm(
         ":",
         color=PALETTE["vermillion"],
         linewidth=2.6,
-        label="logistic boundary",
+        label=tr("logistic boundary"),
     )
     left.set_xlim(xs[0], xs[-1])
     left.set_ylim(X[:, 1].min() - 0.6, X[:, 1].max() + 0.6)
     left.set_aspect("equal")
     left.set_xlabel("x₁")
     left.set_ylabel("x₂")
-    left.set_title(f"Linear SVM: margin width 2/|w| = {svm.margin_width:.2f}")
+    left.set_title(tr("Linear SVM: margin width 2/|w| = {width:.2f}", width=svm.margin_width))
     left.legend(loc="upper left", fontsize=8, ncol=2)
 
     log_margins = logistic.margins(X, y)
@@ -370,7 +380,7 @@ def plot_svm(
         with_gaps(m < 1, jump=0.5),
         color=PALETTE["black"],
         linewidth=2.0,
-        label="hinge: 1 inside the margin, 0 beyond",
+        label=tr("hinge: 1 inside the margin, 0 beyond"),
     )
     right.plot(
         m,
@@ -378,7 +388,7 @@ def plot_svm(
         ":",
         color=PALETTE["vermillion"],
         linewidth=2.6,
-        label="logistic: 1/(1 + e^(y f)), never 0",
+        label=tr("logistic: 1/(1 + e^(y f)), never 0"),
     )
     right.plot(
         margins,
@@ -387,7 +397,7 @@ def plot_svm(
         color=PALETTE["black"],
         markersize=5,
         alpha=0.7,
-        label=f"the {len(y)} points, SVM",
+        label=tr("the {count} points, SVM", count=len(y)),
     )
     log_margins = logistic.margins(X, y)
     right.plot(
@@ -397,11 +407,11 @@ def plot_svm(
         color=PALETTE["vermillion"],
         markersize=4,
         alpha=0.7,
-        label=f"the {len(y)} points, logistic",
+        label=tr("the {count} points, logistic", count=len(y)),
     )
-    right.set_xlabel("margin y f(x)")
-    right.set_ylabel("|d loss / d f|: the pull")
-    right.set_title("Which points pull on the boundary")
+    right.set_xlabel(tr("margin y f(x)"))
+    right.set_ylabel(tr("|d loss / d f|: the pull"))
+    right.set_title(tr("Which points pull on the boundary"))
     right.legend(loc="upper right", fontsize=8.5)
     fig.tight_layout()
     return fig

@@ -33,6 +33,7 @@ from gradlib import functional as F
 from gradlib import losses
 from gradlib.data import make_blobs
 from gradlib.engine import Context, Function, tensor
+from gradlib.language import tr
 from gradlib.optim import SGD
 
 __all__ = [
@@ -130,7 +131,13 @@ REGRESSION_LOSSES: dict[str, RegressionLoss] = {
 def regression_loss(name: str) -> RegressionLoss:
     """The loss called ``name`` ("MSE", "MAE", "Huber", "Pseudo-Huber")."""
     if name not in REGRESSION_LOSSES:
-        raise ValueError(f"unknown loss {name!r}; choose one of {list(REGRESSION_LOSSES)}.")
+        raise ValueError(
+            tr(
+                "unknown loss {name!r}; choose one of {losses}.",
+                name=name,
+                losses=list(REGRESSION_LOSSES),
+            )
+        )
     return REGRESSION_LOSSES[name]
 
 
@@ -200,8 +207,12 @@ def line_with_outliers(
     candidates = rng.permutation(np.flatnonzero(x > 0))
     if not 0 <= n_outliers <= len(candidates):
         raise ValueError(
-            f"line_with_outliers: n_outliers must be 0..{len(candidates)} (the points with "
-            f"x > 0), got {n_outliers}."
+            tr(
+                "line_with_outliers: n_outliers must be 0..{most} (the points with "
+                "x > 0), got {n_outliers}.",
+                most=len(candidates),
+                n_outliers=n_outliers,
+            )
         )
     is_outlier = np.zeros(n, dtype=bool)
     is_outlier[candidates[:n_outliers]] = True
@@ -266,7 +277,12 @@ def descend(
     ``diverged`` is True.
     """
     if schedule not in ("fixed", "decaying"):
-        raise ValueError(f"descend: schedule must be 'fixed' or 'decaying', got {schedule!r}.")
+        raise ValueError(
+            tr(
+                "descend: schedule must be 'fixed' or 'decaying', got {schedule!r}.",
+                schedule=schedule,
+            )
+        )
     kind = regression_loss(loss)
     options = kind.options(delta)
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
@@ -394,7 +410,13 @@ def newton_steps(
     divides by the curvature, and there is none.
     """
     if curvature not in CURVATURES:
-        raise ValueError(f"newton_steps: curvature must be one of {CURVATURES}, got {curvature!r}.")
+        raise ValueError(
+            tr(
+                "newton_steps: curvature must be one of {choices}, got {curvature!r}.",
+                choices=CURVATURES,
+                curvature=curvature,
+            )
+        )
     kind = regression_loss(loss)
     c = np.asarray(predictions, dtype=np.float64)
     residual = c[..., None] - np.asarray(targets, dtype=np.float64)
@@ -491,7 +513,10 @@ def train_linear_classifier(
     """
     if loss not in ("hinge", "logistic"):
         raise ValueError(
-            f"train_linear_classifier: loss must be 'hinge' or 'logistic', got {loss!r}."
+            tr(
+                "train_linear_classifier: loss must be 'hinge' or 'logistic', got {loss!r}.",
+                loss=loss,
+            )
         )
     X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
     n = len(y) if n_total is None else n_total

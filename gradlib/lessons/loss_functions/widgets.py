@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
+from gradlib.language import tr
 from gradlib.lessons.loss_functions.maths import (
     REGRESSION_LOSSES,
     TRUE_INTERCEPT,
@@ -74,15 +75,15 @@ class RobustRegressionLab(Widget):
             TRUE_SLOPE * xs + TRUE_INTERCEPT,
             color=PALETTE["black"],
             linewidth=1.2,
-            label="clean truth",
+            label=tr("clean truth"),
         )
         # the dots need no legend entry: the crosses are the outliers, the dots the rest
         (self.clean,) = data.plot([], [], "o", color=PALETTE["sky"], markersize=5)
         (self.outliers,) = data.plot(
-            [], [], "X", color=PALETTE["vermillion"], markersize=8, label="outliers"
+            [], [], "X", color=PALETTE["vermillion"], markersize=8, label=tr("outliers")
         )
         (self.fit,) = data.plot(
-            xs, [0, 0], color=PALETTE["orange"], linewidth=2.6, label="fitted line"
+            xs, [0, 0], color=PALETTE["orange"], linewidth=2.6, label=tr("fitted line")
         )
         self.xs = xs
         data.set_xlim(-2.7, 2.7)
@@ -98,7 +99,7 @@ class RobustRegressionLab(Widget):
         pull.add_collection(self.outlier_pulls)
         pull.axhline(0.0, color=PALETTE["black"], linewidth=0.8)
         pull.set_xlabel("x")
-        pull.set_ylabel("pull")
+        pull.set_ylabel(tr("pull"))
         round_ticks(pull, "x")
 
         steps = np.arange(LAB_STEPS + 1)
@@ -108,8 +109,8 @@ class RobustRegressionLab(Widget):
         curve.set_yscale("log")
         curve.set_xlim(0, LAB_STEPS)
         curve.set_ylim(self.LOSS_FLOOR / 3, 1e4)
-        curve.set_xlabel("step k")
-        curve.set_ylabel("mean loss − its minimum")
+        curve.set_xlabel(tr("step k"))
+        curve.set_ylabel(tr("mean loss − its minimum"))
         plain_log_ticks(curve, "y", numticks=6)
         round_ticks(curve, "x")
         self.curve_title = curve.set_title("", y=1.0)
@@ -142,7 +143,14 @@ class RobustRegressionLab(Widget):
         low, high = y.min(), y.max()
         # room below for the crosses' size, above for the legend
         self.data.set_ylim(low - 3, high + 0.55 * (high - low) + 1.5)
-        self.data_title.set_text(f"{kind.label(delta)}: fitted slope {w:.2f}, intercept {b:.2f}")
+        self.data_title.set_text(
+            tr(
+                "{loss}: fitted slope {slope:.2f}, intercept {intercept:.2f}",
+                loss=kind.label(delta),
+                slope=w,
+                intercept=b,
+            )
+        )
 
         force = pulls(w * x + b, y, loss, delta)
         segments = np.stack([np.column_stack([x, 0 * x]), np.column_stack([x, force])], axis=1)
@@ -154,13 +162,43 @@ class RobustRegressionLab(Widget):
 
         gap = np.where(finite, np.maximum(path.losses - best_loss, self.LOSS_FLOOR), np.nan)
         self.gap.set_ydata(gap)
-        self.curve_title.set_text(f"lr = {lr:.3g}, {schedule} rate")
+        self.curve_title.set_text(
+            tr("lr = {lr:.3g}, fixed rate", lr=lr)
+            if schedule == "fixed"
+            else tr("lr = {lr:.3g}, decaying rate", lr=lr)
+        )
 
         # delta is always shown: MSE and MAE ignore it, and the line says so
-        loss_text = kind.label(delta) if kind.uses_delta else f"{loss} (delta {delta:g} unused)"
-        outcome = f"diverged at step {last}, " if path.diverged else ""
-        return (
-            f"{loss_text}, {outliers} outliers of size {size:g}, lr {lr:.3g} {schedule}: "
-            f"{outcome}slope {w:.3f}, intercept {b:.3f}; best line {best[0]:.3f}, "
-            f"{best[1]:.3f}; clean {TRUE_SLOPE:g}, {TRUE_INTERCEPT:g}"
+        loss_text = (
+            kind.label(delta)
+            if kind.uses_delta
+            else tr("{loss} (delta {delta:g} unused)", loss=loss, delta=delta)
+        )
+        values = dict(
+            loss=loss_text,
+            outliers=outliers,
+            size=size,
+            lr=lr,
+            schedule=tr("fixed") if schedule == "fixed" else tr("decaying"),
+            slope=w,
+            intercept=b,
+            best_slope=best[0],
+            best_intercept=best[1],
+            clean_slope=TRUE_SLOPE,
+            clean_intercept=TRUE_INTERCEPT,
+        )
+        if path.diverged:
+            return tr(
+                "{loss}, {outliers} outliers of size {size:g}, lr {lr:.3g} {schedule}: "
+                "diverged at step {last}, slope {slope:.3f}, intercept {intercept:.3f}; best "
+                "line {best_slope:.3f}, {best_intercept:.3f}; clean {clean_slope:g}, "
+                "{clean_intercept:g}",
+                last=last,
+                **values,
+            )
+        return tr(
+            "{loss}, {outliers} outliers of size {size:g}, lr {lr:.3g} {schedule}: "
+            "slope {slope:.3f}, intercept {intercept:.3f}; best line {best_slope:.3f}, "
+            "{best_intercept:.3f}; clean {clean_slope:g}, {clean_intercept:g}",
+            **values,
         )

@@ -158,9 +158,24 @@ def test_live_controls_follow_the_declaration():
     ratio = widgets.LogSlider(10, 0, 3, step=0.05, label="kappa", readout_format=".3g").make(True)
     assert ratio.readout_format == ".3g" and ratio.value == pytest.approx(10)
     assert isinstance(made["colour"], ipywidgets.Dropdown)
-    assert list(made["colour"].options) == ["blue", "orange"]
+    # (label, value): the label in the reader's language, the value the English option
+    assert list(made["colour"].options) == [("blue", "blue"), ("orange", "orange")]
+    assert made["colour"].value == "blue"
     assert isinstance(made["mode"], ipywidgets.ToggleButtons)
     assert isinstance(made["flip"], ipywidgets.Checkbox) and made["flip"].value is False
+
+
+def test_live_controls_speak_the_chosen_language(monkeypatch):
+    """Labels and option labels go through tr; the values a widget receives stay English."""
+    import gradlib.widgets as module
+
+    chinese = {"height": "高度", "colour": "颜色", "blue": "蓝", "orange": "橙"}
+    monkeypatch.setattr(module, "tr", lambda text: chinese.get(text, text))
+    made = dict(zip(Bar.controls, Bar().live().children))
+    assert made["height"].description == "高度" and made["colour"].description == "颜色"
+    assert list(made["colour"].options) == [("蓝", "blue"), ("橙", "orange")]
+    made["colour"].label = "橙"
+    assert made["colour"].value == "orange"
 
 
 def test_a_slow_widget_redraws_on_release():

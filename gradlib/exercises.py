@@ -249,6 +249,11 @@ def check_array(
             False, tr("{name} has the right size but the wrong sign everywhere.", name=name)
         )
     nonzero = np.abs(want) > atol
+    if nonzero.any() and not np.abs(got).max() > atol:  # 0 times the reference is no factor
+        return Feedback(
+            False,
+            tr("{name} is zero everywhere: has the computation run yet?", name=name),
+        )
     # with one nonzero entry every wrong value is "a constant factor": say which value instead
     if np.count_nonzero(nonzero) > 1:
         ratios = got[nonzero] / want[nonzero]

@@ -26,6 +26,7 @@ comments).
 
 from __future__ import annotations
 
+import unicodedata
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,9 @@ __all__ = [
     "LANGUAGES",
     "MissingTranslation",
     "catalog",
+    "display_width",
     "language",
+    "pad",
     "read_catalog_file",
     "set_language",
     "tr",
@@ -115,3 +118,16 @@ def tr(text: str, /, **values: Any) -> str:
                 f"no {code} translation of {text!r}: add it to a file of gradlib/locale/{code}/"
             ) from None
     return text.format(**values) if values else text
+
+
+def display_width(text: str) -> int:
+    """The columns ``text`` takes in a monospace table: a Chinese character takes two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def pad(text: str, width: int, align: str = "<") -> str:
+    """``text`` padded with spaces to ``width`` columns, like ``f"{text:<{width}}"`` (or ``>``,
+    ``^``) but counting a Chinese character as two, so a translated table stays aligned."""
+    fill = max(width - display_width(text), 0)
+    left = {"<": 0, ">": fill, "^": fill // 2}[align]
+    return " " * left + text + " " * (fill - left)

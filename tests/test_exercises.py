@@ -282,3 +282,9 @@ def test_read_number_takes_one_number_or_says_why_not():
     assert_not_yet(read_number([0.1, 0.2], "lr"), "lr is one number, not an array of shape (2,)")
     assert_not_yet(read_number("0.1", "lr"), 'write 0.1, not "0.1"')
     assert_not_yet(read_number(None, "lr"), "lr is still empty")
+
+
+def test_an_all_zero_answer_is_named_not_called_a_constant_factor():
+    feedback = check_array(np.zeros(3), np.array([1.0, 2.0, 3.0]), name="dL/dw")
+    assert not feedback.correct
+    assert feedback.message == "dL/dw is zero everywhere: has the computation run yet?"

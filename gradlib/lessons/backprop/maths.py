@@ -4,7 +4,6 @@ decision boundary recorded during training."""
 
 from __future__ import annotations
 
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,12 +13,7 @@ import numpy as np
 from gradlib import functional as F
 from gradlib.activations import softmax_array
 from gradlib.engine import Context, Function, Tensor, no_grad, tensor, topological_order
-from gradlib.language import tr
-
-
-def _width(text: str) -> int:
-    """How many columns ``text`` takes in a monospace font (a Chinese character takes two)."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+from gradlib.language import display_width, tr
 
 
 def below(value: float, floor: float = 1e-15) -> str:
@@ -452,7 +446,7 @@ class Gate:
         return tr(
             "{title}:{pad} z = {z:g};  {grads}   ({rule})",
             title=self.title,
-            pad=" " * max(0, 19 - _width(self.title)),
+            pad=" " * max(0, 19 - display_width(self.title)),
             z=float(self.out.data),
             grads=grads,
             rule=self.rule,

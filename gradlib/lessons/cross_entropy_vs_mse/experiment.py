@@ -17,14 +17,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cache
-from unicodedata import east_asian_width
 
 import numpy as np
 
 from gradlib.activations import softmax_array
 from gradlib.data import batches, digits_split
 from gradlib.engine import no_grad
-from gradlib.language import tr
+from gradlib.language import pad, tr
 from gradlib.lessons.cross_entropy_vs_mse.maths import COSTS, classification_cost, cost_name
 from gradlib.nn import MLP
 from gradlib.optim import SGD
@@ -111,19 +110,6 @@ def _accuracy(model: MLP, X: np.ndarray, y: np.ndarray) -> float:
 def start_name(start: str) -> str:
     """A start's name as a learner reads it ("default", "confidently wrong" in English)."""
     return {"default": tr("default"), "confidently wrong": tr("confidently wrong")}[start]
-
-
-def _width(text: str) -> int:
-    """Columns that ``text`` takes in a monospace font: a Chinese character takes two."""
-    return sum(2 if east_asian_width(c) in "WF" else 1 for c in text)
-
-
-def _left(text: str, width: int) -> str:
-    return text + " " * max(0, width - _width(text))
-
-
-def _right(text: str, width: int) -> str:
-    return " " * max(0, width - _width(text)) + text
 
 
 @dataclass
@@ -265,8 +251,8 @@ class DigitsSweep:
                 target=TARGET_ACCURACY,
                 epochs=self.epochs,
             ),
-            f"{'lr':>5}  {_left(tr('cost'), 13)}  {_left(seeds, 31)}"
-            f"{_right(tr('median'), 7)}  {_right(tr('final'), 6)}",
+            f"{'lr':>5}  {pad(tr('cost'), 13)}  {pad(seeds, 31)}"
+            f"{pad(tr('median'), 7, '>')}  {pad(tr('final'), 6, '>')}",
         ]
         for lr in self.learning_rates:
             for cost in COSTS:
@@ -279,8 +265,8 @@ class DigitsSweep:
                 finals = self.final_accuracies(start, cost, lr)
                 varies = finals.max() - finals.min() > VARIES_SPREAD
                 final = tr("varies") if varies else f"{finals.mean():.0%}"
-                name = _left(cost_name(cost), 13)
-                lines.append(f"{lr:5g}  {name}  {per_seed:<31s}{median_text}  {_right(final, 6)}")
+                name = pad(cost_name(cost), 13)
+                lines.append(f"{lr:5g}  {name}  {per_seed:<31s}{median_text}  {pad(final, 6, '>')}")
         return "\n".join(lines)
 
 

@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -25,7 +24,7 @@ import numpy as np
 
 from gradlib import ops
 from gradlib.engine import Tensor, tensor
-from gradlib.language import tr
+from gradlib.language import pad, tr
 
 __all__ = [
     "ANGLES_DEG",
@@ -229,18 +228,11 @@ def best_steps_table(rows: list[BestStep]) -> str:
     for row in rows:
         difference = differences.get(row.difference, row.difference)
         lines.append(
-            f"{row.function:8s}  {row.precision:9s}  {_ljust(difference, 10)}"
+            f"{row.function:8s}  {row.precision:9s}  {pad(difference, 10)}"
             f"  {row.measured:17.1e}  {row.model:7.1e}  {row.model / row.measured:15.1f}"
             f"  {row.rule_of_thumb:14.1e}  {row.best_error:11.1e}"
         )
     return "\n".join(lines)
-
-
-def _ljust(text: str, width: int) -> str:
-    """``text`` padded to ``width`` columns of a monospace table; a Chinese character
-    takes two columns."""
-    columns = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-    return text + " " * (width - columns)
 
 
 # ----- a function of two variables -----------------------------------------------------

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import math
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, partial
@@ -15,12 +14,7 @@ import numpy as np
 
 from gradlib.engine import Tensor, no_grad, tensor
 from gradlib.gradcheck import numerical_grad
-from gradlib.language import MissingTranslation, tr
-
-
-def _width(text: str) -> int:
-    """The columns ``text`` takes in a monospace table: a Chinese character takes two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+from gradlib.language import MissingTranslation, pad, tr
 
 
 def label_text(label: str) -> str:
@@ -30,14 +24,6 @@ def label_text(label: str) -> str:
         return tr(label)
     except MissingTranslation:
         return label
-
-
-def _pad(text: str, width: int, align: str = "<") -> str:
-    """``text`` padded to ``width`` columns, like ``f"{text:<width}s"`` (or ``>``, ``^``) but
-    counting a Chinese character as two columns, so translated tables stay aligned."""
-    fill = max(width - _width(text), 0)
-    left = {"<": 0, ">": fill, "^": fill // 2}[align]
-    return " " * left + text + " " * (fill - left)
 
 
 # ----- one step against the gradient (claim C5) -------------------------------------------
@@ -678,16 +664,16 @@ def sampling_table(readings: dict[str, dict[tuple[int, float], np.ndarray]]) -> 
     sampled = dict.fromkeys(label.split(", ")[0] for label in labels)
     width = 14 * len(labels) // len(sampled)
     lines = [
-        _pad(tr("mean level with"), 22) + "".join(_pad(tr(way), width, "^") for way in sampled),
+        pad(tr("mean level with"), 22) + "".join(pad(tr(way), width, "^") for way in sampled),
         f"{'  B   lr       lr / B':22s}"
-        + "".join(_pad(tr(label.split(", ")[1]), 14, ">") for label in labels),
+        + "".join(pad(tr(label.split(", ")[1]), 14, ">") for label in labels),
     ]
     for batch, lr in settings:
         cells = "".join(f"{readings[label][(batch, lr)].mean():14.1e}" for label in labels)
         lines.append(f"{batch:3d}   {lr:<6g}   {lr / batch:.4f}" + cells)
     growth = [level_growth(readings[label]) for label in labels]
     lines.append(
-        _pad(tr("{times:g} x the lr / B:", times=growth[0][0]), 22)
+        pad(tr("{times:g} x the lr / B:", times=growth[0][0]), 22)
         + "".join(f"{f'{g[1]:.1f}-{g[2]:.1f} x':>14s}" for g in growth)
     )
     return "\n".join(line.rstrip() for line in lines)
@@ -748,7 +734,7 @@ def fit_table(
             "method                              w1        w2        b"
             "     max |difference|   hovers at"
         ),
-        _pad(tr("least squares (lstsq)"), 34)
+        pad(tr("least squares (lstsq)"), 34)
         + f"{best[0]:7.4f}   {best[1]:7.4f}   {best[2]:6.4f}"
         + tr("    (loss {loss:.6f})", loss=best_loss),
     ]
@@ -757,7 +743,7 @@ def fit_table(
         hover = hover_level(history, best_loss)
         level = f"{hover:.1e}" if hover > 1e-10 else "< 1e-10"
         lines.append(
-            _pad(label_text(label), 34)
+            pad(label_text(label), 34)
             + f"{w[0]:7.4f}   {w[1]:7.4f}   {b:6.4f}    {gap:.1e}            {level}"
         )
     return "\n".join(lines)
@@ -933,7 +919,7 @@ def momentum_table(settings: list[tuple[str, float, float, float]]) -> str:
     measurement over the rows."""
     lines = [
         " " * 74 + tr("heavy ball       plain descent    heavy ball"),
-        _pad(tr("setting"), 34)
+        pad(tr("setting"), 34)
         + tr("kappa  lr L   beta   roots at mu / L     theory measured  theory measured  set by"),
     ]
     gaps = {"heavy": 0.0, "plain": 0.0}
@@ -943,9 +929,9 @@ def momentum_table(settings: list[tuple[str, float, float, float]]) -> str:
         gaps["plain"] = max(gaps["plain"], abs(run.plain_measured - run.plain_theory))
         kinds = f"{tr(run.kind_mu)} / {tr(run.kind_L)}"
         lines.append(
-            _pad(label_text(label), 34)
+            pad(label_text(label), 34)
             + f"{kappa:5g}  {lr_times_L:5.3f}  {momentum:5.3f}  "
-            + _pad(kinds, 19)
+            + pad(kinds, 19)
             + f"  {run.heavy_theory:5.3f}   {run.heavy_measured:5.3f}"
             f"    {run.plain_theory:5.3f}   {run.plain_measured:5.3f}  {tr(run.slowest)}"
         )
@@ -1126,16 +1112,16 @@ class Race:
         never = f"> {self.max_steps // 1000}k"
         lines = [
             " " * 46
-            + _pad(tr("axis-aligned"), width, ">")
+            + pad(tr("axis-aligned"), width, ">")
             + "   "
-            + _pad(tr("turned by 45 degrees"), width, ">"),
-            _pad(tr("method                                kappa ="), 46) + f"{kappas}   {kappas}",
+            + pad(tr("turned by 45 degrees"), width, ">"),
+            pad(tr("method                                kappa ="), 46) + f"{kappas}   {kappas}",
         ]
         for method, steps in self.steps.items():
             cells = ["".join(f"{s:7d}" if s > 0 else f"{never:>7s}" for s in row) for row in steps]
-            lines.append(_pad(tr(method), 46) + f"{cells[0]}   {cells[1]}")
+            lines.append(pad(tr(method), 46) + f"{cells[0]}   {cells[1]}")
         tuned = ["".join(f"{lr:7.3g}" for lr in row) for row in self.adam_lrs]
-        lines.append(_pad(tr("  (the tuned Adam lr)"), 46) + f"{tuned[0]}   {tuned[1]}")
+        lines.append(pad(tr("  (the tuned Adam lr)"), 46) + f"{tuned[0]}   {tuned[1]}")
         lines.append(
             tr(
                 "(Adam's grid, gd.ADAM_LRS: {count} learning rates from {low:g} to {high:.2g})",

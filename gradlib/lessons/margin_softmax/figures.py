@@ -3,13 +3,12 @@ losses side by side, and the geometry table over seeds."""
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
 
-from gradlib.language import tr
+from gradlib.language import pad, tr
 from gradlib.lessons.margin_softmax.maths import (
     CLASSES,
     SEEDS,
@@ -171,13 +170,6 @@ def plot_feature_grid(runs: Runs, settings: tuple[LossSetting, ...], seed: int =
     return fig
 
 
-def _pad(text: str, width: int) -> str:
-    """``text`` padded with spaces to ``width`` columns of a monospace table, a Chinese
-    character counting two."""
-    wide = sum(1 for char in text if unicodedata.east_asian_width(char) in "WF")
-    return text + " " * max(width - len(text) - wide, 0)
-
-
 def geometry_table(runs: Runs, settings: tuple[LossSetting, ...], seeds=SEEDS) -> str:
     """The geometry of each setting as a text table: the mean over ``seeds`` and, in
     brackets, the lowest and highest seed. Angles in degrees, accuracies in percent."""
@@ -187,9 +179,9 @@ def geometry_table(runs: Runs, settings: tuple[LossSetting, ...], seeds=SEEDS) -
 
     spread, gap, accuracy = tr("spread (deg)"), tr("smallest gap"), tr("accuracy (%)")
     lines = [
-        _pad("", 22) + _pad(tr("training digits"), 54) + tr("test digits"),
-        _pad(tr("loss"), 22)
-        + "".join(_pad(name, 18) for name in (spread, gap, accuracy, spread))
+        pad("", 22) + pad(tr("training digits"), 54) + tr("test digits"),
+        pad(tr("loss"), 22)
+        + "".join(pad(name, 18) for name in (spread, gap, accuracy, spread))
         + accuracy,
     ]
     for setting in settings:

@@ -60,7 +60,7 @@ def plot_relu_kink():
     left.legend(loc="upper left", fontsize=10)
 
     right.plot([-2, 0], [0, 0], color=COLORS[0], linewidth=3)
-    right.plot([0, 2], [1, 1], color=COLORS[0], linewidth=3, label="relu'(x), x != 0")
+    right.plot([0, 2], [1, 1], color=COLORS[0], linewidth=3, label=tr("relu'(x), x != 0"))
     right.plot([0, 0], [0, 1], color=PALETTE["vermillion"], linewidth=5, alpha=0.7)
     right.plot([0, 0], [0, 1], "o", color=PALETTE["vermillion"], markersize=8)
     right.annotate(

@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +25,7 @@ import numpy as np
 from gradlib import functional as F
 from gradlib import ops
 from gradlib.engine import Tensor, tensor
-from gradlib.language import tr
+from gradlib.language import display_width, tr
 from gradlib.pooling import PoolGeometry
 
 __all__ = [
@@ -109,11 +108,6 @@ PYTORCH_SLOPE_AT_ZERO: dict[str, float] = {
     "gl.maximum(x, 0)": 0.5,
     "x * (x > 0)": 0.0,
 }
-
-
-def display_width(text: str) -> int:
-    """The columns ``text`` takes in a monospace font: a Chinese character takes two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def _pad(text: str, spec: str) -> str:

@@ -37,6 +37,7 @@ __all__ = [
     "catalog",
     "display_width",
     "language",
+    "listed",
     "pad",
     "read_catalog_file",
     "set_language",
@@ -131,3 +132,11 @@ def pad(text: str, width: int, align: str = "<") -> str:
     fill = max(width - display_width(text), 0)
     left = {"<": 0, ">": fill, "^": fill // 2}[align]
     return " " * left + text + " " * (fill - left)
+
+
+def listed(items: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c`` in English; ``a、b 和 c`` in Chinese."""
+    text = items[0]
+    for item in items[1:-1]:
+        text = tr("{listed}, {item}", listed=text, item=item)
+    return text if len(items) == 1 else tr("{listed} and {last}", listed=text, last=items[-1])

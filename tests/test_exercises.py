@@ -288,3 +288,15 @@ def test_an_all_zero_answer_is_named_not_called_a_constant_factor():
     feedback = check_array(np.zeros(3), np.array([1.0, 2.0, 3.0]), name="dL/dw")
     assert not feedback.correct
     assert feedback.message == "dL/dw is zero everywhere: has the computation run yet?"
+
+
+def test_every_checker_message_follows_the_language():
+    """A shape error of check_number reads in Chinese once the language is Chinese."""
+    import gradlib as gl
+
+    gl.set_language("zh")
+    try:
+        shown = str(check_scalar([9, 9], 4.0, name="f'(2)"))
+    finally:
+        gl.set_language("en")
+    assert shown == "还不对：f'(2) 应当是一个数，但它的形状是 (2,)。"

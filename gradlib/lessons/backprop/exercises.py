@@ -30,7 +30,7 @@ from gradlib.activations import softmax_array
 from gradlib.engine import Context, Function, tensor
 from gradlib.exercises import Feedback, check_array, read_numbers
 from gradlib.gradcheck import GradcheckResult, gradcheck
-from gradlib.language import tr
+from gradlib.language import listed, tr
 
 # ===== the learner's code, or the worked solution =============================================
 
@@ -311,7 +311,7 @@ def _check_binary(Value: Any, op: str) -> Feedback | None:  # noqa: N803
         ]
         return Feedback(
             False,
-            tr("In {name}: {where}, {wrong}.", name=name, where=where, wrong=_listed(wrong)),
+            tr("In {name}: {where}, {wrong}.", name=name, where=where, wrong=listed(wrong)),
         )
     # One Value on both sides: its grad must gain both contributions.
     a = _make(Value, 1.5)
@@ -799,7 +799,7 @@ def _diagnose(expression: Expression, grads: list[float], reference: list[Any]) 
                         (j, position, wanted[j] * _local(expression, values, j, position))
                     )
         if len(shares) >= 2 and any(_close(grads[k], s[2]) for s in shares):
-            users = _listed([expression.describe(j) for j, _, _ in shares[:2]])
+            users = listed([expression.describe(j) for j, _, _ in shares[:2]])
             return tr(
                 "v{k} is used twice ({users}), and its .grad holds one contribution instead of "
                 "their sum: a _backward writes .grad = ... where it should add, .grad += ....",
@@ -814,7 +814,7 @@ def _diagnose(expression: Expression, grads: list[float], reference: list[Any]) 
             k=k,
             got=_fmt(grads[k]),
             want=_fmt(wanted[k]),
-            ops=_listed(ops),
+            ops=listed(ops),
             where=where,
         )
     return tr("the gradients differ from gradlib's.")  # not reached: some node differs
@@ -1303,16 +1303,9 @@ def _raised(function: Callable, error: Exception, case: str, sizes: dict[str, in
             "{message}. In {sizes}, so {shapes}.",
             message=message,
             sizes=sizes_line,
-            shapes=_listed(shapes),
+            shapes=listed(shapes),
         )
     return tr("{message} ({sizes}).", message=message, sizes=sizes_line)
-
-
-def _listed(names: list[str]) -> str:
-    """``a``, ``a and b``, ``a, b and c``."""
-    if len(names) == 1:
-        return names[0]
-    return tr("{items} and {last}", items=", ".join(names[:-1]), last=names[-1])
 
 
 def _same(a: np.ndarray, b: np.ndarray) -> bool:
@@ -1369,7 +1362,7 @@ def check_mlp_backward(mlp_backward: Callable | None) -> Feedback:
                     return message
                 if len(right) == 1:
                     return tr("{names} is right; {message}", names=right[0], message=message)
-                return tr("{names} are right; {message}", names=_listed(right), message=message)
+                return tr("{names} are right; {message}", names=listed(right), message=message)
 
             if answer is None or answer is Ellipsis:
                 return Feedback(False, done(tr("{name} is still empty (None).", name=name)))

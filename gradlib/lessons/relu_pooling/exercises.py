@@ -10,7 +10,7 @@ import numpy as np
 
 from gradlib.engine import Context
 from gradlib.exercises import Feedback, check_array, read_numbers
-from gradlib.language import tr
+from gradlib.language import listed, tr
 from gradlib.lessons.relu_pooling.maths import pool_grid, pooling_jacobian
 from gradlib.pooling import AvgPool2d
 
@@ -146,13 +146,12 @@ def _windows_hint(cell: tuple[int, int]) -> str:
             cell=cell,
             output=names[0],
         )
-    listed = tr("{others} and {last}", others=", ".join(names[:-1]), last=names[-1])
     return tr(
         "look again at cell {cell}: it is in the windows of outputs {listed}. For each, is it "
         "that window's first maximum (row-major)? A cell collects the g of every window it "
         "wins, and nothing from the others.",
         cell=cell,
-        listed=listed,
+        listed=listed(names),
     )
 
 

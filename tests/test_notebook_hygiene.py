@@ -10,6 +10,7 @@ rule passes vacuously.
 from __future__ import annotations
 
 import copy
+import html
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -415,6 +416,39 @@ def check_figure_alt_text(nb: nbformat.NotebookNode, path: Path) -> list[str]:
     return problems
 
 
+def _rendered_text(source: str) -> str:
+    """A markdown cell's text as a reader sees it (CommonMark, as JupyterLab renders it):
+    math, code and tags left out."""
+    import mistune
+
+    source = re.sub(r"\$\$.*?\$\$", "M", source, flags=re.S)  # math is set apart first
+    source = re.sub(r"(?<!\\)\$[^$\n]+?\$", "M", source)
+    rendered = re.sub(r"<(code|pre)>.*?</\1>", " ", mistune.html(source), flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", "", rendered))
+
+
+# An asterisk left in the rendered text: emphasis that did not close or open. In Chinese it
+# happens when a closing ** or * follows punctuation and a character follows it directly
+# ("**结论：**正文"): CommonMark does not close it there.
+STRAY_EMPHASIS = re.compile(r"\*\*|(?<![\w*])\*(?=\S)|(?<=\S)\*(?![\w*])")
+
+
+def check_emphasis_renders(nb: nbformat.NotebookNode, path: Path) -> list[str]:
+    """Every **bold** and *italic* renders as emphasis, with no asterisks left showing."""
+    problems = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "markdown":
+            continue
+        text = _rendered_text(cell.source)
+        for match in STRAY_EMPHASIS.finditer(text):
+            around = text[max(match.start() - 20, 0) : match.end() + 20]
+            problems.append(
+                f"{_where(index, cell)} shows an asterisk: ...{around!r}...; a closing ** or * "
+                "after punctuation needs a space or punctuation after it (write **结论**：正文)"
+            )
+    return problems
+
+
 def check_local_links(nb: nbformat.NotebookNode, path: Path) -> list[str]:
     """Relative links and images in markdown point at files that exist (no dead links)."""
     problems = []
@@ -453,6 +487,7 @@ CHECKS: dict[str, Callable[[nbformat.NotebookNode, Path], list[str]]] = {
     "no_answer_shown": check_no_answer_shown,
     "glossary": check_glossary,
     "figure_alt_text": check_figure_alt_text,
+    "emphasis_renders": check_emphasis_renders,
     "local_links": check_local_links,
     "file_size": check_file_size,
 }

@@ -818,6 +818,10 @@ def _no_glossary(nb):
     _remove(nb, lambda c: c.source.startswith("## Glossary"))
 
 
+def _bold_not_closed(nb):
+    nb.cells[2].source += "\n\n**结论：**正文"
+
+
 def _dead_link(nb):
     nb.cells[2].source = nb.cells[2].source.replace("01_next.ipynb", "04_planned.ipynb")
 
@@ -872,6 +876,7 @@ BROKEN = [
     ("glossary", _bold_term_missing, "the bold term 'gradient' is not in the glossary"),
     ("glossary", _heading_term_missing, "the heading's term '梯度'"),
     ("glossary", _no_glossary, "no '## Glossary' table"),
+    ("emphasis_renders", _bold_not_closed, "shows an asterisk"),
     ("local_links", _dead_link, "04_planned.ipynb"),
     ("file_size", _huge, "under 2 MB"),
 ]

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from editions import NOTEBOOK_IDS, NOTEBOOK_PATHS, edition, relative, words
+from editions import NOTEBOOK_IDS, NOTEBOOK_PATHS, edition, notebook_id, relative, words
 from notebook_widgets import widget_uses
 from PIL import Image
 
@@ -361,10 +361,10 @@ def test_notebook_runs_in_jupyterlab(
                     ) from error
                 stderr = cell.locator(STDERR)
                 assert stderr.count() == 0, f"{action} gave an error:\n{stderr.first.inner_text()}"
-            _screenshot(page, twin, screenshots_dir / f"{path.stem}-widget{number + 1}.png")
+            _screenshot(page, twin, screenshots_dir / f"{notebook_id(path)}-widget{number + 1}.png")
 
         first = cells.nth(widget_indices[0] if widget_indices else 0)
-        _screenshot(page, first, screenshots_dir / f"{path.stem}.png", whole_page=True)
+        _screenshot(page, first, screenshots_dir / f"{notebook_id(path)}.png", whole_page=True)
         assert not console_errors, f"JavaScript errors in the page: {console_errors}"
     finally:
         context.close()

@@ -42,7 +42,7 @@ def _tags(cell: nbformat.NotebookNode) -> list[str]:
     return list(cell.get("metadata", {}).get("tags", []))
 
 
-def _parse(cell: nbformat.NotebookNode) -> ast.Module | None:
+def parse_cell(cell: nbformat.NotebookNode) -> ast.Module | None:
     """The cell's Python without IPython's %magic and !shell lines (None if it won't parse)."""
     lines = [line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!"))]
     try:
@@ -67,7 +67,7 @@ def imports(nb: nbformat.NotebookNode) -> dict[str, str]:
     """Local name -> full dotted name, from every import statement in the notebook."""
     names = {}
     for cell in nb.cells:
-        tree = _parse(cell) if cell.cell_type == "code" else None
+        tree = parse_cell(cell) if cell.cell_type == "code" else None
         for node in ast.walk(tree) if tree else ():
             if isinstance(node, ast.Import):
                 for alias in node.names:
@@ -82,7 +82,7 @@ def imports(nb: nbformat.NotebookNode) -> dict[str, str]:
 
 def _twin_assignment(cell: nbformat.NotebookNode) -> tuple[str, str] | None:
     """(variable, dotted class) of a cell whose last statement is ``v = X.display(...)``."""
-    tree = _parse(cell)
+    tree = parse_cell(cell)
     if tree is None or not tree.body:
         return None
     last = tree.body[-1]
@@ -101,7 +101,7 @@ def _twin_assignment(cell: nbformat.NotebookNode) -> tuple[str, str] | None:
 
 def _live_call(cell: nbformat.NotebookNode) -> str | None:
     """The variable of a cell that is exactly ``v.live()``, else None."""
-    tree = _parse(cell)
+    tree = parse_cell(cell)
     if tree is None or len(tree.body) != 1 or not isinstance(tree.body[0], ast.Expr):
         return None
     call = tree.body[0].value

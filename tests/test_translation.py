@@ -20,6 +20,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from editions import EDITIONS
+from notebook_widgets import parse_cell
 
 from gradlib.language import LOCALE_DIR, catalog, read_catalog_file
 from gradlib.lessons import widget_classes
@@ -139,16 +140,16 @@ def _english_texts() -> dict[str, str]:
 def _string_constants() -> set[str]:
     """Every string literal in gradlib's code (where a table's texts live) and in the English
     notebooks' code cells (labels a cell hands to a lesson function to draw)."""
-    sources = [file.read_text(encoding="utf-8") for file in (ROOT / "gradlib").rglob("*.py")]
+    files = (ROOT / "gradlib").rglob("*.py")
+    trees = [ast.parse(file.read_text(encoding="utf-8")) for file in files]
     for path in ENGLISH_PATHS:
         for cell in nbformat.read(path, as_version=4).cells:
-            if cell.cell_type == "code":
-                lines = cell.source.splitlines()
-                sources.append("\n".join(x for x in lines if not x.lstrip().startswith(("%", "!"))))
+            if cell.cell_type == "code" and (tree := parse_cell(cell)) is not None:
+                trees.append(tree)
     return {
         node.value
-        for source in sources
-        for node in ast.walk(ast.parse(source))
+        for tree in trees
+        for node in ast.walk(tree)
         if isinstance(node, ast.Constant) and isinstance(node.value, str)
     }
 

@@ -25,7 +25,7 @@ import numpy as np
 from gradlib import functional as F
 from gradlib import ops
 from gradlib.engine import Tensor, tensor
-from gradlib.language import display_width, tr
+from gradlib.language import pad, tr
 from gradlib.pooling import PoolGeometry
 
 __all__ = [
@@ -111,12 +111,9 @@ PYTORCH_SLOPE_AT_ZERO: dict[str, float] = {
 
 
 def _pad(text: str, spec: str) -> str:
-    """``format(text, spec)``, with a width counted in columns (``display_width``)."""
+    """``format(text, spec)``, with a width counted in columns (``gradlib.language.pad``)."""
     match = re.fullmatch(r"([<>^]?)(\d+)s?", spec)
-    if not match:
-        return format(text, spec)
-    width = int(match[2]) - (display_width(text) - len(text))
-    return format(text, f"{match[1] or '<'}{max(width, 0)}")
+    return pad(text, int(match[2]), match[1] or "<") if match else format(text, spec)
 
 
 class ShownText(str):
